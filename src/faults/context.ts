@@ -1,0 +1,102 @@
+// What a scenario gets to work with, and the steps every scenario shares.
+import type { WorkloadConfig } from '../config/schema.ts';
+import type { Manifest } from '../metrics/types.ts';
+import type { Platform, VolumeSet } from '../platform/types.ts';
+import type { FaultRecord, IntegrityResult, PhaseMetrics, TrialResult, TrialStatus } from '../suite/results.ts';
+import type { BackupTool, OpHooks, RunningOp } from '../tools/types.ts';
+
+export interface TrialContext {
+  platform: Platform;
+  tool: BackupTool;
+  workload: WorkloadConfig;
+  seed: number;
+  trialId: string;
+  /** Freshly seeded volumes. */
+  volumes: VolumeSet;
+  /** Their manifest right after seeding. */
+  seeded: Manifest;
+  random: () => number;
+  log: (msg: string) => void;
+  /** Volume sets this trial created besides `volumes`, dropped after the trial. */
+  scratch: VolumeSet[];
+}
+
+/** What a scenario measured; the runner adds identity, timing and repository size. */
+export interface ScenarioOutcome {
+  status: TrialStatus;
+  error?: string;
+  backup?: PhaseMetrics;
+  incremental?: PhaseMetrics;
+  restore?: PhaseMetrics;
+  integrity?: IntegrityResult;
+  rtoMs?: number;
+  rpoMs?: number;
+  check?: TrialResult['check'];
+  fault: FaultRecord;
+}
+
+export async function restoreInto(ctx: TrialContext, snapshotId: string, hooks?: OpHooks): Promise<{ target: VolumeSet; restore: PhaseMetrics }> {
+  const target = await ctx.platform.emptyVolumes(`${ctx.trialId}-restore-${ctx.scratch.length}`, ctx.volumes);
+  ctx.scratch.push(target);
+  const { metrics } = await ctx.tool.restore(snapshotId, target, hooks);
+  return { target, restore: metrics };
+}
+
+/** Status from integrity: any loss fails the trial. */
+export function integrityStatus(integrity: IntegrityResult | undefined): TrialStatus {
+  return integrity && !integrity.ok ? 'failed' : 'passed';
+}
+
+export function integrityError(integrity: IntegrityResult): string | undefined {
+  if (integrity.ok) return undefined;
+  const parts = [
+    integrity.mismatched ? `${integrity.mismatched} mismatched` : '',
+    integrity.missing ? `${integrity.missing} missing` : '',
+  ].filter(Boolean);
+  const examples = [...integrity.examples.mismatched, ...integrity.examples.missing].slice(0, 3).join(', ');
+  return `integrity loss after restore: ${parts.join(', ')} of ${integrity.files} files (${examples})`;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Arm a trigger on a running operation: fire once it reaches `fraction` of progress or `afterMs` have passed
+ * (whichever comes first), unless it finishes before. Polls every few ms; never outlives `settled`.
+ */
+export function armTrigger(
+  fraction: number,
+  afterMs: number | undefined,
+  fire: (op: RunningOp, progress: number) => Promise<void>,
+): { hooks: OpHooks; fired: () => boolean; done: (settled: Promise<unknown>) => Promise<void> } {
+  let fired = false;
+  let loop: Promise<void> | undefined;
+  let finished = false;
+  const hooks: OpHooks = {
+    onStart: (op) => {
+      const started = Date.now();
+      loop = (async () => {
+        while (!finished) {
+          const p = await op.progress();
+          if (p >= fraction || (afterMs !== undefined && Date.now() - started >= afterMs)) {
+            fired = true;
+            await fire(op, p);
+            return;
+          }
+          await sleep(3);
+        }
+      })();
+    },
+  };
+  return {
+    hooks,
+    fired: () => fired,
+    done: async (settled) => {
+      await settled.then(
+        () => undefined,
+        () => undefined,
+      );
+      finished = true;
+      await loop;
+    },
+  };
+}

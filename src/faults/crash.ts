@@ -1,0 +1,111 @@
+// Container crash: SIGKILL (or pod deletion) of the tool mid-backup or mid-restore, then what a controller does:
+// clear stale locks and partial state, retry, and record how long recovery took.
+import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
+import type { PhaseMetrics } from '../suite/results.ts';
+import { ToolError } from '../tools/types.ts';
+import { armTrigger, integrityError, integrityStatus, restoreInto } from './context.ts';
+import type { ScenarioOutcome, TrialContext } from './context.ts';
+
+type CrashConfig = Extract<FaultConfig, { kind: 'crash' }>;
+
+interface Attempted<T> {
+  value: T;
+  attempts: number;
+  killed: string | undefined;
+  killedAtProgress: number | undefined;
+  recoveryMs: number | undefined;
+  staleLocks: number;
+  actions: string[];
+  wallMs: number;
+}
+
+/** Run an operation once with a crash armed, then retry after recovery until it succeeds or retries run out. */
+async function withCrash<T extends { metrics: PhaseMetrics }>(
+  ctx: TrialContext,
+  fault: CrashConfig,
+  attempt: (hooks: ReturnType<typeof armTrigger>['hooks'] | undefined, n: number) => Promise<T>,
+): Promise<Attempted<T>> {
+  const started = Date.now();
+  let killed: string | undefined;
+  let killedAt: number | undefined;
+  let killTime = 0;
+  const trigger = armTrigger(fault.at, undefined, async (op, progress) => {
+    killedAt = progress;
+    killed = await op.kill();
+    killTime = Date.now();
+  });
+  const first = attempt(trigger.hooks, 1);
+  await trigger.done(first);
+  let staleLocks = 0;
+  const actions: string[] = [];
+  try {
+    const value = await first;
+    return { value, attempts: 1, killed, killedAtProgress: killedAt, recoveryMs: undefined, staleLocks, actions, wallMs: Date.now() - started };
+  } catch (err) {
+    if (!trigger.fired() || !(err instanceof ToolError)) throw err;
+    ctx.log(`crash: ${killed ?? 'kill'}; recovering`);
+  }
+  let lastError: unknown;
+  for (let n = 2; n <= fault.retries + 1; n++) {
+    const rec = await ctx.tool.recover();
+    staleLocks += rec.staleLocks;
+    actions.push(...rec.actions);
+    try {
+      const value = await attempt(undefined, n);
+      return { value, attempts: n, killed, killedAtProgress: killedAt, recoveryMs: Date.now() - killTime, staleLocks, actions, wallMs: Date.now() - started };
+    } catch (err) {
+      lastError = err;
+      actions.push(`retry ${n - 1} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new ToolError(ctx.tool.name, `no successful retry after the crash (${fault.retries} retries): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+}
+
+export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, fault: CrashConfig): Promise<ScenarioOutcome> {
+  let backup: PhaseMetrics;
+  let restore: PhaseMetrics;
+  let target;
+  let run: Attempted<unknown>;
+  if (fault.phase === 'backup') {
+    const b = await withCrash(ctx, fault, (hooks) => ctx.tool.backup(ctx.volumes, hooks));
+    run = b;
+    backup = { ...b.value.metrics, attempts: b.attempts, wallMs: b.wallMs };
+    ({ target, restore } = await restoreInto(ctx, b.value.snapshotId));
+  } else {
+    const b = await ctx.tool.backup(ctx.volumes);
+    backup = b.metrics;
+    const r = await withCrash(ctx, fault, async (hooks, n) => {
+      if (n > 1) ctx.log(`crash: retrying restore into a fresh target`);
+      return restoreInto(ctx, b.snapshotId, hooks).then((x) => ({ metrics: x.restore, target: x.target }));
+    });
+    run = r;
+    restore = { ...r.value.metrics, attempts: r.attempts, wallMs: r.wallMs };
+    target = r.value.target;
+  }
+  const integrity = await ctx.platform.verify(target, ctx.seeded);
+  const injected = run.killed !== undefined && run.attempts > 1;
+  return {
+    status: integrityStatus(integrity),
+    error: integrityError(integrity),
+    backup,
+    restore,
+    integrity,
+    rtoMs: run.recoveryMs,
+    fault: {
+      kind: 'crash',
+      injected,
+      description: injected
+        ? `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; ${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
+        : `the ${fault.phase} finished before reaching ${Math.round(fault.at * 100)}%: no crash injected`,
+      details: {
+        phase: fault.phase,
+        attempts: run.attempts,
+        staleLocks: run.staleLocks,
+        recoveryActions: run.actions.join('; '),
+        killedAtPercent: Math.round((run.killedAtProgress ?? 0) * 100),
+      },
+      detected: injected,
+      recoveryMs: run.recoveryMs,
+    },
+  };
+}

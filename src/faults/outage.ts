@@ -1,0 +1,106 @@
+// Unplanned outage: while the workload writes (fsync'd, journaled writes), the writer and an in-flight backup die
+// together. Recovery restores the last completed backup; RTO is outage → verified restore, RPO is the age, at the
+// outage, of the newest acknowledged write the restored data still holds (from the writer's journal).
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
+import type { VolumeSet } from '../platform/types.ts';
+import { isAppendOnly } from '../workloads/mesh-proxy.ts';
+import { armTrigger, integrityError, integrityStatus, restoreInto, sleep } from './context.ts';
+import type { ScenarioOutcome, TrialContext } from './context.ts';
+
+type OutageConfig = Extract<FaultConfig, { kind: 'outage' }>;
+
+/** Recovery point from the journal: newest acknowledged write whose bytes are all in the restored file. */
+export function recoveryPoint(
+  journal: { t: number; path: string; end: number }[],
+  restoredSizes: Map<string, number>,
+  outageAt: number,
+  writerStartedAt: number,
+): { rpoMs: number; acknowledged: number; present: number; lost: number } {
+  let newest = -Infinity;
+  let present = 0;
+  for (const w of journal) {
+    if (w.t > outageAt) continue;
+    if (w.end <= (restoredSizes.get(w.path) ?? 0)) {
+      present++;
+      if (w.t > newest) newest = w.t;
+    }
+  }
+  const acknowledged = journal.filter((w) => w.t <= outageAt).length;
+  const rpoMs = Math.max(0, outageAt - (Number.isFinite(newest) ? newest : writerStartedAt));
+  return { rpoMs, acknowledged, present, lost: acknowledged - present };
+}
+
+async function localSizes(target: VolumeSet, paths: string[]): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const p of paths) sizes.set(p, await stat(join(target.location, p)).then((s) => s.size, () => 0));
+  return sizes;
+}
+
+export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fault: OutageConfig): Promise<ScenarioOutcome> {
+  const writer = await ctx.platform.startWriter(ctx.volumes, fault.writesPerSecond, ctx.seed);
+  const writerStartedAt = Date.now();
+  let outageAt = 0;
+  let killedOp = '';
+  try {
+    await sleep(Math.min(200, fault.afterMs));
+    const first = await ctx.tool.backup(ctx.volumes);
+    const trigger = armTrigger(0.5, fault.afterMs, async (op) => {
+      outageAt = Date.now();
+      const [desc] = await Promise.all([op.kill(), writer.kill()]);
+      killedOp = desc;
+    });
+    const second = ctx.tool.backup(ctx.volumes, trigger.hooks);
+    await trigger.done(second);
+    const secondOk = await second.then(
+      () => true,
+      () => false,
+    );
+    if (!trigger.fired()) outageAt = Date.now();
+    await writer.kill();
+
+    // Recovery, as an operator would: clear locks, find the last completed backup, restore it, verify.
+    const rec = await ctx.tool.recover();
+    const snaps = await ctx.tool.snapshots();
+    const last = snaps[snaps.length - 1] ?? first.snapshotId;
+    const { target, restore } = await restoreInto(ctx, last);
+    const restoredAt = Date.now();
+    const atOutage = await ctx.platform.manifest(ctx.volumes);
+    const verifyStarted = Date.now();
+    const integrity = await ctx.platform.verify(target, atOutage, { appendOnly: isAppendOnly, prefixSource: ctx.volumes });
+    const rtoMs = restoredAt - outageAt + (Date.now() - verifyStarted);
+
+    const journal = await writer.journal();
+    const logPaths = [...new Set(journal.map((w) => w.path))];
+    const rp = recoveryPoint(journal, ctx.platform.kind === 'local' ? await localSizes(target, logPaths) : new Map(), outageAt, writerStartedAt);
+    return {
+      status: integrityStatus(integrity),
+      error: integrityError(integrity),
+      backup: first.metrics,
+      restore,
+      integrity,
+      rtoMs,
+      rpoMs: rp.rpoMs,
+      fault: {
+        kind: 'outage',
+        injected: trigger.fired(),
+        description: trigger.fired()
+          ? `${killedOp} and ${writer.describe()} killed together ${secondOk ? '(the backup had already completed)' : 'mid-backup'}; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`
+          : `the second backup finished before the outage; writer killed after it`,
+        details: {
+          acknowledgedWrites: rp.acknowledged,
+          writesPresent: rp.present,
+          writesLost: rp.lost,
+          staleLocks: rec.staleLocks,
+          recoveryActions: rec.actions.join('; '),
+          restoredSnapshot: last,
+        },
+        detected: true,
+        recoveryMs: rtoMs,
+      },
+    };
+  } finally {
+    await writer.kill();
+  }
+}

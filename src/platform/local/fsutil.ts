@@ -1,0 +1,82 @@
+// Small filesystem helpers for the local platform and the local tools.
+import { lstat, mkdir, readdir, rename, rm, writeFile, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** Bytes of all regular files below `dir` (what a repository occupies). */
+export async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await treeSize(p);
+    else if (e.isFile()) total += (await lstat(p)).size;
+  }
+  return total;
+}
+
+/** Regular files below `dir`, relative paths with '/', sorted. */
+export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(join(dir, prefix), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out.sort();
+}
+
+/** Write a file atomically: a temporary sibling, fsync, then rename over the target. */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, content);
+  const fh = await open(tmp, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+export async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Flip one bit of a file in place; returns the offset and bit. */
+export async function flipBit(path: string, random: () => number): Promise<{ offset: number; bit: number }> {
+  const fh = await open(path, 'r+');
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return { offset: -1, bit: -1 };
+    const offset = Math.floor(random() * size);
+    const bit = Math.floor(random() * 8);
+    const buf = Buffer.alloc(1);
+    await fh.read(buf, 0, 1, offset);
+    buf[0] = (buf[0] ?? 0) ^ (1 << bit);
+    await fh.write(buf, 0, 1, offset);
+    await fh.sync();
+    return { offset, bit };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Distinct picks from a list, in a deterministic order for the given random stream. */
+export function pickDistinct<T>(items: readonly T[], n: number, random: () => number): T[] {
+  const pool = [...items];
+  const out: T[] = [];
+  while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(random() * pool.length), 1)[0] as T);
+  return out;
+}

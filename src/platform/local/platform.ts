@@ -1,0 +1,151 @@
+// The local platform: volumes are directories, tools are processes on this machine.
+import { cp, mkdir, mkdtemp, rm, truncate, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
+import { buildManifest, verifyManifest } from '../../metrics/manifest.ts';
+import type { Manifest } from '../../metrics/types.ts';
+import type { IntegrityResult } from '../../suite/results.ts';
+import { churnWorkload, seedWorkload } from '../../workloads/mesh-proxy.ts';
+import { CopyTool } from '../../tools/copy.ts';
+import { KopiaTool } from '../../tools/kopia.ts';
+import { ResticTool } from '../../tools/restic.ts';
+import { UnsupportedTool } from '../../tools/unsupported.ts';
+import type { LocalToolContext } from '../../tools/local-context.ts';
+import { slowdownFromEnv } from '../../tools/local-context.ts';
+import type { BackupTool } from '../../tools/types.ts';
+import type { Platform, VolumeSet, Writer } from '../types.ts';
+import { flipBit, listFiles, pickDistinct, removeTree } from './fsutil.ts';
+import { startLocalWriter } from './writer.ts';
+
+export interface LocalPlatformOptions {
+  workdir?: string;
+  keep: boolean;
+  /** Upper bound of one tool operation. */
+  timeoutMs?: number;
+}
+
+export class LocalPlatform implements Platform {
+  readonly kind = 'local' as const;
+  private readonly opts: LocalPlatformOptions;
+  private workdir = '';
+  private createdWorkdir = false;
+  private readonly golden = new Map<string, Promise<string>>();
+  private writers = 0;
+
+  constructor(opts: LocalPlatformOptions) {
+    this.opts = opts;
+  }
+
+  describe(): string {
+    return `local (${this.workdir || 'work directory not created yet'})`;
+  }
+
+  /** The run's work directory (created by prepare). */
+  get dir(): string {
+    return this.workdir;
+  }
+
+  async prepare(): Promise<void> {
+    if (this.workdir) return;
+    if (this.opts.workdir) {
+      this.workdir = this.opts.workdir;
+      await mkdir(this.workdir, { recursive: true });
+    } else {
+      this.workdir = await mkdtemp(join(tmpdir(), 'pvbench-'));
+      this.createdWorkdir = true;
+    }
+  }
+
+  private path(...parts: string[]): string {
+    if (!this.workdir) throw new Error('LocalPlatform.prepare() must run first');
+    return join(this.workdir, ...parts);
+  }
+
+  async seedVolumes(id: string, workload: WorkloadConfig, seed: number): Promise<VolumeSet> {
+    // Generate once per (workload, seed), then copy: every trial starts from byte-identical volumes.
+    const key = JSON.stringify([workload, seed]);
+    let golden = this.golden.get(key);
+    if (!golden) {
+      golden = (async () => {
+        const dir = this.path('golden', String(this.golden.size));
+        await removeTree(dir);
+        await seedWorkload(dir, workload, seed);
+        return dir;
+      })();
+      this.golden.set(key, golden);
+    }
+    const location = this.path('volumes', id);
+    await removeTree(location);
+    await cp(await golden, location, { recursive: true });
+    return { id, location, volumes: Array.from({ length: workload.proxies }, (_, i) => `proxy-${i}`) };
+  }
+
+  async emptyVolumes(id: string, like: VolumeSet): Promise<VolumeSet> {
+    const location = this.path('volumes', id);
+    await removeTree(location);
+    await mkdir(location, { recursive: true });
+    return { id, location, volumes: [...like.volumes] };
+  }
+
+  async churn(volumes: VolumeSet, workload: WorkloadConfig, seed: number): Promise<void> {
+    await churnWorkload(volumes.location, volumes.volumes, workload, seed);
+  }
+
+  manifest(volumes: VolumeSet): Promise<Manifest> {
+    return buildManifest(volumes.location);
+  }
+
+  verify(volumes: VolumeSet, expected: Manifest, opts?: { appendOnly?: (path: string) => boolean; prefixSource?: VolumeSet }): Promise<IntegrityResult> {
+    return verifyManifest(volumes.location, expected, { appendOnly: opts?.appendOnly, prefixRoot: opts?.prefixSource?.location });
+  }
+
+  async corruptVolume(volumes: VolumeSet, plan: { bitFlips: number; truncate: number; delete: number }, random: () => number) {
+    const files = await listFiles(volumes.location);
+    const chosen = pickDistinct(files, plan.bitFlips + plan.truncate + plan.delete, random);
+    const flipped = chosen.slice(0, plan.bitFlips);
+    const truncated = chosen.slice(plan.bitFlips, plan.bitFlips + plan.truncate);
+    const deleted = chosen.slice(plan.bitFlips + plan.truncate);
+    for (const f of flipped) await flipBit(join(volumes.location, f), random);
+    for (const f of truncated) {
+      const p = join(volumes.location, f);
+      await truncate(p, Math.floor((await stat(p)).size / 2));
+    }
+    for (const f of deleted) await rm(join(volumes.location, f));
+    return {
+      description: `flipped a bit in ${flipped.length}, truncated ${truncated.length} to half, deleted ${deleted.length} of ${files.length} files`,
+      details: { bitFlips: flipped.join(' '), truncated: truncated.join(' '), deleted: deleted.join(' '), files: files.length },
+    };
+  }
+
+  startWriter(volumes: VolumeSet, writesPerSecond: number, seed: number): Promise<Writer> {
+    return startLocalWriter(volumes, writesPerSecond, seed, this.path('writers', String(++this.writers)));
+  }
+
+  createTool(config: ToolConfig): BackupTool {
+    const ctx: LocalToolContext = { workdir: this.workdir, timeoutMs: this.opts.timeoutMs ?? 600_000, slowdown: slowdownFromEnv() };
+    switch (config.type) {
+      case 'restic':
+        return new ResticTool(config, ctx);
+      case 'copy':
+        return new CopyTool(config, ctx);
+      case 'kopia':
+        return new KopiaTool(config, ctx);
+      default:
+        return new UnsupportedTool(config, `${config.type} needs the kubernetes platform (set platform.kind: kubernetes); this suite runs on local`);
+    }
+  }
+
+  async dropVolumes(volumes: VolumeSet): Promise<void> {
+    await removeTree(volumes.location);
+  }
+
+  async cleanup(): Promise<void> {
+    if (!this.workdir) return;
+    if (this.opts.keep) return;
+    if (this.createdWorkdir) await removeTree(this.workdir);
+    else {
+      for (const sub of ['golden', 'volumes', 'repos', 'writers']) await removeTree(join(this.workdir, sub));
+    }
+  }
+}

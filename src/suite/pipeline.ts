@@ -1,0 +1,183 @@
+// The one core the CLI and the action share: load the suite, run it, compare with the baseline, render the
+// report, write results.json, report.md and the history entry.
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ConfigError, defaultSuite, EMBEDDED_DEFAULT, loadSuiteFile } from '../config/load.ts';
+import type { Suite } from '../config/schema.ts';
+import { compare } from '../baseline/compare.ts';
+import type { BaselineInput, Comparison } from '../baseline/compare.ts';
+import { loadBaselineFile, loadHistory, saveToHistory } from '../baseline/store.ts';
+import { renderReport } from '../report/render.ts';
+import { LocalPlatform } from '../platform/local/platform.ts';
+import type { Platform } from '../platform/types.ts';
+import { maskSecrets } from '../platform/secrets.ts';
+import { duplicateNames } from './plan.ts';
+import type { ResultsFile } from './results.ts';
+import { runSuite } from './run.ts';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface PipelineOverrides {
+  trials?: number;
+  outputDir?: string;
+  threshold?: number;
+  failOnRegression?: boolean;
+  templateFile?: string;
+  platform?: 'local' | 'kubernetes';
+  title?: string;
+}
+
+export interface PipelineOptions {
+  /** undefined → the embedded default suite. */
+  suiteFile?: string;
+  overrides?: PipelineOverrides;
+  /** A baseline found by the caller (e.g. a GitHub artifact); else the suite's compare.baseline is used. */
+  baseline?: BaselineInput;
+  git?: ResultsFile['run']['git'];
+  /** Hidden marker placed first in the report. */
+  marker?: string;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Told about everything the run creates outside output.dir, so a post step can remove it after a cancel. */
+  onCreated?: (what: { kind: 'dir' | 'kind-cluster'; value: string }) => void;
+}
+
+export interface Finding {
+  level: 'error' | 'warning';
+  title: string;
+  message: string;
+}
+
+export interface PipelineOutcome {
+  results: ResultsFile;
+  comparison: Comparison;
+  report: string;
+  verdict: 'pass' | 'fail';
+  regressions: number;
+  integrityFailures: number;
+  reasons: string[];
+  paths: { dir: string; results: string; report: string };
+  findings: Finding[];
+}
+
+export function suiteMarker(suiteName: string): string {
+  return `<!-- pvbench:suite=${suiteName} -->`;
+}
+
+/** The suite after command-line / action overrides; throws ConfigError naming the override. */
+export async function resolveSuite(suiteFile: string | undefined, o: PipelineOverrides = {}): Promise<Suite> {
+  const suite = suiteFile ? await loadSuiteFile(suiteFile) : defaultSuite();
+  const file = suiteFile ?? EMBEDDED_DEFAULT;
+  const bad = (key: string, message: string, fix: string) => new ConfigError([{ file: '(overrides)', line: 0, column: 0, key, message, fix }]);
+  if (o.trials !== undefined) {
+    if (!Number.isInteger(o.trials) || o.trials < 1 || o.trials > 100) throw bad('trials', `${o.trials} is not a whole number from 1 to 100`, 'pass e.g. --trials 3');
+    suite.trials = o.trials;
+  }
+  if (o.threshold !== undefined) {
+    if (!(o.threshold >= 0 && o.threshold <= 10)) throw bad('threshold', `${o.threshold} is not a fraction from 0 to 10`, 'pass e.g. --threshold 0.1 for 10%');
+    suite.compare.threshold = o.threshold;
+  }
+  if (o.failOnRegression !== undefined) suite.compare.failOnRegression = o.failOnRegression;
+  if (o.outputDir) suite.output.dir = o.outputDir;
+  if (o.templateFile) suite.report.template = o.templateFile;
+  if (o.title) suite.report.title = o.title;
+  if (o.platform && o.platform !== suite.platform.kind) {
+    if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
+    suite.platform = { kind: 'local', keep: false };
+  }
+  const dups = duplicateNames(suite);
+  if (dups.length) throw new ConfigError(dups.map((d) => ({ file, line: 0, column: 0, key: d.startsWith('tool') ? 'tools' : 'scenarios', message: d, fix: 'give each a unique name (tools: the name key)' })));
+  return suite;
+}
+
+export async function createPlatform(suite: Suite): Promise<Platform> {
+  const p = suite.platform;
+  if (p.kind === 'local') return new LocalPlatform({ workdir: p.workdir, keep: p.keep });
+  const { KubernetesPlatform } = await import('../platform/kubernetes/platform.ts');
+  return new KubernetesPlatform(p, suite);
+}
+
+export async function loadBaseline(suite: Suite, outDir: string): Promise<BaselineInput> {
+  const b = suite.compare.baseline;
+  if (b.source === 'none') return { runs: [], source: 'none', notice: 'no baseline configured (compare.baseline.source: none)' };
+  if (b.source === 'file') {
+    if (!b.path) return { runs: [], source: 'file', notice: 'compare.baseline.source is "file" but compare.baseline.path is not set' };
+    return loadBaselineFile(resolve(b.path), suite.name);
+  }
+  return loadHistory(join(outDir, 'history'), { suiteName: suite.name, maxRuns: b.maxRuns });
+}
+
+/** Comparison, report and findings for a results file: pure apart from reading a template override. */
+export async function analyse(results: ResultsFile, baseline: BaselineInput, suite: Suite, marker?: string): Promise<{ comparison: Comparison; report: string; findings: Finding[] }> {
+  const comparison = compare(results, baseline, suite.compare);
+  let template: string | undefined;
+  if (suite.report.template) {
+    try {
+      template = await readFile(suite.report.template, 'utf8');
+    } catch (err) {
+      throw new ConfigError([{ file: suite.report.template, line: 0, column: 0, key: 'report.template', message: `cannot read the template (${(err as NodeJS.ErrnoException).code ?? String(err)})`, fix: 'point report.template (or --template) at a Handlebars file' }]);
+    }
+  }
+  const report = maskSecrets(
+    renderReport({ results, comparison, title: suite.report.title ?? `pvbench: ${suite.name}`, marker: marker ?? suiteMarker(suite.name), template, maxChars: suite.report.maxChars }),
+  );
+  const findings: Finding[] = [];
+  for (const cell of comparison.cells) {
+    for (const m of cell.metrics) {
+      if (m.status === 'regression') {
+        findings.push({ level: suite.compare.failOnRegression ? 'error' : 'warning', title: `pvbench regression: ${cell.tool} / ${cell.scenario}`, message: `${m.label} ${formatRatio(m.ratio)} vs baseline${m.pValue !== undefined ? ` (p=${m.pValue.toPrecision(2)})` : ''}` });
+      }
+    }
+  }
+  for (const t of results.trials) {
+    if (t.status === 'failed') findings.push({ level: 'error', title: `pvbench integrity: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'integrity loss after restore' });
+    if (t.status === 'error') findings.push({ level: 'error', title: `pvbench error: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'the trial did not complete' });
+  }
+  return { comparison, report, findings };
+}
+
+function formatRatio(r: number | undefined): string {
+  if (r === undefined) return 'changed';
+  const pct = Math.round((r - 1) * 100);
+  return `${pct >= 0 ? '+' : ''}${pct}%`;
+}
+
+export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcome> {
+  const { log } = opts;
+  const suite = await resolveSuite(opts.suiteFile, opts.overrides);
+  const dir = resolve(suite.output.dir);
+  const paths = { dir, results: join(dir, 'results.json'), report: join(dir, 'report.md') };
+  await mkdir(dir, { recursive: true });
+  const platform = await createPlatform(suite);
+  let results: ResultsFile;
+  try {
+    results = await log.group(`pvbench: running suite "${suite.name}" on ${suite.platform.kind} (${suite.trials} trial(s))`, async () => {
+      await platform.prepare();
+      if (platform instanceof LocalPlatform) opts.onCreated?.({ kind: 'dir', value: platform.dir });
+      return runSuite({ suite, suiteFile: opts.suiteFile ?? EMBEDDED_DEFAULT, platform, resultsPath: paths.results, git: opts.git, log: (m) => log.info(m), signal: opts.signal });
+    });
+  } finally {
+    await platform.cleanup().catch((err: unknown) => log.warn(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  const baseline = opts.baseline ?? (await loadBaseline(suite, dir));
+  if (baseline.notice) log.warn(`baseline: ${baseline.notice}`);
+  const { comparison, report, findings } = await analyse(results, baseline, suite, opts.marker);
+  await writeFile(paths.report, report);
+  if (results.run.complete) await saveToHistory(join(dir, 'history'), results);
+  return {
+    results,
+    comparison,
+    report,
+    verdict: comparison.verdict,
+    regressions: comparison.regressions,
+    integrityFailures: comparison.integrityFailures,
+    reasons: comparison.reasons,
+    paths,
+    findings,
+  };
+}

@@ -1,0 +1,182 @@
+// The results file: what one `pvbench run` measured. Versioned; written atomically after every trial.
+// Everything downstream (baseline statistics, report, GitHub outputs) reads only this shape.
+
+export const RESULTS_SCHEMA_VERSION = 1 as const;
+
+export type TrialStatus = 'passed' | 'failed' | 'error' | 'skipped';
+
+/** One timed phase of a tool's work (a backup or a restore), measured on its process tree or pods. */
+export interface PhaseMetrics {
+  /** Wall time of the successful attempt, or of the whole phase including retries when `attempts` > 1. */
+  wallMs: number;
+  /** CPU user + system time of the tool's processes (or pods), in ms. */
+  cpuUserMs: number;
+  cpuSysMs: number;
+  /** Average CPU utilisation over the phase, in cores (cpuMs / wallMs). */
+  cpuCores: number;
+  /** Peak resident memory of the tool's process tree (or the largest pod), bytes. */
+  peakRssBytes: number;
+  /** Bytes read and written by the tool's processes (from /proc io counters or the tool's own report). */
+  bytesRead: number;
+  bytesWritten: number;
+  /** Bytes of volume data the tool processed (tool-reported where available, else the source size). */
+  bytesProcessed: number;
+  /** bytesProcessed / wall time. */
+  throughputBytesPerSec: number;
+  /** 1 for a clean run; more when a controller-style retry was needed. */
+  attempts: number;
+  /** How the metrics were obtained, for the report's footnotes. */
+  source: 'proc' | 'tool' | 'kubernetes' | 'mixed';
+}
+
+export interface IntegrityResult {
+  /** Files in the expected manifest. */
+  files: number;
+  matched: number;
+  mismatched: number;
+  missing: number;
+  /** Files present after restore that the manifest does not know. */
+  extra: number;
+  /** Bytes of data checked. */
+  bytes: number;
+  /** True when every expected file matched (and, for append-only files, was a consistent prefix). */
+  ok: boolean;
+  /** A few example paths, for the report. */
+  examples: { mismatched: string[]; missing: string[]; extra: string[] };
+}
+
+/** What a fault injector did, said in its own words so the report can show it. */
+export interface FaultRecord {
+  kind: 'none' | 'crash' | 'outage' | 'corrupt-volume' | 'corrupt-repository';
+  /** Whether the fault actually happened (e.g. a crash aimed at a backup that finished first did not). */
+  injected: boolean;
+  /** One line for the report, e.g. "SIGKILL restic (pid 4242) at 38% of bytes read". */
+  description: string;
+  /** Structured details (counts, offsets, pids, phases). */
+  details: Record<string, string | number | boolean>;
+  /** Did the tool or pvbench notice the fault (check failed, restore refused, manifest mismatch)? */
+  detected?: boolean;
+  /** Time from the fault to a successful retry or restore, ms. */
+  recoveryMs?: number;
+}
+
+export interface RepositoryCheck {
+  ran: boolean;
+  ok: boolean;
+  /** Short excerpt of the tool's output (secrets masked). */
+  output: string;
+}
+
+export interface TrialResult {
+  tool: string;
+  scenario: string;
+  /** 1-based trial number. */
+  trial: number;
+  status: TrialStatus;
+  startedAt: string;
+  durationMs: number;
+  /** Why the trial failed or errored, one line. */
+  error?: string;
+  /** Full backup. */
+  backup?: PhaseMetrics;
+  /** Incremental backup after the workload's churn step. */
+  incremental?: PhaseMetrics;
+  restore?: PhaseMetrics;
+  integrity?: IntegrityResult;
+  /** Recovery time objective achieved: outage (or corruption) to verified restore, ms. */
+  rtoMs?: number;
+  /** Recovery point: age of the newest acknowledged write present after restore, at the outage, ms. */
+  rpoMs?: number;
+  repository?: { sizeBytes: number; snapshots: number };
+  check?: RepositoryCheck;
+  fault: FaultRecord;
+}
+
+export interface ToolInfo {
+  name: string;
+  type: string;
+  status: 'ok' | 'skipped';
+  version?: string;
+  /** Why a tool was skipped, e.g. "kopia is not on PATH". */
+  reason?: string;
+}
+
+export interface WorkloadInfo {
+  kind: 'mesh-proxy';
+  seed: number;
+  proxies: number;
+  files: number;
+  bytes: number;
+}
+
+export interface ResultsFile {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  pvbenchVersion: string;
+  suite: {
+    name: string;
+    /** The suite file, or "(embedded default)". */
+    file: string;
+    seed: number;
+    trials: number;
+    platform: string;
+  };
+  run: {
+    id: string;
+    startedAt: string;
+    finishedAt?: string;
+    /** False while trials are still being written, or when the run was interrupted. */
+    complete: boolean;
+    git?: { sha?: string; ref?: string; runId?: string; runUrl?: string };
+    host: { cpus: number; memoryBytes: number; os: string; node: string };
+  };
+  tools: ToolInfo[];
+  scenarios: { name: string; fault: FaultRecord['kind'] }[];
+  workload?: WorkloadInfo;
+  trials: TrialResult[];
+}
+
+/** The metrics that baselines compare, as dotted paths into a TrialResult. Lower is better for all of them. */
+export const METRICS = {
+  'backup.wallMs': { label: 'Backup time', unit: 'ms' },
+  'incremental.wallMs': { label: 'Incremental backup time', unit: 'ms' },
+  'restore.wallMs': { label: 'Restore time', unit: 'ms' },
+  'backup.cpuMs': { label: 'Backup CPU', unit: 'ms' },
+  'restore.cpuMs': { label: 'Restore CPU', unit: 'ms' },
+  'backup.peakRssBytes': { label: 'Backup peak RSS', unit: 'bytes' },
+  'restore.peakRssBytes': { label: 'Restore peak RSS', unit: 'bytes' },
+  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes' },
+  'repository.sizeBytes': { label: 'Repository size', unit: 'bytes' },
+  rtoMs: { label: 'RTO', unit: 'ms' },
+  rpoMs: { label: 'RPO', unit: 'ms' },
+} as const;
+
+export type MetricName = keyof typeof METRICS;
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+
+/** Reads one metric off a trial; cpuMs is user + sys. Undefined where the trial did not measure it. */
+export function metricValue(trial: TrialResult, metric: MetricName): number | undefined {
+  switch (metric) {
+    case 'backup.wallMs':
+      return trial.backup?.wallMs;
+    case 'incremental.wallMs':
+      return trial.incremental?.wallMs;
+    case 'restore.wallMs':
+      return trial.restore?.wallMs;
+    case 'backup.cpuMs':
+      return trial.backup ? trial.backup.cpuUserMs + trial.backup.cpuSysMs : undefined;
+    case 'restore.cpuMs':
+      return trial.restore ? trial.restore.cpuUserMs + trial.restore.cpuSysMs : undefined;
+    case 'backup.peakRssBytes':
+      return trial.backup?.peakRssBytes;
+    case 'restore.peakRssBytes':
+      return trial.restore?.peakRssBytes;
+    case 'backup.bytesWritten':
+      return trial.backup?.bytesWritten;
+    case 'repository.sizeBytes':
+      return trial.repository?.sizeBytes;
+    case 'rtoMs':
+      return trial.rtoMs;
+    case 'rpoMs':
+      return trial.rpoMs;
+  }
+}

@@ -1,0 +1,144 @@
+// Runs the planned matrix on a platform and keeps the results file current after every trial, so an interrupted
+// run keeps everything it measured.
+import { availableParallelism, totalmem, platform as osPlatform, release } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { ScenarioConfig, Suite } from '../config/schema.ts';
+import type { Platform } from '../platform/types.ts';
+import { writeFileAtomic } from '../platform/local/fsutil.ts';
+import { maskSecrets } from '../platform/secrets.ts';
+import type { BackupTool } from '../tools/types.ts';
+import { deriveSeed, seededRandom } from '../workloads/random.ts';
+import type { ScenarioOutcome, TrialContext } from '../faults/context.ts';
+import { runNoFault } from '../faults/none.ts';
+import { runCrash } from '../faults/crash.ts';
+import { runOutage } from '../faults/outage.ts';
+import { runCorruptVolume } from '../faults/corrupt-volume.ts';
+import { runCorruptRepository } from '../faults/corrupt-repository.ts';
+import { planTrials } from './plan.ts';
+import type { PlannedTrial } from './plan.ts';
+import { RESULTS_SCHEMA_VERSION } from './results.ts';
+import type { ResultsFile, ToolInfo, TrialResult } from './results.ts';
+
+export const PVBENCH_VERSION = '0.1.0';
+
+export interface RunOptions {
+  suite: Suite;
+  suiteFile: string;
+  platform: Platform;
+  resultsPath: string;
+  git?: ResultsFile['run']['git'];
+  log: (msg: string) => void;
+  signal?: AbortSignal;
+}
+
+export function runScenario(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {
+  const f = scenario.fault;
+  switch (f.kind) {
+    case 'none':
+      return runNoFault(ctx, scenario);
+    case 'crash':
+      return runCrash(ctx, scenario, f);
+    case 'outage':
+      return runOutage(ctx, scenario, f);
+    case 'corrupt-volume':
+      return runCorruptVolume(ctx, scenario, f);
+    case 'corrupt-repository':
+      return runCorruptRepository(ctx, scenario, f);
+  }
+}
+
+export function newResults(suite: Suite, suiteFile: string, platformName: string, git?: ResultsFile['run']['git']): ResultsFile {
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    pvbenchVersion: PVBENCH_VERSION,
+    suite: { name: suite.name, file: suiteFile, seed: suite.seed, trials: suite.trials, platform: platformName },
+    run: {
+      id: randomBytes(6).toString('hex'),
+      startedAt: new Date().toISOString(),
+      complete: false,
+      git,
+      host: { cpus: availableParallelism(), memoryBytes: totalmem(), os: `${osPlatform()} ${release()}`, node: process.version },
+    },
+    tools: [],
+    scenarios: suite.scenarios.map((s) => ({ name: s.name, fault: s.fault.kind })),
+    trials: [],
+  };
+}
+
+async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Promise<TrialResult> {
+  const { suite, platform } = opts;
+  const started = Date.now();
+  const base = { tool: p.toolName, scenario: p.scenario.name, trial: p.trial, startedAt: new Date(started).toISOString() };
+  let ctx: TrialContext | undefined;
+  try {
+    await tool.init(p.id);
+    const volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
+    ctx = {
+      platform,
+      tool,
+      workload: suite.workload,
+      seed: suite.seed,
+      trialId: p.id,
+      volumes,
+      seeded: await platform.manifest(volumes),
+      random: seededRandom(deriveSeed(suite.seed, p.id)).next,
+      log: (m) => opts.log(`  ${p.id}: ${m}`),
+      scratch: [],
+    };
+    const outcome = await runScenario(ctx, p.scenario);
+    const [sizeBytes, snaps] = await Promise.all([tool.repositorySize(), tool.snapshots().catch(() => [])]);
+    return { ...base, ...outcome, durationMs: Date.now() - started, repository: { sizeBytes, snapshots: snaps.length } };
+  } catch (err) {
+    return {
+      ...base,
+      status: 'error',
+      durationMs: Date.now() - started,
+      error: maskSecrets(err instanceof Error ? err.message : String(err)),
+      fault: { kind: p.scenario.fault.kind, injected: false, description: 'trial did not complete', details: {} },
+    };
+  } finally {
+    if (ctx) for (const v of [ctx.volumes, ...ctx.scratch]) await platform.dropVolumes(v).catch(() => undefined);
+    await tool.cleanup().catch(() => undefined);
+  }
+}
+
+export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
+  const { suite, platform, log } = opts;
+  const results = newResults(suite, opts.suiteFile, platform.kind, opts.git);
+  const save = () => writeFileAtomic(opts.resultsPath, JSON.stringify(results, null, 2) + '\n');
+  await save();
+  await platform.prepare();
+
+  const ready = new Map<string, BackupTool>();
+  for (const cfg of suite.tools) {
+    const tool = platform.createTool(cfg);
+    const probe = await tool.probe();
+    const info: ToolInfo = { name: tool.name, type: cfg.type, status: probe.ok ? 'ok' : 'skipped' };
+    if (probe.ok) {
+      info.version = probe.version;
+      ready.set(tool.name, tool);
+    } else info.reason = probe.reason;
+    results.tools.push(info);
+    log(probe.ok ? `tool ${tool.name}: ${probe.version}` : `tool ${tool.name}: skipped (${probe.reason})`);
+  }
+  await save();
+
+  const plan = planTrials(suite).filter((p) => ready.has(p.toolName));
+  const width = String(plan.length).length;
+  for (const [i, p] of plan.entries()) {
+    if (opts.signal?.aborted) {
+      log(`interrupted: ${plan.length - i} trial(s) not run; the results so far are kept`);
+      break;
+    }
+    const tool = ready.get(p.toolName)!;
+    const trial = await runTrial(p, tool, opts);
+    results.trials.push(trial);
+    await save();
+    const secs = (trial.durationMs / 1000).toFixed(1);
+    log(`[${String(i + 1).padStart(width)}/${plan.length}] ${p.toolName} / ${p.scenario.name} #${p.trial}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
+  }
+  results.run.finishedAt = new Date().toISOString();
+  results.run.complete = !opts.signal?.aborted;
+  await save();
+  return results;
+}

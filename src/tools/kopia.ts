@@ -1,0 +1,124 @@
+// kopia on the local platform, where it is installed (it is not in Debian: the probe says so and the tool is
+// listed as skipped). A filesystem repository per trial, its own config file, the password per run, masked.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ToolConfig } from '../config/schema.ts';
+import type { VolumeSet } from '../platform/types.ts';
+import type { RepositoryCheck } from '../suite/results.ts';
+import { excerpt, registerSecret } from '../platform/secrets.ts';
+import { flipBit, listFiles, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
+import type { LocalToolContext } from './local-context.ts';
+import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { ToolError } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
+
+export class KopiaTool implements BackupTool {
+  readonly name: string;
+  readonly type = 'kopia' as const;
+  private readonly ctx: LocalToolContext;
+  private readonly password = randomBytes(24).toString('hex');
+  private repo = '';
+
+  constructor(config: ToolConfig, ctx: LocalToolContext) {
+    this.name = config.name ?? config.type;
+    this.ctx = ctx;
+    registerSecret(this.password);
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return { ...process.env, KOPIA_PASSWORD: this.password, KOPIA_CHECK_FOR_UPDATES: 'false', KOPIA_LOG_DIR: join(this.repo, 'logs') };
+  }
+
+  private args(...rest: string[]): string[] {
+    return [...rest, '--config-file', join(this.repo, 'kopia.config'), '--cache-directory', join(this.repo, 'cache'), '--no-progress'];
+  }
+
+  private async run(args: string[]): Promise<string> {
+    const res = await runQuick(this.name, 'kopia', args, this.env(), this.ctx.timeoutMs);
+    if (res.exitCode !== 0) throw new ToolError(this.name, `kopia ${args[0]} ${args[1] ?? ''} failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
+    return res.stdout;
+  }
+
+  async probe(): Promise<Probe> {
+    const v = await whichVersion(this.name, 'kopia', ['--version']);
+    if (!v) return { ok: false, reason: 'kopia is not on PATH (it is not packaged in Debian; install it from kopia.io to include it)' };
+    return { ok: true, version: v.split(' ')[0] ?? v };
+  }
+
+  async init(trialId: string): Promise<void> {
+    this.repo = join(this.ctx.workdir, 'repos', this.name, trialId);
+    await removeTree(this.repo);
+    await mkdir(join(this.repo, 'data'), { recursive: true });
+    await this.run(this.args('repository', 'create', 'filesystem', '--path', join(this.repo, 'data')));
+  }
+
+  async backup(source: VolumeSet, hooks?: OpHooks): Promise<BackupOutcome> {
+    const sourceBytes = await treeSize(source.location);
+    const res = await runLocalOp({
+      tool: this.name,
+      cmd: 'kopia',
+      args: this.args('snapshot', 'create', source.location, '--json'),
+      env: this.env(),
+      timeoutMs: this.ctx.timeoutMs,
+      sourceBytes,
+      hooks,
+      slowdown: this.ctx.slowdown,
+    });
+    const manifest = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { id?: string; stats?: { totalSize?: number } };
+    if (!manifest.id) throw new ToolError(this.name, 'kopia snapshot create printed no snapshot id', 0, excerpt(res.stdout));
+    return { snapshotId: manifest.id, metrics: { ...res.metrics, source: 'mixed', bytesProcessed: manifest.stats?.totalSize ?? sourceBytes } };
+  }
+
+  async restore(snapshotId: string, target: VolumeSet, hooks?: OpHooks): Promise<RestoreOutcome> {
+    await mkdir(target.location, { recursive: true });
+    const res = await runLocalOp({
+      tool: this.name,
+      cmd: 'kopia',
+      args: this.args('snapshot', 'restore', snapshotId, target.location),
+      env: this.env(),
+      timeoutMs: this.ctx.timeoutMs,
+      sourceBytes: 0,
+      hooks,
+    });
+    const bytes = await treeSize(target.location);
+    return { metrics: { ...res.metrics, bytesProcessed: bytes, throughputBytesPerSec: res.metrics.wallMs > 0 ? bytes / (res.metrics.wallMs / 1000) : 0 } };
+  }
+
+  async check(): Promise<RepositoryCheck> {
+    const res = await runQuick(this.name, 'kopia', this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
+    return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
+  }
+
+  async recover(): Promise<RecoveryReport> {
+    // kopia keeps no repository lock on a filesystem repository; a killed snapshot leaves only unreferenced
+    // pack blobs, which its maintenance collects later. Nothing to do before a retry.
+    return { staleLocks: 0, actions: [] };
+  }
+
+  async snapshots(): Promise<string[]> {
+    const list = JSON.parse(await this.run(this.args('snapshot', 'list', '--json', '--all'))) as { id: string; startTime: string }[];
+    return list.sort((a, b) => a.startTime.localeCompare(b.startTime)).map((s) => s.id);
+  }
+
+  async repositorySize(): Promise<number> {
+    return treeSize(join(this.repo, 'data'));
+  }
+
+  async corruptRepository(bitFlips: number, random: () => number) {
+    const packs = (await listFiles(join(this.repo, 'data'))).filter((f) => /(^|\/)p[0-9a-f]/.test(f));
+    if (packs.length === 0) throw new ToolError(this.name, 'the repository has no pack blobs to corrupt (was a backup taken?)');
+    const flips: string[] = [];
+    for (let i = 0; i < bitFlips; i++) {
+      const [file] = pickDistinct(packs, 1, random);
+      if (!file) break;
+      const { offset, bit } = await flipBit(join(this.repo, 'data', file), random);
+      flips.push(`${file}@${offset}:${bit}`);
+    }
+    return { description: `flipped ${flips.length} bit(s) in kopia pack blobs (${packs.length} packs)`, details: { packs: packs.length, flips: flips.join(' ') } };
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.repo) await removeTree(this.repo);
+  }
+}

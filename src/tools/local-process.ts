@@ -1,0 +1,83 @@
+// What every local tool does to run one measured operation: spawn (argument array), sample its process tree,
+// hand a crashable handle to fault injectors, turn the figures into PhaseMetrics, mask secrets in errors.
+import { runMeasured, toPhaseMetrics } from '../metrics/process.ts';
+import type { PhaseMetrics } from '../suite/results.ts';
+import { excerpt } from '../platform/secrets.ts';
+import { ToolError } from './types.ts';
+import type { OpHooks } from './types.ts';
+
+export interface LocalOp {
+  tool: string;
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs: number;
+  /** Bytes of volume data the operation reads, for progress and throughput. */
+  sourceBytes: number;
+  hooks?: OpHooks;
+  /** Test knob (PVBENCH_TEST_SLOWDOWN): stretch a successful operation's wall time by this factor, by waiting. */
+  slowdown?: number;
+}
+
+export interface LocalOpResult {
+  stdout: string;
+  stderr: string;
+  metrics: PhaseMetrics;
+}
+
+/** Run a tool command; throws ToolError (with the masked tail of its output) unless it exits 0. */
+export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
+  const label = `${op.cmd} ${op.args[0] ?? ''}`.trim();
+  const res = await runMeasured(op.cmd, op.args, {
+    env: op.env,
+    cwd: op.cwd,
+    timeoutMs: op.timeoutMs,
+    onStart: (pid, watch) => {
+      op.hooks?.onStart?.({
+        describe: () => `${label} (pid ${pid})`,
+        progress: async () => (op.sourceBytes > 0 ? Math.min(1, watch.bytesRead() / op.sourceBytes) : 0),
+        kill: async () => {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            return `${label} (pid ${pid}) had already exited`;
+          }
+          return `SIGKILL ${label} (pid ${pid}) after ${Math.round(watch.bytesRead() / 1024)} KiB read`;
+        },
+      });
+    },
+  });
+  if (res.timedOut) throw new ToolError(op.tool, `${label} timed out after ${op.timeoutMs} ms`, null, excerpt(res.stderr));
+  if (res.signal) throw new ToolError(op.tool, `${label} was killed by ${res.signal}`, null, excerpt(res.stderr));
+  if (res.exitCode !== 0) {
+    throw new ToolError(op.tool, `${label} exited with code ${res.exitCode}: ${excerpt(res.stderr || res.stdout, 300)}`, res.exitCode, excerpt(res.stderr + res.stdout));
+  }
+  const usage = { ...res.usage };
+  if (op.slowdown && op.slowdown > 1) {
+    const extra = Math.round(usage.wallMs * (op.slowdown - 1));
+    await new Promise((resolve) => setTimeout(resolve, extra));
+    usage.wallMs += extra;
+  }
+  return { stdout: res.stdout, stderr: res.stderr, metrics: toPhaseMetrics(usage, op.sourceBytes, 1, 'proc') };
+}
+
+/** Run a short helper command (version, unlock, list); returns its output or throws ToolError. */
+export async function runQuick(tool: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
+  const res = await runMeasured(cmd, args, { env, timeoutMs });
+  if (res.timedOut) throw new ToolError(tool, `${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms`);
+  return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
+}
+
+/** Is `cmd` runnable? Resolves its first output line, or undefined when it is not on PATH. */
+export async function whichVersion(tool: string, cmd: string, args: string[]): Promise<string | undefined> {
+  try {
+    const res = await runQuick(tool, cmd, args, undefined, 15_000);
+    if (res.exitCode !== 0) return undefined;
+    return (res.stdout || res.stderr).trim().split('\n')[0];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof ToolError) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,164 @@
+// restic on the local platform: one repository per trial (copied from a template initialised once per run, since
+// `restic init` spends seconds calibrating its key derivation), the password generated per run and masked.
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ToolConfig } from '../config/schema.ts';
+import type { VolumeSet } from '../platform/types.ts';
+import type { RepositoryCheck } from '../suite/results.ts';
+import { registerSecret, excerpt } from '../platform/secrets.ts';
+import { flipBit, listFiles, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
+import type { LocalToolContext } from './local-context.ts';
+import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { ToolError } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
+
+export class ResticTool implements BackupTool {
+  readonly name: string;
+  readonly type = 'restic' as const;
+  private readonly ctx: LocalToolContext;
+  private readonly options: ToolConfig['options'];
+  private readonly password = randomBytes(24).toString('hex');
+  private repo = '';
+  private templateReady: Promise<void> | undefined;
+  private readonly sources = new Map<string, string>();
+
+  constructor(config: ToolConfig, ctx: LocalToolContext) {
+    this.name = config.name ?? config.type;
+    this.ctx = ctx;
+    this.options = config.options;
+    registerSecret(this.password);
+  }
+
+  private env(repo = this.repo): NodeJS.ProcessEnv {
+    return { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: this.password, RESTIC_PROGRESS_FPS: '0.1' };
+  }
+
+  private get base(): string {
+    return join(this.ctx.workdir, 'repos', this.name);
+  }
+
+  async probe(): Promise<Probe> {
+    const v = await whichVersion(this.name, 'restic', ['version']);
+    if (!v) return { ok: false, reason: 'restic is not on PATH (install it: apt-get install -y restic)' };
+    return { ok: true, version: v.replace(/^restic\s+/, '').split(' ')[0] ?? v };
+  }
+
+  async init(trialId: string): Promise<void> {
+    const template = join(this.base, '_template');
+    this.templateReady ??= (async () => {
+      await removeTree(template);
+      await mkdir(this.base, { recursive: true });
+      const args = ['init', '--no-cache'];
+      if (typeof this.options.repositoryVersion === 'string' || typeof this.options.repositoryVersion === 'number') {
+        args.push('--repository-version', String(this.options.repositoryVersion));
+      }
+      const res = await runQuick(this.name, 'restic', args, this.env(template), this.ctx.timeoutMs);
+      if (res.exitCode !== 0) throw new ToolError(this.name, `restic init failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
+    })();
+    await this.templateReady;
+    this.repo = join(this.base, trialId);
+    await removeTree(this.repo);
+    await cp(template, this.repo, { recursive: true });
+  }
+
+  private commonArgs(): string[] {
+    const args = ['--no-cache'];
+    if (typeof this.options.compression === 'string') args.push('--compression', this.options.compression);
+    return args;
+  }
+
+  async backup(source: VolumeSet, hooks?: OpHooks): Promise<BackupOutcome> {
+    const sourceBytes = await treeSize(source.location);
+    const args = ['backup', ...this.commonArgs(), '--json', '--host', 'pvbench', '--tag', source.id, source.location];
+    const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, slowdown: this.ctx.slowdown });
+    const summary = res.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{') && l.includes('"summary"'))
+      .map((l) => JSON.parse(l) as { snapshot_id?: string; total_bytes_processed?: number; data_added?: number })
+      .pop();
+    if (!summary?.snapshot_id) throw new ToolError(this.name, 'restic backup printed no summary with a snapshot id', 0, excerpt(res.stdout));
+    this.sources.set(summary.snapshot_id, source.location);
+    const metrics = { ...res.metrics, source: 'mixed' as const };
+    if (summary.total_bytes_processed) {
+      metrics.bytesProcessed = summary.total_bytes_processed;
+      metrics.throughputBytesPerSec = metrics.wallMs > 0 ? summary.total_bytes_processed / (metrics.wallMs / 1000) : 0;
+    }
+    if (summary.data_added) metrics.bytesWritten = Math.max(metrics.bytesWritten, summary.data_added);
+    return { snapshotId: summary.snapshot_id, metrics };
+  }
+
+  async restore(snapshotId: string, target: VolumeSet, hooks?: OpHooks): Promise<RestoreOutcome> {
+    // restic 0.14 restores the snapshot's absolute source path below --target: restore into a staging
+    // directory, then move the volume directories into place.
+    const staging = `${target.location}.restic-staging`;
+    await removeTree(staging);
+    const sourcePath = this.sources.get(snapshotId) ?? (await this.snapshotPath(snapshotId));
+    const sourceBytes = await treeSize(sourcePath).catch(() => 0);
+    const args = ['restore', ...this.commonArgs(), snapshotId, '--target', staging];
+    const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks });
+    const restoredRoot = join(staging, sourcePath);
+    await mkdir(target.location, { recursive: true });
+    for (const entry of await readdir(restoredRoot)) await rename(join(restoredRoot, entry), join(target.location, entry));
+    await removeTree(staging);
+    const bytes = await treeSize(target.location);
+    return { metrics: { ...res.metrics, bytesProcessed: bytes, throughputBytesPerSec: res.metrics.wallMs > 0 ? bytes / (res.metrics.wallMs / 1000) : 0 } };
+  }
+
+  private async snapshotPath(snapshotId: string): Promise<string> {
+    const res = await runQuick(this.name, 'restic', ['snapshots', '--no-cache', '--json', snapshotId], this.env());
+    const list = JSON.parse(res.stdout || '[]') as { paths?: string[] }[];
+    const p = list[0]?.paths?.[0];
+    if (!p) throw new ToolError(this.name, `restic knows no snapshot ${snapshotId}`, res.exitCode, excerpt(res.stderr));
+    return p;
+  }
+
+  async check(): Promise<RepositoryCheck> {
+    const res = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
+  }
+
+  async recover(): Promise<RecoveryReport> {
+    const locks = (await readdir(join(this.repo, 'locks')).catch(() => [])).length;
+    const actions: string[] = [];
+    if (locks > 0) {
+      const res = await runQuick(this.name, 'restic', ['unlock', '--no-cache'], this.env());
+      actions.push(res.exitCode === 0 ? `restic unlock removed stale locks (${locks} found)` : `restic unlock failed: ${excerpt(res.stderr, 200)}`);
+    }
+    return { staleLocks: locks, actions };
+  }
+
+  async snapshots(): Promise<string[]> {
+    const res = await runQuick(this.name, 'restic', ['snapshots', '--no-cache', '--json'], this.env());
+    if (res.exitCode !== 0) throw new ToolError(this.name, `restic snapshots failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
+    const list = JSON.parse(res.stdout || '[]') as { id: string; time: string; paths?: string[] }[];
+    list.sort((a, b) => a.time.localeCompare(b.time));
+    for (const s of list) if (s.paths?.[0]) this.sources.set(s.id, s.paths[0]);
+    return list.map((s) => s.id);
+  }
+
+  async repositorySize(): Promise<number> {
+    return treeSize(this.repo);
+  }
+
+  async corruptRepository(bitFlips: number, random: () => number) {
+    const packs = (await listFiles(join(this.repo, 'data'))).map((p) => join('data', p));
+    if (packs.length === 0) throw new ToolError(this.name, 'the repository has no data packs to corrupt (was a backup taken?)');
+    const flips: string[] = [];
+    for (let i = 0; i < bitFlips; i++) {
+      const [file] = pickDistinct(packs, 1, random);
+      if (!file) break;
+      const { offset, bit } = await flipBit(join(this.repo, file), random);
+      flips.push(`${file}@${offset}:${bit}`);
+    }
+    return {
+      description: `flipped ${flips.length} bit(s) in ${new Set(flips.map((f) => f.split('@')[0])).size} of ${packs.length} restic data pack(s)`,
+      details: { packs: packs.length, flips: flips.join(' ') },
+    };
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.repo) await rm(this.repo, { recursive: true, force: true });
+  }
+}

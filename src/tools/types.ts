@@ -1,0 +1,72 @@
+// One interface for every backup tool, on every platform. A tool instance owns one repository
+// (a restic repository, a kopia repository, a copy directory, a Velero BackupStorageLocation prefix ...).
+import type { FaultRecord, PhaseMetrics, RepositoryCheck } from '../suite/results.ts';
+import type { VolumeSet } from '../platform/types.ts';
+import type { ToolConfig } from '../config/schema.ts';
+
+export type Probe = { ok: true; version: string } | { ok: false; reason: string };
+
+/** A tool operation in flight, handed to fault injectors so they can crash it. */
+export interface RunningOp {
+  /** e.g. "restic backup (pid 4242)" or "velero node-agent pod node-agent-x7k2p". */
+  describe(): string;
+  /** 0..1: how far the operation is (bytes read / volume bytes locally, phase progress on Kubernetes). */
+  progress(): Promise<number>;
+  /** Crash it the way a container dies: SIGKILL locally, pod deletion / container kill on Kubernetes. */
+  kill(): Promise<string>;
+}
+
+export interface OpHooks {
+  /** Called once the operation has started. */
+  onStart?(op: RunningOp): void;
+  signal?: AbortSignal;
+}
+
+export interface BackupOutcome {
+  snapshotId: string;
+  metrics: PhaseMetrics;
+}
+
+export interface RestoreOutcome {
+  metrics: PhaseMetrics;
+}
+
+/** What a controller-style recovery found and did after a crash (stale locks, partial snapshots ...). */
+export interface RecoveryReport {
+  staleLocks: number;
+  actions: string[];
+}
+
+export class ToolError extends Error {
+  readonly tool: string;
+  readonly exitCode: number | null;
+  readonly output: string;
+  constructor(tool: string, message: string, exitCode: number | null = null, output = '') {
+    super(message);
+    this.name = 'ToolError';
+    this.tool = tool;
+    this.exitCode = exitCode;
+    this.output = output;
+  }
+}
+
+export interface BackupTool {
+  readonly name: string;
+  readonly type: ToolConfig['type'];
+  probe(): Promise<Probe>;
+  /** Create a fresh, empty repository for one trial. */
+  init(trialId: string): Promise<void>;
+  backup(source: VolumeSet, hooks?: OpHooks): Promise<BackupOutcome>;
+  restore(snapshotId: string, target: VolumeSet, hooks?: OpHooks): Promise<RestoreOutcome>;
+  /** The tool's own consistency check of the repository (restic check --read-data, kopia snapshot verify ...). */
+  check(): Promise<RepositoryCheck>;
+  /** After a crash: what a controller does before retrying (unlock, drop partial uploads). */
+  recover(): Promise<RecoveryReport>;
+  /** Completed snapshots, oldest first. */
+  snapshots(): Promise<string[]>;
+  repositorySize(): Promise<number>;
+  /** Damage the stored backup data; says what it did. */
+  corruptRepository(bitFlips: number, random: () => number): Promise<Pick<FaultRecord, 'description' | 'details'>>;
+  /** Remove the repository and anything else this trial created. */
+  cleanup(): Promise<void>;
+}

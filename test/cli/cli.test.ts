@@ -1,0 +1,128 @@
+// The CLI end to end, as a user runs it: real processes, real files, exit codes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(import.meta.dirname, '../../src/cli/index.ts');
+
+function pvbench(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void } = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pvbench ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 120_000} ms\n${stderr}`));
+    }, opts.timeoutMs ?? 120_000);
+    opts.onSpawn?.((sig) => child.kill(sig));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+const SUITE = `name: cli-e2e
+trials: 3
+workload: { proxies: 2, accessLogLines: 3000, statsSnapshots: 2, clusters: 10 }
+tools:
+  - type: copy
+scenarios:
+  - name: no-fault
+    incremental: false
+compare:
+  metrics: [backup.wallMs]
+  threshold: 0.2
+`;
+
+test('validate: exit 2 and the file, line, key and fix of each problem', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'bad.yaml'), 'trials: 3\ntools:\n  - type: restic\n    optoins: {}\n');
+  await writeFile(join(dir, 'good.yaml'), SUITE);
+  const bad = await pvbench(['validate', join(dir, 'bad.yaml')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stdout, /bad\.yaml:4:5: tools\[0\]\.optoins: unknown key "optoins"\. Fix: did you mean "options"\?/);
+  const good = await pvbench(['validate', join(dir, 'good.yaml')]);
+  assert.equal(good.code, 0);
+  assert.match(good.stdout, /good\.yaml: ok/);
+});
+
+test('schema: prints the JSON Schema; unknown command: exit 2 with usage', async () => {
+  const s = await pvbench(['schema']);
+  assert.equal(s.code, 0);
+  assert.equal((JSON.parse(s.stdout) as { title: string }).title, 'pvbench suite');
+  const u = await pvbench(['frobnicate']);
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /unknown command "frobnicate"/);
+  assert.match(u.stderr, /Usage:/);
+});
+
+test('run twice: the second run is compared with the first; an injected 4x backup slowdown fails it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const suite = join(dir, 'suite.yaml');
+  await writeFile(suite, SUITE);
+  const out = join(dir, 'out');
+
+  const first = await pvbench(['run', suite, '--output', out]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /pvbench: PASS/);
+  const r1 = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { schemaVersion: number; run: { complete: boolean }; trials: { status: string }[] };
+  assert.equal(r1.schemaVersion, 1);
+  assert.equal(r1.run.complete, true);
+  assert.deepEqual(r1.trials.map((x) => x.status), ['passed', 'passed', 'passed']);
+  const report1 = await readFile(join(out, 'report.md'), 'utf8');
+  assert.ok(report1.startsWith('<!-- pvbench:suite=cli-e2e -->'));
+  assert.equal((await readdir(join(out, 'history', 'cli-e2e'))).length, 1);
+
+  const second = await pvbench(['run', suite, '--output', out], { env: { PVBENCH_TEST_SLOWDOWN: '4' } });
+  assert.equal(second.code, 1, second.stdout + second.stderr);
+  assert.match(second.stdout, /pvbench: FAIL/);
+  assert.match(second.stdout, /copy \/ no-fault/);
+  const report2 = await readFile(join(out, 'report.md'), 'utf8');
+  assert.match(report2, /regression/i);
+  assert.equal((await readdir(join(out, 'history', 'cli-e2e'))).length, 2);
+
+  // compare the second results with the first run's file: same verdict from the stand-alone command.
+  const [h1] = (await readdir(join(out, 'history', 'cli-e2e'))).sort();
+  const cmp = await pvbench(['compare', join(out, 'results.json'), '--baseline', join(out, 'history', 'cli-e2e', h1!), '--suite', suite]);
+  assert.equal(cmp.code, 1, cmp.stdout + cmp.stderr);
+  const rep = await pvbench(['report', join(out, 'results.json'), '--baseline', join(out, 'history', 'cli-e2e', h1!), '--suite', suite]);
+  assert.equal(rep.code, 0);
+  assert.ok(rep.stdout.startsWith('<!-- pvbench:suite=cli-e2e -->'));
+});
+
+test('an interrupted run keeps what it measured (results written after every trial)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const suite = join(dir, 'suite.yaml');
+  await writeFile(suite, SUITE.replace('trials: 3', 'trials: 100'));
+  const out = join(dir, 'out');
+  const res = await pvbench(['run', suite, '--output', out], {
+    onSpawn: (kill) => {
+      const poll = setInterval(async () => {
+        const text = await readFile(join(out, 'results.json'), 'utf8').catch(() => '');
+        try {
+          if ((JSON.parse(text) as { trials: unknown[] }).trials.length >= 2) {
+            clearInterval(poll);
+            kill('SIGINT');
+          }
+        } catch {
+          /* not written yet */
+        }
+      }, 20);
+      setTimeout(() => clearInterval(poll), 60_000);
+    },
+  });
+  assert.match(res.stderr, /interrupted/);
+  const r = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { run: { complete: boolean }; trials: unknown[] };
+  assert.equal(r.run.complete, false);
+  assert.ok(r.trials.length >= 2 && r.trials.length < 100, `${r.trials.length} trials kept`);
+  assert.ok(await readFile(join(out, 'report.md'), 'utf8'));
+});

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, defaultSuite, loadSuiteFile, parseSuite } from '../../src/config/load.ts';
+import { suiteJsonSchema } from '../../src/config/schema.ts';
+import { resolveSuite } from '../../src/suite/pipeline.ts';
+
+function problems(text: string) {
+  try {
+    parseSuite(text, 'suite.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected the suite to be rejected');
+}
+
+test('the embedded default is the schema defaults: local, copy+restic+kopia, five scenarios, 3 trials', () => {
+  const s = defaultSuite();
+  assert.equal(s.platform.kind, 'local');
+  assert.equal(s.trials, 3);
+  assert.deepEqual(s.tools.map((t) => t.type), ['copy', 'restic', 'kopia']);
+  assert.deepEqual(s.scenarios.map((x) => x.fault.kind), ['none', 'crash', 'outage', 'corrupt-volume', 'corrupt-repository']);
+});
+
+test('a valid suite parses with defaults filled in', () => {
+  const s = parseSuite('name: mesh\ntrials: 5\ntools:\n  - type: restic\n    name: restic-auto\n    options: { compression: auto }\nscenarios:\n  - name: crash\n    fault: { kind: crash, phase: restore }\n', 'x.yaml');
+  assert.equal(s.trials, 5);
+  assert.equal(s.tools[0]?.name, 'restic-auto');
+  const f = s.scenarios[0]?.fault;
+  assert.equal(f?.kind, 'crash');
+  assert.equal(f?.kind === 'crash' && f.at, 0.3);
+  assert.equal(f?.kind === 'crash' && f.phase, 'restore');
+});
+
+test('an unknown key names the file, line, column, key and suggests the fix', () => {
+  const [p] = problems('tools:\n  - type: copy\n    optoins: {}\n');
+  assert.equal(p?.file, 'suite.yaml');
+  assert.equal(p?.line, 3);
+  assert.equal(p?.column, 5);
+  assert.equal(p?.key, 'tools[0].optoins');
+  assert.match(p?.fix ?? '', /did you mean "options"/);
+});
+
+test('a bad enum value lists the allowed values', () => {
+  const [p] = problems('tools:\n  - type: restik\n');
+  assert.equal(p?.key, 'tools[0].type');
+  assert.equal(p?.line, 2);
+  assert.match(p?.message ?? '', /"restik" is not allowed/);
+  assert.match(p?.fix ?? '', /"restic"/);
+});
+
+test('an unknown fault kind points at the kind and lists the kinds', () => {
+  const [p] = problems('scenarios:\n  - name: a\n    fault:\n      kind: explode\n');
+  assert.equal(p?.key, 'scenarios[0].fault.kind');
+  assert.equal(p?.line, 4);
+  assert.match(p?.fix ?? '', /"corrupt-repository"/);
+});
+
+test('out of range and wrong type give the bound and the expected type', () => {
+  const ps = problems('trials: 0\nworkload:\n  proxies: six\n');
+  const trials = ps.find((p) => p.key === 'trials');
+  assert.match(trials?.fix ?? '', />= 1/);
+  const proxies = ps.find((p) => p.key === 'workload.proxies');
+  assert.equal(proxies?.line, 3);
+  assert.match(proxies?.message ?? '', /expected number/);
+});
+
+test('YAML syntax errors carry a position', () => {
+  const [p] = problems('name: [unclosed\n');
+  assert.ok((p?.line ?? 0) >= 1);
+  assert.match(p?.message ?? '', /YAML syntax/);
+});
+
+test('a missing file is a ConfigError naming it', async () => {
+  await assert.rejects(loadSuiteFile('/nonexistent/suite.yaml'), (err: unknown) => err instanceof ConfigError && /\/nonexistent\/suite.yaml: .*does not exist/.test(err.message));
+});
+
+test('duplicate tool names are rejected with the fix', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cfg-'));
+  try {
+    const f = join(dir, 's.yaml');
+    await writeFile(f, 'tools:\n  - type: copy\n  - type: copy\n');
+    await assert.rejects(resolveSuite(f), (err: unknown) => err instanceof ConfigError && /tool name "copy" is used 2 times/.test(err.message) && /unique name/.test(err.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the JSON Schema comes from the same source and knows every key and enum', () => {
+  const schema = suiteJsonSchema() as { properties: Record<string, { default?: unknown }>; additionalProperties?: unknown };
+  for (const key of ['name', 'seed', 'trials', 'platform', 'workload', 'tools', 'scenarios', 'compare', 'report', 'output']) assert.ok(key in schema.properties, key);
+  const text = JSON.stringify(schema);
+  assert.ok(text.includes('"corrupt-repository"'));
+  assert.ok(text.includes('"velero-csi"'));
+  assert.equal(schema.additionalProperties, false);
+});
