@@ -4,8 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, defaultSuite, loadSuiteFile } from '../config/load.ts';
 import { suiteJsonSchema } from '../config/schema.ts';
-import { loadBaselineFile } from '../baseline/store.ts';
-import { parseResults } from '../baseline/store.ts';
+import { loadBaselineFile, parseResults, ResultsFileError } from '../baseline/store.ts';
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
 import { buildManifest } from '../metrics/manifest.ts';
@@ -199,7 +198,7 @@ export async function cli(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof ResultsFileError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }

@@ -63,7 +63,7 @@ export function parseSuite(text: string, file: string): Suite {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
         return {
           file,
           line: pos?.line ?? 0,

@@ -39,7 +39,7 @@ const outageFault = z
   .object({
     kind: z.literal('outage'),
     writesPerSecond: z.number().int().min(1).max(5000).default(200).describe('Rate of acknowledged writes the workload makes.'),
-    afterMs: z.number().int().min(50).max(600000).default(400).describe('How long into the second backup the outage strikes.'),
+    afterMs: z.number().int().min(50).max(600000).default(600).describe('How long into the second backup the outage strikes.'),
   })
   .strict();
 
@@ -74,18 +74,18 @@ export const scenarioSchema = z
 export const workloadSchema = z
   .object({
     kind: z.literal('mesh-proxy').default('mesh-proxy'),
-    proxies: z.number().int().min(1).max(500).default(6).describe('Proxies (pods), each with its own volume.'),
-    accessLogLines: z.number().int().min(0).max(10_000_000).default(12000).describe('Access log lines per proxy.'),
-    statsSnapshots: z.number().int().min(0).max(10000).default(8).describe('Prometheus stats snapshots per proxy.'),
+    proxies: z.number().int().min(1).max(500).default(4).describe('Proxies (pods), each with its own volume.'),
+    accessLogLines: z.number().int().min(0).max(10_000_000).default(10000).describe('Access log lines per proxy.'),
+    statsSnapshots: z.number().int().min(0).max(10000).default(6).describe('Prometheus stats snapshots per proxy.'),
     clusters: z.number().int().min(1).max(10000).default(40).describe('Upstream clusters in each config dump (sets its size).'),
     churn: z
       .object({
-        appendLines: z.number().int().min(0).default(1500).describe('Access log lines appended per proxy.'),
+        appendLines: z.number().int().min(0).default(1000).describe('Access log lines appended per proxy.'),
         rewriteConfig: z.boolean().default(true).describe('Rewrite each config dump (a new version_info).'),
         newStats: z.number().int().min(0).default(1).describe('New stats snapshots per proxy.'),
       })
       .strict()
-      .default({ appendLines: 1500, rewriteConfig: true, newStats: 1 }),
+      .prefault({}),
   })
   .strict();
 
@@ -119,7 +119,7 @@ export const kubernetesPlatformSchema = z
         csiHostpath: z.boolean().default(false),
       })
       .strict()
-      .default({ velero: false, minio: false, csiHostpath: false }),
+      .prefault({}),
     timeouts: z
       .object({
         backupSeconds: z.number().int().min(10).default(900),
@@ -127,7 +127,7 @@ export const kubernetesPlatformSchema = z
         readySeconds: z.number().int().min(10).default(300),
       })
       .strict()
-      .default({ backupSeconds: 900, restoreSeconds: 900, readySeconds: 300 }),
+      .prefault({}),
   })
   .strict();
 
@@ -145,7 +145,7 @@ export const compareSchema = z
         maxRuns: z.number().int().min(1).max(100).default(5).describe('How many earlier runs form the baseline.'),
       })
       .strict()
-      .default({ source: 'history', maxRuns: 5 }),
+      .prefault({}),
     threshold: z.number().min(0).max(10).default(0.1).describe('Relative change of the median that counts (0.1 = 10%).'),
     confidence: z.number().gt(0.5).lt(1).default(0.95).describe('Confidence level of the bootstrap interval and the rank test.'),
     metrics: z
@@ -162,40 +162,25 @@ export const suiteSchema = z
     name: name.default('default'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the deterministic workload generator.'),
     trials: z.number().int().min(1).max(100).default(3).describe('Repetitions of every tool x scenario.'),
-    platform: platformSchema.default({ kind: 'local', keep: false }),
-    workload: workloadSchema.default({
-      kind: 'mesh-proxy',
-      proxies: 6,
-      accessLogLines: 12000,
-      statsSnapshots: 8,
-      clusters: 40,
-      churn: { appendLines: 1500, rewriteConfig: true, newStats: 1 },
-    }),
+    platform: platformSchema.prefault({ kind: 'local' }),
+    workload: workloadSchema.prefault({}),
     tools: z
       .array(toolSchema)
       .min(1)
-      .default([
-        { type: 'copy', options: {} },
-        { type: 'restic', options: {} },
-        { type: 'kopia', options: {} },
-      ]),
+      .default(() => z.array(toolSchema).parse([{ type: 'copy' }, { type: 'restic' }, { type: 'kopia' }])),
     scenarios: z
       .array(scenarioSchema)
       .min(1)
-      .default([
-        { name: 'no-fault', fault: { kind: 'none' }, incremental: true },
-        { name: 'crash-backup', fault: { kind: 'crash', phase: 'backup', at: 0.3, retries: 3 }, incremental: false },
-        { name: 'outage', fault: { kind: 'outage', writesPerSecond: 200, afterMs: 400 }, incremental: false },
-        { name: 'corrupt-volume', fault: { kind: 'corrupt-volume', bitFlips: 3, truncate: 1, delete: 1 }, incremental: false },
-        { name: 'corrupt-repository', fault: { kind: 'corrupt-repository', bitFlips: 4 }, incremental: false },
-      ]),
-    compare: compareSchema.default({
-      baseline: { source: 'history', maxRuns: 5 },
-      threshold: 0.1,
-      confidence: 0.95,
-      metrics: ['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'],
-      failOnRegression: true,
-    }),
+      .default(() =>
+        z.array(scenarioSchema).parse([
+          { name: 'no-fault' },
+          { name: 'crash-backup', fault: { kind: 'crash' }, incremental: false },
+          { name: 'outage', fault: { kind: 'outage' }, incremental: false },
+          { name: 'corrupt-volume', fault: { kind: 'corrupt-volume' }, incremental: false },
+          { name: 'corrupt-repository', fault: { kind: 'corrupt-repository' }, incremental: false },
+        ]),
+      ),
+    compare: compareSchema.prefault({}),
     report: z
       .object({
         title: z.string().optional().describe('Heading of the report; "pvbench: <suite name>" by default.'),
@@ -203,13 +188,13 @@ export const suiteSchema = z
         maxChars: z.number().int().min(1000).max(65536).default(65000).describe('Report size limit (a PR comment holds 65,536).'),
       })
       .strict()
-      .default({ maxChars: 65000 }),
+      .prefault({}),
     output: z
       .object({
         dir: z.string().default('.pvbench').describe('Where results.json, report.md and history/ go.'),
       })
       .strict()
-      .default({ dir: '.pvbench' }),
+      .prefault({}),
   })
   .strict();
 

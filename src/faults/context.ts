@@ -2,7 +2,7 @@
 import type { WorkloadConfig } from '../config/schema.ts';
 import type { Manifest } from '../metrics/types.ts';
 import type { Platform, VolumeSet } from '../platform/types.ts';
-import type { FaultRecord, IntegrityResult, PhaseMetrics, TrialResult, TrialStatus } from '../suite/results.ts';
+import type { IntegrityResult, PhaseMetrics, TrialResult, TrialStatus } from '../suite/results.ts';
 import type { BackupTool, OpHooks, RunningOp } from '../tools/types.ts';
 
 export interface TrialContext {
@@ -22,18 +22,7 @@ export interface TrialContext {
 }
 
 /** What a scenario measured; the runner adds identity, timing and repository size. */
-export interface ScenarioOutcome {
-  status: TrialStatus;
-  error?: string;
-  backup?: PhaseMetrics;
-  incremental?: PhaseMetrics;
-  restore?: PhaseMetrics;
-  integrity?: IntegrityResult;
-  rtoMs?: number;
-  rpoMs?: number;
-  check?: TrialResult['check'];
-  fault: FaultRecord;
-}
+export type ScenarioOutcome = Omit<TrialResult, 'tool' | 'scenario' | 'trial' | 'startedAt' | 'durationMs' | 'repository'>;
 
 export async function restoreInto(ctx: TrialContext, snapshotId: string, hooks?: OpHooks): Promise<{ target: VolumeSet; restore: PhaseMetrics }> {
   const target = await ctx.platform.emptyVolumes(`${ctx.trialId}-restore-${ctx.scratch.length}`, ctx.volumes);

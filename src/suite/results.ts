@@ -87,7 +87,7 @@ export interface TrialResult {
   rtoMs?: number;
   /** Recovery point: age of the newest acknowledged write present after restore, at the outage, ms. */
   rpoMs?: number;
-  repository?: { sizeBytes: number; snapshots: number };
+  repository?: { sizeBytes: number };
   check?: RepositoryCheck;
   fault: FaultRecord;
 }

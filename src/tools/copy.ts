@@ -1,13 +1,13 @@
 // The reference data mover: a plain `cp -a` of the volumes into <repo>/snapshots/<id>, with a sha256 manifest
 // kept beside each snapshot so `check` can detect a corrupted repository. No dedup, no compression, no encryption.
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
 import type { RepositoryCheck } from '../suite/results.ts';
-import { buildManifest, verifyManifest } from '../metrics/manifest.ts';
+import { buildManifest, verifyManifest, listFiles } from '../metrics/manifest.ts';
 import type { Manifest } from '../metrics/types.ts';
-import { flipBit, listFiles, pickDistinct, removeTree, treeSize, writeFileAtomic } from '../platform/local/fsutil.ts';
+import { flipBit, pickDistinct, removeTree, treeSize, writeFileAtomic } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, whichVersion } from './local-process.ts';
 import { ToolError } from './types.ts';
@@ -62,8 +62,8 @@ export class CopyTool implements BackupTool {
 
   async restore(snapshotId: string, target: VolumeSet, hooks?: OpHooks): Promise<RestoreOutcome> {
     const dir = join(this.repo, 'snapshots', snapshotId);
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new ToolError(this.name, `no snapshot ${snapshotId} in ${this.repo}`);
     const sourceBytes = await treeSize(dir);
-    if (sourceBytes === 0 && (await listFiles(dir)).length === 0) throw new ToolError(this.name, `no snapshot ${snapshotId} in ${this.repo}`);
     await mkdir(target.location, { recursive: true });
     const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks });
     return { metrics: res.metrics };

@@ -7,7 +7,8 @@ import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
 import type { RepositoryCheck } from '../suite/results.ts';
 import { registerSecret, excerpt } from '../platform/secrets.ts';
-import { flipBit, listFiles, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
+import { listFiles } from '../metrics/manifest.ts';
+import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
 import { ToolError } from './types.ts';
@@ -132,10 +133,11 @@ export class ResticTool implements BackupTool {
   async snapshots(): Promise<string[]> {
     const res = await runQuick(this.name, 'restic', ['snapshots', '--no-cache', '--json'], this.env());
     if (res.exitCode !== 0) throw new ToolError(this.name, `restic snapshots failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
-    const list = JSON.parse(res.stdout || '[]') as { id: string; time: string; paths?: string[] }[];
+    // Short ids, as `restic backup --json` reports them in its summary.
+    const list = JSON.parse(res.stdout || '[]') as { short_id: string; time: string; paths?: string[] }[];
     list.sort((a, b) => a.time.localeCompare(b.time));
-    for (const s of list) if (s.paths?.[0]) this.sources.set(s.id, s.paths[0]);
-    return list.map((s) => s.id);
+    for (const s of list) if (s.paths?.[0]) this.sources.set(s.short_id, s.paths[0]);
+    return list.map((s) => s.short_id);
   }
 
   async repositorySize(): Promise<number> {

@@ -1,4 +1,5 @@
-// A small seeded PRNG (32-bit state, splitmix-style mixing): the same seed gives the same stream on every machine.
+// Deterministic randomness for the whole project (workloads, faults, bootstrap): the same seed gives the same
+// stream on every machine.
 
 export interface Random {
   /** Uniform in [0, 1). */
@@ -10,15 +11,33 @@ export interface Random {
   hex(chars: number): string;
 }
 
-export function seededRandom(seed: number): Random {
-  let state = (seed ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
+/**
+ * mulberry32: a 32-bit state PRNG (Tommy Ettinger's construction): add the Weyl constant 0x6D2B79F5 to the
+ * state, then mix with two multiply-xorshift rounds. Uniform in [0, 1).
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** FNV-1a 32-bit hash of a string (UTF-16 code units), from an optional offset basis. */
+export function hashSeed(text: string, basis = 0x811c9dc5): number {
+  let h = basis >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export function seededRandom(seed: number): Random {
+  const next = mulberry32(seed ^ 0x9e3779b9);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,
@@ -34,10 +53,5 @@ export function seededRandom(seed: number): Random {
 
 /** Derive an independent seed for a named sub-stream (a proxy, a trial, a fault). */
 export function deriveSeed(seed: number, ...parts: (string | number)[]): number {
-  let h = (seed ^ 0x811c9dc5) >>> 0;
-  for (const ch of parts.join('/')) {
-    h ^= ch.charCodeAt(0);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
+  return hashSeed(parts.join('/'), seed ^ 0x811c9dc5);
 }

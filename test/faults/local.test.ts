@@ -108,6 +108,7 @@ for (const type of tools) {
     assert.ok(o.rpoMs !== undefined && o.rpoMs >= 0);
     assert.ok(o.rtoMs !== undefined && o.rtoMs > 0);
     assert.ok((o.fault.details.writesLost as number) >= 0);
+    if (/mid-backup/.test(o.fault.description)) assert.match(o.fault.description, /restored the last completed backup/);
   });
 }
 

@@ -19,23 +19,6 @@ export async function treeSize(dir: string): Promise<number> {
   return total;
 }
 
-/** Regular files below `dir`, relative paths with '/', sorted. */
-export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  let entries;
-  try {
-    entries = await readdir(join(dir, prefix), { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else if (e.isFile()) out.push(rel);
-  }
-  return out.sort();
-}
-
 /** Write a file atomically: a temporary sibling, fsync, then rename over the target. */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });

@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, rm, truncate, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
-import { buildManifest, verifyManifest } from '../../metrics/manifest.ts';
+import { buildManifest, verifyManifest, listFiles } from '../../metrics/manifest.ts';
 import type { Manifest } from '../../metrics/types.ts';
 import type { IntegrityResult } from '../../suite/results.ts';
 import { churnWorkload, seedWorkload } from '../../workloads/mesh-proxy.ts';
@@ -15,7 +15,7 @@ import type { LocalToolContext } from '../../tools/local-context.ts';
 import { slowdownFromEnv } from '../../tools/local-context.ts';
 import type { BackupTool } from '../../tools/types.ts';
 import type { Platform, VolumeSet, Writer } from '../types.ts';
-import { flipBit, listFiles, pickDistinct, removeTree } from './fsutil.ts';
+import { flipBit, pickDistinct, removeTree } from './fsutil.ts';
 import { startLocalWriter } from './writer.ts';
 
 export interface LocalPlatformOptions {

@@ -1,0 +1,51 @@
+// Which earlier runs the action compares with, per the baseline input. Never throws: problems become the notice.
+import { resolve } from 'node:path';
+import type { Suite } from '../config/schema.ts';
+import { loadBaseline } from '../suite/pipeline.ts';
+import { fetchArtifactBaseline, readBaselineFile } from '../github/artifacts.ts';
+import type { BaselineData } from '../github/artifacts.ts';
+import type { GitHubClient } from '../github/client.ts';
+import type { RunContext } from '../github/context.ts';
+import type { BaselineSource } from '../github/inputs.ts';
+
+export interface BaselineRequest {
+  source: BaselineSource;
+  artifactName: string;
+  suite: Suite;
+  ctx: RunContext;
+  client?: GitHubClient;
+  log: (msg: string) => void;
+}
+
+export async function resolveBaseline(r: BaselineRequest): Promise<BaselineData> {
+  const { source, suite, ctx } = r;
+  try {
+    switch (source.kind) {
+      case 'none':
+        return { runs: [], source: 'none', notice: 'no baseline (baseline: none), so nothing is compared' };
+      case 'file':
+        return await readBaselineFile(source.path, suite.name);
+      case 'history': {
+        const s: Suite = { ...suite, compare: { ...suite.compare, baseline: { ...suite.compare.baseline, source: 'history' } } };
+        return await loadBaseline(s, resolve(suite.output.dir));
+      }
+      case 'artifact': {
+        if (!r.client) return { runs: [], source: `artifact "${r.artifactName}"`, notice: 'github-token is empty, so the baseline artifact of earlier runs could not be looked up' };
+        return await fetchArtifactBaseline({
+          client: r.client,
+          owner: ctx.owner,
+          repo: ctx.repo,
+          workflowFile: ctx.workflowFile,
+          branch: ctx.baselineBranch,
+          artifactName: r.artifactName,
+          suiteName: suite.name,
+          maxRuns: suite.compare.baseline.maxRuns,
+          excludeRunId: ctx.runId,
+          log: r.log,
+        });
+      }
+    }
+  } catch (err) {
+    return { runs: [], source: source.kind, notice: `the baseline could not be loaded (${err instanceof Error ? err.message : String(err)}), so nothing is compared` };
+  }
+}

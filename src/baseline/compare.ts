@@ -1,0 +1,238 @@
+// Compares one results file with a baseline (earlier runs of the same suite): per tool × scenario × metric, the
+// median of the current trials against the pooled baseline trials, with a bootstrap interval of the ratio and a
+// Mann–Whitney U test (see stats.ts for the decision rule). Pure: no I/O, deterministic for the same input.
+import type { CompareConfig } from '../config/schema.ts';
+import { METRICS, metricValue } from '../suite/results.ts';
+import type { MetricName, ResultsFile, TrialResult } from '../suite/results.ts';
+import { oneLine, formatCI, formatDelta, formatP, formatPercent, formatValue, plural } from '../report/format.ts';
+import { decide, hashSeed, median } from './stats.ts';
+
+export interface BaselineInput {
+  runs: ResultsFile[];
+  /** Where the baseline came from, for the report, e.g. "history (.pvbench/history/default)". */
+  source: string;
+  /** Anything the loader had to say (missing file, skipped files). */
+  notice?: string;
+}
+
+export type MetricStatus = 'regression' | 'improvement' | 'unchanged' | 'insufficient' | 'new';
+
+export interface MetricComparison {
+  metric: MetricName;
+  label: string;
+  unit: 'ms' | 'bytes';
+  current: { n: number; median: number; values: number[] };
+  baseline?: { n: number; median: number };
+  /** median(current) / median(baseline). */
+  ratio?: number;
+  /** Bootstrap interval of the ratio at the configured confidence. */
+  ci?: [number, number];
+  /** Two-sided Mann–Whitney U p-value. */
+  pValue?: number;
+  status: MetricStatus;
+}
+
+export interface CellComparison {
+  tool: string;
+  scenario: string;
+  trials: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  skipped: number;
+  integrityOk: boolean;
+  /** Distinct fault descriptions. */
+  faults: string[];
+  metrics: MetricComparison[];
+}
+
+export interface Comparison {
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+  regressions: number;
+  improvements: number;
+  integrityFailures: number;
+  erroredTrials: number;
+  baseline: { source: string; runs: number; available: boolean; notice?: string };
+  cells: CellComparison[];
+  /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
+  settings?: { threshold: number; confidence: number; failOnRegression: boolean; metrics: MetricName[] };
+}
+
+/** Known metric names from the configuration, in the configured order, without duplicates. */
+export function configuredMetrics(cfg: Pick<CompareConfig, 'metrics'>): MetricName[] {
+  const out: MetricName[] = [];
+  for (const m of cfg.metrics) if (Object.hasOwn(METRICS, m) && !out.includes(m as MetricName)) out.push(m as MetricName);
+  return out;
+}
+
+/** Cell key; the separator cannot occur in a JSON string from a results file without escaping. */
+function key(tool: string, scenario: string): string {
+  return `${tool}\u0000${scenario}`;
+}
+
+/** Tool × scenario pairs in a stable order: tools as listed, scenarios as listed, then any others as they appear. */
+function cellOrder(results: ResultsFile): { tool: string; scenario: string; trials: TrialResult[] }[] {
+  const groups = new Map<string, { tool: string; scenario: string; trials: TrialResult[] }>();
+  for (const t of results.trials) {
+    const k = key(t.tool, t.scenario);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { tool: t.tool, scenario: t.scenario, trials: [] }));
+    g.trials.push(t);
+  }
+  const toolRank = new Map<string, number>();
+  results.tools.forEach((t, i) => toolRank.has(t.name) || toolRank.set(t.name, i));
+  const scenarioRank = new Map<string, number>();
+  results.scenarios.forEach((s, i) => scenarioRank.has(s.name) || scenarioRank.set(s.name, i));
+  const firstSeen = new Map<string, number>();
+  [...groups.keys()].forEach((k, i) => firstSeen.set(k, i));
+  const big = Number.MAX_SAFE_INTEGER;
+  return [...groups.entries()]
+    .sort(([ka, a], [kb, b]) => {
+      const ta = toolRank.get(a.tool) ?? big;
+      const tb = toolRank.get(b.tool) ?? big;
+      if (ta !== tb) return ta - tb;
+      const sa = scenarioRank.get(a.scenario) ?? big;
+      const sb = scenarioRank.get(b.scenario) ?? big;
+      if (sa !== sb) return sa - sb;
+      return firstSeen.get(ka)! - firstSeen.get(kb)!;
+    })
+    .map(([, g]) => g);
+}
+
+/** Values of a metric over the passed trials. */
+function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
+  const out: number[] = [];
+  for (const t of trials) {
+    if (t.status !== 'passed') continue;
+    const v = metricValue(t, metric);
+    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}
+
+/** One line about a trial that lost data, e.g. "3 files missing, 1 mismatched after restore". */
+export function integrityLine(t: TrialResult): string {
+  const i = t.integrity;
+  if (i && !i.ok) {
+    const parts: string[] = [];
+    if (i.missing) parts.push(`${plural(i.missing, 'file')} missing`);
+    if (i.mismatched) parts.push(parts.length ? `${i.mismatched} mismatched` : `${plural(i.mismatched, 'file')} mismatched`);
+    if (parts.length) return `${parts.join(', ')} after restore (of ${i.files})`;
+  }
+  return t.error ? oneLine(t.error) : 'integrity loss after restore';
+}
+
+function changeLine(tool: string, scenario: string, m: MetricComparison, confidence: number): string {
+  const base = m.baseline ? formatValue(m.baseline.median, m.unit) : '–';
+  const parts = [`median ${base} → ${formatValue(m.current.median, m.unit)}`];
+  if (m.ci) parts.push(`${formatPercent(confidence)} CI ${formatCI(m.ci)}`);
+  if (m.pValue !== undefined) parts.push(formatP(m.pValue));
+  const alpha = 1 - confidence;
+  if (m.pValue !== undefined && m.pValue > alpha) {
+    parts.push(m.status === 'regression' ? 'every trial slower than every baseline trial' : 'every trial faster than every baseline trial');
+  }
+  return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
+}
+
+export function compare(current: ResultsFile, baseline: BaselineInput, cfg: CompareConfig): Comparison {
+  const metrics = configuredMetrics(cfg);
+  const available = baseline.runs.length > 0;
+
+  // Pool the baseline trials by tool × scenario.
+  const pooled = new Map<string, TrialResult[]>();
+  for (const run of baseline.runs) {
+    for (const t of run.trials) {
+      const k = key(t.tool, t.scenario);
+      let list = pooled.get(k);
+      if (!list) pooled.set(k, (list = []));
+      list.push(t);
+    }
+  }
+
+  const cells: CellComparison[] = [];
+  const failureReasons: string[] = [];
+  const errorReasons: string[] = [];
+  const changeReasons: string[] = [];
+  let regressions = 0;
+  let improvements = 0;
+  let integrityFailures = 0;
+  let erroredTrials = 0;
+
+  for (const g of cellOrder(current)) {
+    const trials = [...g.trials].sort((a, b) => a.trial - b.trial);
+    const count = (s: TrialResult['status']) => trials.filter((t) => t.status === s).length;
+    const cell: CellComparison = {
+      tool: g.tool,
+      scenario: g.scenario,
+      trials: trials.length,
+      passed: count('passed'),
+      failed: count('failed'),
+      errored: count('error'),
+      skipped: count('skipped'),
+      integrityOk: true,
+      faults: [...new Set(trials.map((t) => t.fault?.description).filter((d): d is string => typeof d === 'string' && d.length > 0))],
+      metrics: [],
+    };
+    cell.integrityOk = cell.failed === 0 && trials.every((t) => !t.integrity || t.integrity.ok);
+
+    for (const t of trials) {
+      const label = `${oneLine(t.tool)} / ${oneLine(t.scenario)} trial ${t.trial}`;
+      if (t.status === 'failed') {
+        integrityFailures++;
+        failureReasons.push(`${label}: ${integrityLine(t)}`);
+      } else if (t.status === 'error') {
+        erroredTrials++;
+        errorReasons.push(`${label}: did not complete${t.error ? ` — ${oneLine(t.error)}` : ''}`);
+      }
+    }
+
+    const baseTrials = pooled.get(key(g.tool, g.scenario)) ?? [];
+    for (const metric of metrics) {
+      const values = samples(trials, metric);
+      if (values.length === 0) continue;
+      const info = METRICS[metric];
+      const m: MetricComparison = {
+        metric,
+        label: info.label,
+        unit: info.unit,
+        current: { n: values.length, median: median(values), values },
+        status: 'new',
+      };
+      const base = available ? samples(baseTrials, metric) : [];
+      if (base.length > 0) {
+        m.baseline = { n: base.length, median: median(base) };
+        const d = decide(values, base, {
+          threshold: cfg.threshold,
+          confidence: cfg.confidence,
+          seed: hashSeed(`${g.tool}/${g.scenario}/${metric}`),
+        });
+        m.status = d.status;
+        if (d.ratio !== undefined) m.ratio = d.ratio;
+        if (d.ci) m.ci = d.ci;
+        if (d.pValue !== undefined) m.pValue = d.pValue;
+        if (d.status === 'regression') {
+          regressions++;
+          changeReasons.push(changeLine(g.tool, g.scenario, m, cfg.confidence));
+        } else if (d.status === 'improvement') improvements++;
+      }
+      cell.metrics.push(m);
+    }
+    cells.push(cell);
+  }
+
+  const failing = integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression);
+  const comparison: Comparison = {
+    verdict: failing ? 'fail' : 'pass',
+    reasons: [...failureReasons, ...errorReasons, ...changeReasons],
+    regressions,
+    improvements,
+    integrityFailures,
+    erroredTrials,
+    baseline: { source: baseline.source, runs: baseline.runs.length, available },
+    cells,
+    settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, metrics },
+  };
+  if (baseline.notice) comparison.baseline.notice = baseline.notice;
+  return comparison;
+}

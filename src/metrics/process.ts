@@ -1,0 +1,454 @@
+// Resource figures of a child process tree on Linux, sampled from /proc: CPU time, peak resident memory and I/O
+// counters; and a runner that spawns a command, measures it, and enforces a timeout.
+//
+// Sampling misses the last few milliseconds of a process. For CPU the watch therefore also takes the delta of this
+// process's own reaped-children time (cutime/cstime of /proc/self/stat) and reports the larger figure; note that
+// this delta also includes any other child of this process reaped during the watch.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { PhaseMetrics } from '../suite/results.ts';
+import { startTimer } from './timer.ts';
+import type { ProcessUsage } from './types.ts';
+
+const IS_LINUX = process.platform === 'linux';
+const DEFAULT_INTERVAL_MS = 20;
+const DEFAULT_MAX_OUTPUT_BYTES = 4 << 20;
+/** After SIGKILL, or after exit while a grandchild still holds the output pipes, wait no longer than this. */
+const GRACE_MS = 5_000;
+
+// ---------------------------------------------------------------------------------------------------------------
+// /proc parsing (pure)
+
+export interface ProcStat {
+  ppid: number;
+  /** Clock ticks. */
+  utime: number;
+  stime: number;
+  cutime: number;
+  cstime: number;
+  /** Start time since boot in clock ticks, as text: with the pid, identifies a process across pid reuse. */
+  starttime: string;
+}
+
+/** Parses /proc/<pid>/stat; the command name may contain spaces and parentheses, so fields count from the last ')'. */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // After ") ": state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17) ... starttime(22).
+  const f = text.slice(close + 2).trim().split(/\s+/);
+  if (f.length < 20) return undefined;
+  const num = (i: number): number => Number(f[i]);
+  return { ppid: num(1), utime: num(11), stime: num(12), cutime: num(13), cstime: num(14), starttime: f[19]! };
+}
+
+/** VmRSS and VmHWM of /proc/<pid>/status, in bytes (0 when absent, e.g. for zombies). */
+export function parseProcStatus(text: string): { rssBytes: number; hwmBytes: number } {
+  const kb = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+)\\s*kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+}
+
+/** rchar and wchar of /proc/<pid>/io. */
+export function parseProcIo(text: string): { rchar: number; wchar: number } {
+  const field = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  return { rchar: field('rchar'), wchar: field('wchar') };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// /proc access
+
+/** Errors that mean "the process is gone or not ours to read": normal while a tree is changing. */
+const VANISHED = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM', 'EINVAL']);
+
+// procfs files are generated in memory: synchronous reads cost microseconds and far less CPU than the async
+// machinery, which matters when sampling every 20 ms next to the tool being measured.
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (VANISHED.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw err;
+  }
+}
+
+let clockTicks: Promise<number> | undefined;
+
+/** Kernel clock ticks per second (getconf CLK_TCK, read once); 100 when getconf is unavailable. */
+export function clockTicksPerSecond(): Promise<number> {
+  clockTicks ??= new Promise((resolve) => {
+    execFile('getconf', ['CLK_TCK'], { timeout: 2_000 }, (err, stdout) => {
+      const hz = err ? NaN : Number(String(stdout).trim());
+      resolve(Number.isFinite(hz) && hz > 0 ? hz : 100);
+    });
+  });
+  return clockTicks;
+}
+
+let childrenFiles: boolean | undefined;
+
+/** Whether the kernel has /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN); else the tree comes from ppids. */
+function hasChildrenFiles(): boolean {
+  childrenFiles ??= existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+  return childrenFiles;
+}
+
+function childrenFromTasks(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((tid) => {
+    const text = readProc(`/proc/${pid}/task/${tid}/children`);
+    return text ? text.split(/\s+/).filter(Boolean).map(Number) : [];
+  });
+}
+
+/** Fallback: parent → children from every /proc/<pid>/stat. */
+function childrenByScan(): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = readProc(`/proc/${name}/stat`);
+    const ppid = text ? parseProcStat(text)?.ppid : undefined;
+    if (ppid === undefined) continue;
+    const list = map.get(ppid) ?? [];
+    list.push(Number(name));
+    map.set(ppid, list);
+  }
+  return map;
+}
+
+/** This process's reaped-children CPU time, in ticks. */
+function selfChildrenTicks(): { user: number; sys: number } {
+  if (!IS_LINUX) return { user: 0, sys: 0 };
+  try {
+    const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
+    return { user: stat?.cutime ?? 0, sys: stat?.cstime ?? 0 };
+  } catch {
+    return { user: 0, sys: 0 };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The watch
+
+export interface ProcessWatch {
+  readonly pid: number;
+  /** Takes one sample now. */
+  sample(): Promise<void>;
+  /** Stops sampling, takes a last sample, and returns the figures (the same ones on every call). Wall time ends
+   * at the first call. Off Linux only the wall time is measured (samples = 0). */
+  stop(): Promise<ProcessUsage>;
+  /** Bytes read so far by the tree (rchar), as of the latest sample. */
+  bytesRead(): number;
+  /** Pids currently believed to be in the tree. */
+  pids(): number[];
+}
+
+interface Member {
+  starttime: string;
+  ppid: number;
+  rchar: number;
+  wchar: number;
+}
+
+/**
+ * Samples the tree of `pid` (the process and its descendants, including orphans that were once in the tree) every
+ * `intervalMs` until stop(). Descendants come from /proc/<pid>/task/<tid>/children, or from scanning every process's
+ * parent pid where the kernel lacks those files (or `scanPpids` asks for it). CPU is the sum over every process seen of its largest utime/stime. I/O: a process's
+ * counters include its reaped children's, so a process that vanishes while its parent is still in the tree is
+ * taken to be absorbed by that parent; others keep their last counters.
+ */
+export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids?: boolean } = {}): ProcessWatch {
+  const elapsed = startTimer();
+  const selfStart = selfChildrenTicks();
+  const intervalMs = Math.max(1, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
+
+  const cpu = new Map<string, { user: number; sys: number }>(); // by pid/starttime
+  const members = new Map<number, Member>();
+  let retiredRead = 0;
+  let retiredWritten = 0;
+  let maxRead = 0;
+  let maxWritten = 0;
+  let peakRss = 0;
+  let samples = 0;
+
+  // One pass over the tree: synchronous, so samples never interleave.
+  const takeSample = (): void => {
+    const byScan = opts.scanPpids || !hasChildrenFiles() ? childrenByScan() : undefined;
+    const seen = new Map<number, Member>();
+    let rss = 0;
+    // Root and known members are re-checked by start time (pid reuse); children found now are trusted.
+    const pending: { pid: number; starttime?: string }[] = [
+      { pid, starttime: members.get(pid)?.starttime },
+      ...[...members].filter(([p]) => p !== pid).map(([p, m]) => ({ pid: p, starttime: m.starttime })),
+    ];
+    for (let next = pending.pop(); next; next = pending.pop()) {
+      if (seen.has(next.pid)) continue;
+      const statText = readProc(`/proc/${next.pid}/stat`);
+      const stat = statText ? parseProcStat(statText) : undefined;
+      if (!stat || (next.starttime !== undefined && next.starttime !== stat.starttime)) continue;
+      const ioText = readProc(`/proc/${next.pid}/io`);
+      const statusText = readProc(`/proc/${next.pid}/status`);
+      const io = ioText ? parseProcIo(ioText) : { rchar: 0, wchar: 0 };
+      const mem = statusText ? parseProcStatus(statusText) : { rssBytes: 0, hwmBytes: 0 };
+      seen.set(next.pid, { starttime: stat.starttime, ppid: stat.ppid, ...io });
+      const key = `${next.pid}/${stat.starttime}`;
+      const prev = cpu.get(key);
+      cpu.set(key, { user: Math.max(prev?.user ?? 0, stat.utime), sys: Math.max(prev?.sys ?? 0, stat.stime) });
+      rss += mem.rssBytes;
+      peakRss = Math.max(peakRss, mem.hwmBytes);
+      for (const kid of byScan ? (byScan.get(next.pid) ?? []) : childrenFromTasks(next.pid)) pending.push({ pid: kid });
+    }
+    for (const [p, m] of members) {
+      if (seen.get(p)?.starttime === m.starttime) continue;
+      // Gone: a parent still in the tree has reaped it and now counts its I/O; otherwise keep its last counters.
+      if (!seen.has(m.ppid)) {
+        retiredRead += m.rchar;
+        retiredWritten += m.wchar;
+      }
+    }
+    members.clear();
+    let read = retiredRead;
+    let written = retiredWritten;
+    for (const [p, m] of seen) {
+      members.set(p, m);
+      read += m.rchar;
+      written += m.wchar;
+    }
+    maxRead = Math.max(maxRead, read);
+    maxWritten = Math.max(maxWritten, written);
+    peakRss = Math.max(peakRss, rss);
+    samples++;
+  };
+
+  // A failed sample (an unexpected /proc error) is dropped: measuring must not break the measured operation.
+  let frozen = false; // after stop()'s last sample the figures no longer change
+  const sample = (): void => {
+    if (!IS_LINUX || frozen) return;
+    try {
+      takeSample();
+    } catch {
+      // dropped
+    }
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopping: Promise<ProcessUsage> | undefined;
+  const schedule = (): void => {
+    timer = setTimeout(() => {
+      sample();
+      if (!stopping) schedule();
+    }, intervalMs);
+    timer.unref(); // the watched child, not the watch, keeps the event loop alive
+  };
+
+  sample();
+  if (IS_LINUX) schedule();
+
+  return {
+    pid,
+    sample: async () => sample(),
+    bytesRead: () => maxRead,
+    pids: () => [...members.keys()],
+    stop() {
+      stopping ??= (async () => {
+        const wallMs = elapsed();
+        const selfEnd = selfChildrenTicks();
+        clearTimeout(timer);
+        if (!IS_LINUX) return { wallMs, cpuUserMs: 0, cpuSysMs: 0, peakRssBytes: 0, bytesRead: 0, bytesWritten: 0, samples: 0 };
+        sample();
+        frozen = true;
+        const msPerTick = 1000 / (await clockTicksPerSecond());
+        let user = 0;
+        let sys = 0;
+        for (const c of cpu.values()) {
+          user += c.user;
+          sys += c.sys;
+        }
+        return {
+          wallMs,
+          cpuUserMs: Math.max(user, selfEnd.user - selfStart.user) * msPerTick,
+          cpuSysMs: Math.max(sys, selfEnd.sys - selfStart.sys) * msPerTick,
+          peakRssBytes: peakRss,
+          bytesRead: maxRead,
+          bytesWritten: maxWritten,
+          samples,
+        };
+      })();
+      return stopping;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running a measured command
+
+export interface RunMeasuredOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** The child (and its known descendants) get SIGKILL after this long. */
+  timeoutMs: number;
+  /** Called once the child runs, e.g. to hand fault injectors a way to watch and kill it. */
+  onStart?: (pid: number, watch: ProcessWatch) => void;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
+  intervalMs?: number;
+  /** Per stream; the tail is kept when a stream says more. Default 4 MiB. */
+  maxOutputBytes?: number;
+}
+
+export interface MeasuredRun {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  usage: ProcessUsage;
+  timedOut: boolean;
+}
+
+/** Collects the last `cap` bytes of a stream. */
+function tailCollector(cap: number): { push(chunk: Buffer): void; text(): string } {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return {
+    push(chunk) {
+      chunks.push(chunk);
+      total += chunk.length;
+      while (total > cap && chunks.length > 0) {
+        const first = chunks[0]!;
+        const excess = total - cap;
+        if (first.length <= excess) {
+          chunks.shift();
+          total -= first.length;
+        } else {
+          chunks[0] = first.subarray(excess);
+          total -= excess;
+        }
+      }
+    },
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+/**
+ * Spawns `cmd args` (no shell), measures its process tree, and resolves once it has exited and its output is
+ * drained. Rejects only when the command cannot be started (e.g. ENOENT); a non-zero exit, a signal or a
+ * timeout are reported in the result.
+ */
+export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOptions): Promise<MeasuredRun> {
+  return new Promise<MeasuredRun>((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const cap = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const stdout = tailCollector(cap);
+    const stderr = tailCollector(cap);
+    const out = child.stdout!; // piped, per stdio above
+    const err = child.stderr!;
+    out.on('data', (chunk: Buffer) => stdout.push(chunk));
+    err.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const childPid = child.pid;
+    if (childPid === undefined) {
+      child.once('error', reject);
+      return;
+    }
+    child.on('error', () => undefined); // a failed kill() after start; exit still follows
+
+    const watch = watchProcess(childPid, { intervalMs: opts.intervalMs });
+    let timedOut = false;
+    let finished = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let closed = false;
+    let startError: unknown;
+    const timers: NodeJS.Timeout[] = [];
+
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      for (const t of timers) clearTimeout(t);
+      out.destroy();
+      err.destroy();
+      if (startError !== undefined) {
+        void watch.stop().finally(() => reject(startError));
+        return;
+      }
+      void watch.stop().then((usage) =>
+        resolve({
+          exitCode: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+          stdout: stdout.text(),
+          stderr: stderr.text(),
+          usage,
+          timedOut,
+        }),
+      );
+    };
+
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      void watch.sample(); // synchronous inside: the tree as of now, not of the last tick
+      for (const p of new Set([childPid, ...watch.pids()])) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // A process stuck in uninterruptible sleep may not die: give up waiting rather than hang.
+      timers.push(setTimeout(finish, GRACE_MS));
+    }, opts.timeoutMs);
+    timers.push(deadline);
+
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      clearTimeout(deadline); // exited in time, even if a grandchild still holds the pipes
+      void watch.stop(); // ends the wall time and reads the reaped-children CPU now
+      if (closed) finish();
+      else timers.push(setTimeout(finish, GRACE_MS)); // a grandchild may keep the pipes open
+    });
+    child.on('close', () => {
+      closed = true;
+      if (exit) finish();
+    });
+
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // EPIPE when the child does not read its input
+      child.stdin.end(opts.input);
+    }
+    try {
+      opts.onStart?.(childPid, watch);
+    } catch (error) {
+      // A failing observer must not leave the child running: kill it, and reject once it has gone.
+      startError = error;
+      child.kill('SIGKILL');
+    }
+  });
+}
+
+/** Turns measured usage into a phase's metrics. */
+export function toPhaseMetrics(usage: ProcessUsage, bytesProcessed: number, attempts: number, source: PhaseMetrics['source']): PhaseMetrics {
+  const cpuMs = usage.cpuUserMs + usage.cpuSysMs;
+  return {
+    wallMs: usage.wallMs,
+    cpuUserMs: usage.cpuUserMs,
+    cpuSysMs: usage.cpuSysMs,
+    cpuCores: usage.wallMs > 0 ? cpuMs / usage.wallMs : 0,
+    peakRssBytes: usage.peakRssBytes,
+    bytesRead: usage.bytesRead,
+    bytesWritten: usage.bytesWritten,
+    bytesProcessed,
+    throughputBytesPerSec: usage.wallMs > 0 ? bytesProcessed / (usage.wallMs / 1000) : 0,
+    attempts,
+    source,
+  };
+}

@@ -1,0 +1,199 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compare } from '../../src/baseline/compare.ts';
+import type { BaselineInput, CellComparison, MetricComparison } from '../../src/baseline/compare.ts';
+import { mulberry32 } from '../../src/baseline/stats.ts';
+import { config, lostIntegrity, results, timed, trial } from '../report/fixtures.ts';
+
+const baseline = (...runs: ReturnType<typeof results>[]): BaselineInput => ({ runs, source: 'test' });
+
+function cell(c: { cells: CellComparison[] }, tool: string, scenario: string): CellComparison {
+  const found = c.cells.find((x) => x.tool === tool && x.scenario === scenario);
+  assert.ok(found, `cell ${tool} / ${scenario}`);
+  return found;
+}
+
+function metric(c: CellComparison, name: string): MetricComparison {
+  const m = c.metrics.find((x) => x.metric === name);
+  assert.ok(m, `metric ${name} in ${c.tool} / ${c.scenario}`);
+  return m;
+}
+
+test('a 2x backup-time regression with 3 vs 3 trials fails the run', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [1200, 1210, 1190]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [2400, 2420, 2380]) });
+  const c = compare(cur, baseline(base), config());
+  const m = metric(cell(c, 'restic', 'no-fault'), 'backup.wallMs');
+  assert.equal(m.status, 'regression');
+  assert.equal(m.current.n, 3);
+  assert.deepEqual(m.current.values, [2400, 2420, 2380]);
+  assert.equal(m.current.median, 2400);
+  assert.deepEqual(m.baseline, { n: 3, median: 1200 });
+  assert.equal(m.ratio, 2);
+  assert.equal(m.pValue, 0.1);
+  assert.ok(m.ci && m.ci[0] > 1.9 && m.ci[1] < 2.1, `CI ${m.ci}`);
+  assert.equal(c.verdict, 'fail');
+  assert.ok(c.regressions >= 1);
+  assert.ok(
+    c.reasons.some((r) => r.startsWith('restic / no-fault: Backup time +100% (median 1.20 s → 2.40 s, 95% CI ×') && r.includes('p=0.1')),
+    c.reasons.join('\n'),
+  );
+});
+
+test('a 2x regression with 3 current vs 6 pooled baseline trials (two runs) is significant', () => {
+  const b1 = results({ id: 'b1', trials: timed('kopia', 'no-fault', [1000, 1010, 990]) });
+  const b2 = results({ id: 'b2', trials: timed('kopia', 'no-fault', [1005, 995, 1020]) });
+  const cur = results({ trials: timed('kopia', 'no-fault', [2000, 2030, 1990]) });
+  const c = compare(cur, baseline(b1, b2), config());
+  const m = metric(cell(c, 'kopia', 'no-fault'), 'backup.wallMs');
+  assert.equal(m.status, 'regression');
+  assert.equal(m.baseline?.n, 6);
+  assert.equal(m.baseline?.median, 1002.5);
+  assert.ok(Math.abs(m.pValue! - 2 / 84) < 1e-12);
+  assert.equal(c.baseline.runs, 2);
+  assert.equal(c.baseline.available, true);
+});
+
+test('noise of ±3% is not flagged, neither with 3 vs 3 nor with 10 vs 10 trials', () => {
+  const rand = mulberry32(2024);
+  const jitter = (v: number) => v * (0.97 + 0.06 * rand());
+  const base = results({
+    trials: [...timed('restic', 'no-fault', [1000, 1000, 1000].map(jitter)), ...timed('copy', 'no-fault', Array.from({ length: 10 }, () => jitter(300)))],
+  });
+  const cur = results({
+    trials: [...timed('restic', 'no-fault', [1000, 1000, 1000].map(jitter)), ...timed('copy', 'no-fault', Array.from({ length: 10 }, () => jitter(300)))],
+  });
+  const c = compare(cur, baseline(base), config());
+  assert.equal(c.regressions, 0);
+  assert.equal(c.improvements, 0);
+  assert.equal(c.verdict, 'pass');
+  assert.deepEqual(c.reasons, []);
+  for (const x of c.cells) for (const m of x.metrics) assert.equal(m.status, 'unchanged', `${x.tool} ${m.metric}`);
+  // Even a consistent 3% shift stays below the 10% threshold.
+  const shifted = results({ trials: timed('restic', 'no-fault', [1030, 1031, 1032]) });
+  const c2 = compare(shifted, baseline(results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) })), config());
+  assert.equal(metric(cell(c2, 'restic', 'no-fault'), 'backup.wallMs').status, 'unchanged');
+});
+
+test('an integrity failure fails the run and explains itself', () => {
+  const cur = results({
+    trials: [
+      trial({ tool: 'copy', scenario: 'corrupt-volume', trial: 1 }),
+      trial({ tool: 'copy', scenario: 'corrupt-volume', trial: 2, status: 'failed', integrity: lostIntegrity(120, 3) }),
+    ],
+  });
+  const c = compare(cur, baseline(), config());
+  assert.equal(c.verdict, 'fail');
+  assert.equal(c.integrityFailures, 1);
+  assert.equal(c.erroredTrials, 0);
+  const x = cell(c, 'copy', 'corrupt-volume');
+  assert.equal(x.integrityOk, false);
+  assert.equal(x.failed, 1);
+  assert.equal(x.passed, 1);
+  assert.deepEqual(c.reasons, ['copy / corrupt-volume trial 2: 3 files missing after restore (of 120)']);
+});
+
+test('an errored trial fails the run', () => {
+  const cur = results({
+    trials: [...timed('restic', 'no-fault', [1000, 1000]), trial({ tool: 'restic', scenario: 'no-fault', trial: 3, status: 'error', error: 'restic: repository locked\nby pid 12' })],
+  });
+  const c = compare(cur, baseline(results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) })), config());
+  assert.equal(c.verdict, 'fail');
+  assert.equal(c.erroredTrials, 1);
+  assert.equal(c.integrityFailures, 0);
+  assert.equal(cell(c, 'restic', 'no-fault').errored, 1);
+  assert.deepEqual(c.reasons, ['restic / no-fault trial 3: did not complete — restic: repository locked by pid 12']);
+});
+
+test('failOnRegression: false reports the regression but passes', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [1200, 1210, 1190]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [2400, 2420, 2380]) });
+  const c = compare(cur, baseline(base), config({ failOnRegression: false }));
+  assert.ok(c.regressions > 0);
+  assert.equal(c.verdict, 'pass');
+  assert.ok(c.reasons.length > 0);
+});
+
+test('one trial on a side is insufficient and never fails', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [5000]) });
+  const c = compare(cur, baseline(base), config());
+  const m = metric(cell(c, 'restic', 'no-fault'), 'backup.wallMs');
+  assert.equal(m.status, 'insufficient');
+  assert.equal(m.ratio, 5000 / 1001);
+  assert.equal(m.pValue, undefined);
+  assert.equal(c.verdict, 'pass');
+  assert.equal(c.regressions, 0);
+});
+
+test('without a baseline every metric is new and the verdict rests on integrity and errors', () => {
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const c = compare(cur, { runs: [], source: 'none', notice: 'no baseline configured' }, config());
+  assert.deepEqual(c.baseline, { source: 'none', runs: 0, available: false, notice: 'no baseline configured' });
+  assert.equal(c.verdict, 'pass');
+  const x = cell(c, 'restic', 'no-fault');
+  assert.ok(x.metrics.length > 0);
+  for (const m of x.metrics) {
+    assert.equal(m.status, 'new');
+    assert.equal(m.baseline, undefined);
+  }
+  const broken = results({ trials: [trial({ status: 'failed' })] });
+  assert.equal(compare(broken, { runs: [], source: 'none' }, config()).verdict, 'fail');
+});
+
+test('a metric the baseline never measured is new; metrics the current run lacks are left out', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002], { incrementalMs: 300, rtoMs: undefined }) });
+  const c = compare(cur, baseline(base), config());
+  const x = cell(c, 'restic', 'no-fault');
+  assert.equal(metric(x, 'incremental.wallMs').status, 'new');
+  assert.equal(metric(x, 'backup.wallMs').status, 'unchanged');
+  assert.equal(x.metrics.find((m) => m.metric === 'rtoMs'), undefined);
+  // Only the configured metrics, in the configured order.
+  const only = compare(cur, baseline(base), config({ metrics: ['restore.wallMs', 'backup.wallMs'] }));
+  assert.deepEqual(cell(only, 'restic', 'no-fault').metrics.map((m) => m.metric), ['restore.wallMs', 'backup.wallMs']);
+});
+
+test('only passed baseline trials of the same tool and scenario count', () => {
+  const base = results({
+    trials: [
+      ...timed('restic', 'no-fault', [1000, 1001, 1002]),
+      trial({ tool: 'restic', scenario: 'no-fault', trial: 4, status: 'failed', backupMs: 90000 }),
+      ...timed('restic', 'crash-backup', [9000, 9001, 9002]),
+      ...timed('kopia', 'no-fault', [9000, 9001, 9002]),
+    ],
+  });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const m = metric(cell(compare(cur, baseline(base), config()), 'restic', 'no-fault'), 'backup.wallMs');
+  assert.deepEqual(m.baseline, { n: 3, median: 1001 });
+  assert.equal(m.status, 'unchanged');
+});
+
+test('cells follow the tools and scenarios order, comparisons are deterministic', () => {
+  const trials = [...timed('kopia', 'crash', [1, 2]), ...timed('restic', 'no-fault', [3, 4]), ...timed('kopia', 'no-fault', [5, 6])];
+  const cur = results({
+    trials,
+    tools: [
+      { name: 'restic', type: 'restic', status: 'ok' },
+      { name: 'kopia', type: 'kopia', status: 'ok' },
+    ],
+    scenarios: [
+      { name: 'no-fault', fault: 'none' },
+      { name: 'crash', fault: 'crash' },
+    ],
+  });
+  const base = results({ trials: trials.map((t) => ({ ...t, backup: t.backup && { ...t.backup, wallMs: t.backup.wallMs * 1.01 } })) });
+  const a = compare(cur, baseline(base), config());
+  assert.deepEqual(a.cells.map((c) => `${c.tool}/${c.scenario}`), ['restic/no-fault', 'kopia/no-fault', 'kopia/crash']);
+  assert.deepEqual(compare(cur, baseline(base), config()), a);
+});
+
+test('an improvement is counted and does not fail', () => {
+  const base = results({ trials: timed('copy', 'no-fault', [1000, 1010, 1020]) });
+  const cur = results({ trials: timed('copy', 'no-fault', [400, 410, 420]) });
+  const c = compare(cur, baseline(base), config());
+  assert.equal(metric(cell(c, 'copy', 'no-fault'), 'backup.wallMs').status, 'improvement');
+  assert.ok(c.improvements >= 1);
+  assert.equal(c.regressions, 0);
+  assert.equal(c.verdict, 'pass');
+});

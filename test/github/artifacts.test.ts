@@ -1,0 +1,221 @@
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { downloadArtifactZip, fetchArtifactBaseline, parseResultsJson, readBaselineFile, resultsFromZip, uploadResultsArtifact } from '../../src/github/artifacts.ts';
+import { createClient } from '../../src/github/client.ts';
+import { listZip, readZip, readZipEntry, ZipError } from '../../src/github/zip.ts';
+import { FakeGitHub } from './fake-github.ts';
+import { buildZip } from './zip-builder.ts';
+import { captureStdout, resultsFixture } from './helpers.ts';
+
+const TOKEN = 'ghs_artifactsReadToken012345678';
+let gh: FakeGitHub;
+
+before(async () => {
+  gh = new FakeGitHub({ tokens: { [TOKEN]: 'read' } });
+  await gh.start();
+});
+after(() => gh.close());
+beforeEach(() => {
+  gh.runs.length = 0;
+  gh.artifacts.length = 0;
+  gh.requests.length = 0;
+  gh.blobRequests.length = 0;
+});
+
+const opts = (over: Partial<Parameters<typeof fetchArtifactBaseline>[0]> = {}) => ({
+  client: createClient(TOKEN, gh.url),
+  owner: 'acme',
+  repo: 'mesh',
+  workflowFile: 'bench.yml',
+  branch: 'main',
+  artifactName: 'pvbench-results',
+  suiteName: 'default',
+  maxRuns: 1,
+  ...over,
+});
+
+test('zip reader: stored, deflated and data-descriptor entries, by hand-built archives', () => {
+  const json = JSON.stringify(resultsFixture());
+  const big = 'access log line\n'.repeat(5000);
+  const zip = buildZip(
+    [
+      { name: 'results.json', data: json, method: 8 },
+      { name: 'notes/readme.txt', data: 'stored text', method: 0 },
+      { name: 'logs/access.log', data: big, method: 8, dataDescriptor: true },
+      { name: 'empty/', data: '', method: 0 },
+    ],
+    'archive comment',
+  );
+  const entries = listZip(zip);
+  assert.deepEqual(entries.map((e) => [e.name, e.method, e.isDirectory]), [
+    ['results.json', 8, false],
+    ['notes/readme.txt', 0, false],
+    ['logs/access.log', 8, false],
+    ['empty/', 0, true],
+  ]);
+  const files = readZip(zip);
+  assert.equal(files.get('results.json')!.toString(), json);
+  assert.equal(files.get('notes/readme.txt')!.toString(), 'stored text');
+  assert.equal(files.get('logs/access.log')!.toString(), big);
+  assert.equal(files.has('empty/'), false);
+  assert.ok(deflateRawSync(big).length < big.length / 10, 'the deflate path was really exercised');
+});
+
+test('zip reader: corruption, truncation, unsupported methods and size limits are errors', () => {
+  const zip = buildZip([{ name: 'a.txt', data: 'hello world hello world', method: 0 }]);
+  const bad = Buffer.from(zip);
+  const at = 30 + 'a.txt'.length + 2; // a data byte
+  bad.writeUInt8(bad.readUInt8(at) ^ 0xff, at);
+  assert.throws(() => readZip(bad), (e: unknown) => e instanceof ZipError && /CRC-32 mismatch/.test(e.message));
+  assert.throws(() => listZip(zip.subarray(0, 10)), ZipError);
+  assert.throws(() => listZip(Buffer.from('this is not a zip file at all, really not')), /no end of central directory/);
+  const cut = Buffer.concat([zip.subarray(0, 20), zip.subarray(zip.length - 22 - 'a.txt'.length - 46)]);
+  assert.throws(() => readZip(cut), ZipError);
+  const bz = buildZip([{ name: 'b.txt', data: 'x', method: 0 }]);
+  bz.writeUInt16LE(12, bz.length - 22 - 'b.txt'.length - 46 + 10); // central directory: method 12 (bzip2)
+  assert.throws(() => readZip(bz), /compression method 12 is not supported/);
+  const large = buildZip([{ name: 'big', data: Buffer.alloc(10000), method: 8 }]);
+  assert.throws(() => readZipEntry(large, listZip(large)[0]!, 100), /more than the 100 allowed/);
+});
+
+test('results parsing: schemaVersion, shape, suite and completeness are checked', () => {
+  const ok = parseResultsJson(JSON.stringify(resultsFixture()), 'r.json', 'default');
+  assert.equal(ok.ok, true);
+  const cases: [string, RegExp][] = [
+    ['{not json', /r\.json is not valid JSON/],
+    ['[1,2]', /not a pvbench results object/],
+    [JSON.stringify({ ...resultsFixture(), schemaVersion: 2 }), /schemaVersion 2; this pvbench reads schemaVersion 1/],
+    [JSON.stringify({ schemaVersion: 1 }), /missing suite\.name, run, tools or trials/],
+    [JSON.stringify(resultsFixture('other')), /holds suite "other", not "default"/],
+    [JSON.stringify(resultsFixture('default', { run: { ...resultsFixture().run, complete: false } })), /interrupted run/],
+  ];
+  for (const [text, re] of cases) {
+    const r = parseResultsJson(text, 'r.json', 'default');
+    assert.equal(r.ok, false);
+    assert.match((r as { problem: string }).problem, re);
+  }
+});
+
+test('baseline from the artifact of the latest successful run on the base branch; the redirect is followed without the token', async () => {
+  const older = gh.addRun({ head_branch: 'main' });
+  gh.addArtifact(older.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(resultsFixture('default', { pvbenchVersion: 'older' })) }]));
+  const newest = gh.addRun({ head_branch: 'main' });
+  gh.addArtifact(newest.id, 'other-artifact', buildZip([{ name: 'x.json', data: '{}' }]));
+  gh.addArtifact(newest.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(resultsFixture('default', { pvbenchVersion: 'newest' })) }]));
+  gh.addRun({ head_branch: 'main', conclusion: 'failure' });
+  gh.addRun({ head_branch: 'feature', event: 'pull_request' });
+  const b = await fetchArtifactBaseline(opts());
+  assert.equal(b.notice, undefined);
+  assert.equal(b.runs.length, 1);
+  assert.equal(b.runs[0]!.pvbenchVersion, 'newest');
+  assert.match(b.source, /artifact "pvbench-results" of bench\.yml on main: run #2/);
+  const list = gh.requests.find((r) => r.path.endsWith('/actions/workflows/bench.yml/runs'))!;
+  assert.equal(list.query.branch, 'main');
+  assert.equal(list.query.status, 'success');
+  assert.ok(Number(list.query.per_page) > 0);
+  const dl = gh.requests.find((r) => /\/actions\/artifacts\/\d+\/zip$/.test(r.path))!;
+  assert.equal(dl.status, 302);
+  assert.equal(dl.headers.authorization, `token ${TOKEN}`);
+  assert.deepEqual(gh.blobRequests.map((r) => [r.hadAuthorization, r.status]), [[false, 200]], 'blob storage never saw the token');
+
+  const two = await fetchArtifactBaseline(opts({ maxRuns: 5 }));
+  assert.deepEqual(two.runs.map((r) => r.pvbenchVersion), ['newest', 'older'], 'newest first, pooled up to maxRuns');
+});
+
+test('the blob URL refuses a request that carries the Authorization header (a client that leaks the token fails)', async () => {
+  const run = gh.addRun({ head_branch: 'main' });
+  const a = gh.addArtifact(run.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(resultsFixture()) }]));
+  const leaky: typeof fetch = (input, init) => fetch(input, { ...init, headers: { authorization: `token ${TOKEN}` } });
+  await assert.rejects(downloadArtifactZip(createClient(TOKEN, gh.url), { owner: 'acme', repo: 'mesh', artifactId: a.id, fetchImpl: leaky }), /HTTP 400/);
+  assert.deepEqual(gh.blobRequests.map((r) => [r.hadAuthorization, r.status]), [[true, 400]]);
+  const zip = await downloadArtifactZip(createClient(TOKEN, gh.url), { owner: 'acme', repo: 'mesh', artifactId: a.id });
+  assert.equal(resultsFromZip(zip, 'a', 'default').ok, true);
+});
+
+test('no successful run, expired or missing artifacts, bad files: a notice, never an exception', async () => {
+  let b = await fetchArtifactBaseline(opts());
+  assert.deepEqual(b.runs, []);
+  assert.match(b.notice!, /no successful run of bench\.yml on main yet/);
+
+  const r1 = gh.addRun({ head_branch: 'main' });
+  gh.addArtifact(r1.id, 'pvbench-results', buildZip([{ name: 'results.json', data: '{}' }]), { expired: true });
+  const r2 = gh.addRun({ head_branch: 'main' });
+  gh.addArtifact(r2.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify({ ...resultsFixture(), schemaVersion: 99 }) }]));
+  const r3 = gh.addRun({ head_branch: 'main' });
+  gh.addArtifact(r3.id, 'pvbench-results', Buffer.from('not a zip'));
+  gh.addRun({ head_branch: 'main' });
+  b = await fetchArtifactBaseline(opts({ maxRuns: 5 }));
+  assert.deepEqual(b.runs, []);
+  assert.match(b.notice!, /no usable baseline in the last 4 successful run\(s\)/);
+  assert.match(b.notice!, /no artifact "pvbench-results"/);
+  assert.match(b.notice!, /is not a readable zip/);
+  assert.match(b.notice!, /schemaVersion 99/);
+  assert.match(b.notice!, /has expired/);
+
+  b = await fetchArtifactBaseline(opts({ workflowFile: 'missing.yml' }));
+  assert.match(b.notice!, /workflow missing\.yml was not found/);
+  b = await fetchArtifactBaseline(opts({ client: createClient('ghs_unknownToken', gh.url) }));
+  assert.match(b.notice!, /Bad credentials/);
+  b = await fetchArtifactBaseline(opts({ workflowFile: undefined }));
+  assert.match(b.notice!, /GITHUB_WORKFLOW_REF/);
+  b = await fetchArtifactBaseline(opts({ branch: undefined }));
+  assert.match(b.notice!, /no base branch/);
+});
+
+test('this run is never its own baseline, and runs of pull requests on a same-named branch are not used', async () => {
+  const own = gh.addRun({ head_branch: 'main' });
+  gh.addArtifact(own.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(resultsFixture()) }]));
+  const forkRun = gh.addRun({ head_branch: 'main', event: 'pull_request', head_repository: 'someone/mesh' });
+  gh.addArtifact(forkRun.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(resultsFixture()) }]));
+  const b = await fetchArtifactBaseline(opts({ excludeRunId: own.id }));
+  assert.deepEqual(b.runs, []);
+  assert.match(b.notice!, /no successful run/);
+});
+
+test('baseline file or directory; problems are notices', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-bfile-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'a.json'), JSON.stringify(resultsFixture()));
+  await writeFile(join(dir, 'b.json'), '{broken');
+  let b = await readBaselineFile(join(dir, 'a.json'), 'default');
+  assert.equal(b.runs.length, 1);
+  assert.equal(b.notice, undefined);
+  b = await readBaselineFile(dir, 'default');
+  assert.equal(b.runs.length, 1);
+  assert.match(b.notice!, /ignored: .*b\.json is not valid JSON/);
+  b = await readBaselineFile(join(dir, 'missing.json'), 'default');
+  assert.deepEqual(b.runs, []);
+  assert.match(b.notice!, /missing\.json does not exist/);
+  await mkdir(join(dir, 'empty'));
+  b = await readBaselineFile(join(dir, 'empty'), 'default');
+  assert.match(b.notice!, /no usable baseline .*no \.json files/);
+});
+
+test('upload off the runner: skipped with the documented notice', async () => {
+  const up = await uploadResultsArtifact({ name: 'pvbench-results', files: ['/nonexistent/results.json'], rootDirectory: '/nonexistent', env: {} });
+  assert.equal(up.uploaded, false);
+  assert.match(up.notice!, /^artifact upload skipped: not running on GitHub Actions runner/);
+});
+
+test('upload on a runner whose artifact service rejects the upload: a notice, never an exception', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-upload-'));
+  const saved = { token: process.env.ACTIONS_RUNTIME_TOKEN, url: process.env.ACTIONS_RESULTS_URL };
+  t.after(async () => {
+    for (const [k, v] of [['ACTIONS_RUNTIME_TOKEN', saved.token], ['ACTIONS_RESULTS_URL', saved.url]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  await writeFile(join(dir, 'results.json'), JSON.stringify(resultsFixture()));
+  // @actions/artifact reads process.env itself: a malformed runtime token fails before any network request.
+  process.env.ACTIONS_RUNTIME_TOKEN = 'not-a-jwt';
+  process.env.ACTIONS_RESULTS_URL = 'http://127.0.0.1:9/';
+  const { value: up } = await captureStdout(() => uploadResultsArtifact({ name: 'pvbench-results', files: [join(dir, 'results.json')], rootDirectory: dir }));
+  assert.equal(up.uploaded, false);
+  assert.match(up.notice!, /^artifact upload failed: /);
+});

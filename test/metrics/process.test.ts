@@ -1,0 +1,328 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  clockTicksPerSecond,
+  parseProcIo,
+  parseProcStat,
+  parseProcStatus,
+  runMeasured,
+  toPhaseMetrics,
+  watchProcess,
+} from '../../src/metrics/process.ts';
+import { startTimer } from '../../src/metrics/timer.ts';
+
+const NODE = process.execPath;
+const linux = process.platform === 'linux';
+const DATA_BYTES = 3 * 1024 * 1024;
+
+// Burns at least 300 ms of user CPU by hashing (checking the clock rarely, so the time is user, not system).
+const BURN = `
+  const { createHash } = require('node:crypto');
+  const buf = Buffer.alloc(1 << 20, 7);
+  const h = createHash('sha256');
+  while (process.cpuUsage().user < 300_000) for (let i = 0; i < 4; i++) h.update(buf);
+`;
+
+let tmp: string;
+let dataFile: string;
+const leftovers: number[] = [];
+
+before(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'pvbench-process-'));
+  dataFile = join(tmp, 'data.bin');
+  writeFileSync(dataFile, Buffer.alloc(DATA_BYTES, 1));
+});
+
+after(() => {
+  for (const pid of leftovers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Alive, not a zombie, and without a pending SIGKILL (delivered but not yet acted on). */
+function running(pid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (/^State:\s+[ZX]/m.test(status)) return false;
+    const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)/gm)].map((m) => BigInt(`0x${m[1]}`));
+    return !pending.some((mask) => (mask & (1n << 8n)) !== 0n);
+  } catch {
+    return false;
+  }
+}
+
+describe('/proc parsers', () => {
+  test('parseProcStat counts fields from the last parenthesis', () => {
+    const rest = 'S 4242 1 1 0 -1 4194560 100 0 0 0 250 37 12 5 20 0 3 0 987654 1000 200';
+    assert.deepEqual(parseProcStat(`1234 (we (ird) name) ${rest}`), {
+      ppid: 4242,
+      utime: 250,
+      stime: 37,
+      cutime: 12,
+      cstime: 5,
+      starttime: '987654',
+    });
+    assert.equal(parseProcStat('garbage'), undefined);
+    assert.equal(parseProcStat('1 (x) S 0 1'), undefined);
+  });
+
+  test('parseProcStatus reads VmRSS and VmHWM in bytes, zero when absent', () => {
+    const text = 'Name:\tx\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nThreads:\t1\n';
+    assert.deepEqual(parseProcStatus(text), { rssBytes: 1024 * 1024, hwmBytes: 2048 * 1024 });
+    assert.deepEqual(parseProcStatus('Name:\tzombie\nState:\tZ (zombie)\n'), { rssBytes: 0, hwmBytes: 0 });
+  });
+
+  test('parseProcIo reads rchar and wchar', () => {
+    const text = 'rchar: 123456\nwchar: 789\nsyscr: 5\nsyscw: 6\nread_bytes: 4096\nwrite_bytes: 0\n';
+    assert.deepEqual(parseProcIo(text), { rchar: 123456, wchar: 789 });
+  });
+});
+
+describe('toPhaseMetrics', () => {
+  test('derives cores and throughput from wall time', () => {
+    const usage = { wallMs: 2000, cpuUserMs: 1500, cpuSysMs: 500, peakRssBytes: 10, bytesRead: 20, bytesWritten: 30, samples: 4 };
+    assert.deepEqual(toPhaseMetrics(usage, 4_000_000, 2, 'proc'), {
+      wallMs: 2000,
+      cpuUserMs: 1500,
+      cpuSysMs: 500,
+      cpuCores: 1,
+      peakRssBytes: 10,
+      bytesRead: 20,
+      bytesWritten: 30,
+      bytesProcessed: 4_000_000,
+      throughputBytesPerSec: 2_000_000,
+      attempts: 2,
+      source: 'proc',
+    });
+    const zero = toPhaseMetrics({ ...usage, wallMs: 0 }, 5, 1, 'tool');
+    assert.equal(zero.cpuCores, 0);
+    assert.equal(zero.throughputBytesPerSec, 0);
+  });
+});
+
+describe('startTimer', () => {
+  test('counts milliseconds monotonically', () => {
+    const elapsed = startTimer();
+    const a = elapsed();
+    const b = elapsed();
+    assert.equal(typeof a, 'number');
+    assert.ok(a >= 0 && b >= a && Number.isFinite(b));
+  });
+});
+
+describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
+  test('measures a CPU-burning child and reports its exit code', async () => {
+    const script = `require('node:fs').readFileSync(${JSON.stringify(dataFile)});\n${BURN}\nprocess.exit(7);`;
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 60_000 });
+    assert.equal(res.exitCode, 7);
+    assert.equal(res.signal, null);
+    assert.equal(res.timedOut, false);
+    assert.ok(res.usage.cpuUserMs + res.usage.cpuSysMs >= 250, `cpu ${res.usage.cpuUserMs}+${res.usage.cpuSysMs} ms`);
+    assert.ok(res.usage.peakRssBytes > 0);
+    assert.ok(res.usage.bytesRead > 0);
+    assert.ok(res.usage.samples > 0);
+    assert.ok(res.usage.wallMs > 0);
+  });
+
+  test('counts the CPU of grandchildren', async () => {
+    const script = `require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(BURN)}], { stdio: 'inherit' });`;
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 60_000 });
+    assert.equal(res.exitCode, 0);
+    assert.ok(res.usage.cpuUserMs + res.usage.cpuSysMs >= 250, `cpu ${res.usage.cpuUserMs}+${res.usage.cpuSysMs} ms`);
+  });
+
+  test('captures output and feeds input', async () => {
+    const res = await runMeasured(NODE, ['-e', "process.stdin.pipe(process.stdout); process.stderr.write('err')"], {
+      timeoutMs: 60_000,
+      input: 'hello input',
+    });
+    assert.equal(res.stdout, 'hello input');
+    assert.equal(res.stderr, 'err');
+    assert.equal(res.exitCode, 0);
+  });
+
+  test('keeps the tail of output beyond the cap', async () => {
+    const res = await runMeasured(NODE, ['-e', "process.stdout.write('a'.repeat(100000) + 'END')"], { timeoutMs: 60_000, maxOutputBytes: 1000 });
+    assert.equal(res.stdout.length, 1000);
+    assert.ok(res.stdout.endsWith('aEND'));
+  });
+
+  test('kills the tree on timeout and says so', async () => {
+    const script = `
+      const kid = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      console.log(kid.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 1_000 });
+    const grandchild = Number(res.stdout.trim());
+    leftovers.push(grandchild);
+    assert.equal(res.timedOut, true);
+    assert.equal(res.signal, 'SIGKILL');
+    assert.equal(res.exitCode, null);
+    assert.ok(grandchild > 0);
+    // SIGKILL is delivered at once, but the zombie may linger until its new parent reaps it.
+    assert.equal(running(grandchild), false);
+  });
+
+  test('reports a child killed by SIGKILL from outside', async () => {
+    const res = await runMeasured(NODE, ['-e', 'setInterval(() => {}, 1000)'], {
+      timeoutMs: 60_000,
+      onStart: (pid, watch) => {
+        assert.equal(watch.pid, pid);
+        process.kill(pid, 'SIGKILL');
+      },
+    });
+    assert.equal(res.signal, 'SIGKILL');
+    assert.equal(res.exitCode, null);
+    assert.equal(res.timedOut, false);
+  });
+
+  test('a throwing onStart kills the child and rejects', async () => {
+    let child = 0;
+    await assert.rejects(
+      runMeasured(NODE, ['-e', 'setInterval(() => {}, 1000)'], {
+        timeoutMs: 60_000,
+        onStart: (pid) => {
+          child = pid;
+          throw new Error('observer failed');
+        },
+      }),
+      /observer failed/,
+    );
+    assert.ok(child > 0);
+    assert.equal(running(child), false);
+  });
+
+  test('rejects when the command does not exist', async () => {
+    await assert.rejects(runMeasured('pvbench-no-such-command', [], { timeoutMs: 10_000 }), { code: 'ENOENT' });
+  });
+
+  test('resolves after exit even when a grandchild keeps the output pipes open', async () => {
+    const script = `
+      const kid = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'inherit', detached: true });
+      kid.unref();
+      console.log(kid.pid);
+    `;
+    // The deadline falls while runMeasured waits for the pipes: the child exited in time, so this is no timeout.
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 2_500 });
+    const grandchild = Number(res.stdout.trim());
+    leftovers.push(grandchild);
+    assert.equal(res.exitCode, 0);
+    assert.equal(res.timedOut, false);
+    assert.ok(grandchild > 0);
+  });
+});
+
+describe('watchProcess', { skip: !linux && 'needs /proc' }, () => {
+  /** Spawns `script` with piped stdio; nextLine() resolves with each stdout line in turn. */
+  function spawnWithLines(script: string) {
+    const child = spawn(NODE, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    const waiters: ((line: string) => void)[] = [];
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        const waiter = waiters.shift();
+        if (waiter) waiter(line);
+        else lines.push(line);
+      }
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const nextLine = (): Promise<string> =>
+      lines.length > 0
+        ? Promise.resolve(lines.shift()!)
+        : Promise.race([new Promise<string>((resolve) => waiters.push(resolve)), exited.then(() => Promise.reject(new Error('child exited before printing')))]);
+    return { child, nextLine, exited };
+  }
+
+  test('sees the bytes a process has read', async () => {
+    const { child, nextLine, exited } = spawnWithLines(
+      `require('node:fs').readFileSync(${JSON.stringify(dataFile)}); console.log('read'); process.stdin.resume();`,
+    );
+    const watch = watchProcess(child.pid!);
+    try {
+      assert.equal(await nextLine(), 'read');
+      await watch.sample();
+      assert.ok(watch.bytesRead() >= DATA_BYTES, `bytesRead ${watch.bytesRead()}`);
+    } finally {
+      child.stdin.end();
+      await exited;
+    }
+    const usage = await watch.stop();
+    assert.ok(usage.bytesRead >= DATA_BYTES);
+    assert.ok(usage.samples >= 2);
+    assert.deepEqual(await watch.stop(), usage, 'stop() is idempotent');
+  });
+
+  test('counts the reads of a reaped child once (its parent absorbs them)', async () => {
+    // The child reads the data and waits; once it is told to go and exits, its parent has reaped it.
+    const kid = `require('node:fs').readFileSync(${JSON.stringify(dataFile)}); console.log('child-read'); process.stdin.once('data', () => process.exit(0));`;
+    const { child, nextLine, exited } = spawnWithLines(
+      `require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(kid)}], { stdio: 'inherit' }); console.log('parent-done'); process.stdin.resume();`,
+    );
+    const watch = watchProcess(child.pid!);
+    try {
+      assert.equal(await nextLine(), 'child-read');
+      await watch.sample();
+      assert.equal(watch.pids().length, 2);
+      assert.ok(watch.bytesRead() >= DATA_BYTES);
+      child.stdin.write('go\n');
+      assert.equal(await nextLine(), 'parent-done');
+      await watch.sample();
+      assert.equal(watch.pids().length, 1);
+      assert.ok(watch.bytesRead() >= DATA_BYTES, `bytesRead ${watch.bytesRead()}`);
+      assert.ok(watch.bytesRead() < 2 * DATA_BYTES, `bytesRead ${watch.bytesRead()}: counted twice`);
+    } finally {
+      child.stdin.end();
+      await exited;
+    }
+    assert.ok((await watch.stop()).bytesRead < 2 * DATA_BYTES);
+  });
+
+  for (const scanPpids of [false, true]) {
+    test(`samples the CPU and memory of descendants before anything is reaped (${scanPpids ? 'ppid scan' : 'children files'})`, async () => {
+      // The grandchild burns CPU, reports, then waits: nothing has exited, so only sampling can see its CPU.
+      const grandchild = `${BURN}; console.log('burnt'); process.stdin.resume();`;
+      const { child, nextLine, exited } = spawnWithLines(
+        `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { stdio: 'inherit' });`,
+      );
+      const watch = watchProcess(child.pid!, { scanPpids });
+      try {
+        assert.equal(await nextLine(), 'burnt');
+        await watch.sample();
+        assert.equal(watch.pids().length, 2);
+        const usage = await watch.stop();
+        assert.ok(usage.cpuUserMs + usage.cpuSysMs >= 250, `cpu ${usage.cpuUserMs}+${usage.cpuSysMs} ms`);
+        assert.ok(usage.peakRssBytes > 0);
+      } finally {
+        child.stdin.end();
+        await exited;
+      }
+    });
+  }
+
+  test('a process that is already gone is not an error', async () => {
+    const pid = Number(execFileSync(NODE, ['-e', 'console.log(process.pid)'], { timeout: 30_000 }).toString().trim());
+    const usage = await watchProcess(pid, { intervalMs: 5 }).stop();
+    assert.equal(usage.cpuUserMs + usage.cpuSysMs, 0);
+    assert.equal(usage.peakRssBytes, 0);
+    assert.equal(usage.bytesRead, 0);
+  });
+
+  test('clock ticks per second come from getconf', async () => {
+    const hz = await clockTicksPerSecond();
+    assert.equal(hz, Number(execFileSync('getconf', ['CLK_TCK'], { timeout: 10_000 }).toString().trim()));
+  });
+});

@@ -1,0 +1,291 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compare } from '../../src/baseline/compare.ts';
+import type { BaselineInput } from '../../src/baseline/compare.ts';
+import { findTemplatesDir, renderReport } from '../../src/report/render.ts';
+import type { RenderInput } from '../../src/report/render.ts';
+import type { ResultsFile, TrialResult } from '../../src/suite/results.ts';
+import { config, lostIntegrity, results, timed, trial } from './fixtures.ts';
+
+const MARKER = '<!-- pvbench:suite=default -->';
+
+function scenario(): { cur: ResultsFile; base: BaselineInput } {
+  const base = results({
+    trials: [
+      ...timed('restic', 'no-fault', [1200, 1210, 1190]),
+      ...timed('copy', 'no-fault', [300, 310, 305]),
+      ...timed('copy', 'corrupt-volume', [300, 310, 305], { rtoMs: 900 }),
+    ],
+  });
+  const cur = results({
+    trials: [
+      ...timed('restic', 'no-fault', [2400, 2420, 2380]),
+      ...timed('copy', 'no-fault', [301, 309, 306]),
+      trial({
+        tool: 'copy',
+        scenario: 'corrupt-volume',
+        trial: 1,
+        rtoMs: 950,
+        fault: { kind: 'corrupt-volume', injected: true, description: 'flipped 3 bits, truncated 1, deleted 1', details: {}, detected: true, recoveryMs: 950 },
+      }),
+      trial({
+        tool: 'copy',
+        scenario: 'corrupt-volume',
+        trial: 2,
+        status: 'failed',
+        integrity: lostIntegrity(120, 3),
+        fault: { kind: 'corrupt-volume', injected: true, description: 'flipped 3 bits, truncated 1, deleted 1', details: {}, detected: false },
+      }),
+    ],
+    scenarios: [
+      { name: 'no-fault', fault: 'none' },
+      { name: 'corrupt-volume', fault: 'corrupt-volume' },
+    ],
+  });
+  return { cur, base: { runs: [base], source: 'history (.pvbench/history/default)' } };
+}
+
+function render(cur: ResultsFile, base: BaselineInput, over: Partial<RenderInput> = {}): string {
+  return renderReport({ results: cur, comparison: compare(cur, base, config()), title: 'pvbench: default', marker: MARKER, maxChars: 65000, ...over });
+}
+
+/** Pipes that separate cells: not escaped by an odd run of backslashes. */
+function cellSeparators(line: string): number {
+  let n = 0;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] !== '|') continue;
+    let bs = 0;
+    for (let j = i - 1; j >= 0 && line[j] === '\\'; j--) bs++;
+    if (bs % 2 === 0) n++;
+  }
+  return n;
+}
+
+/** Every Markdown table in the text: its lines. */
+function tables(text: string): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('|')) cur.push(line);
+    else if (cur.length) {
+      out.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+function assertWellFormedTables(text: string): void {
+  const all = tables(text);
+  for (const t of all) {
+    assert.ok(t.length >= 3, `a table has a header, a delimiter row and rows: ${t[0]}`);
+    assert.match(t[1]!, /^\|( :?-+:? \|)+$/, `delimiter row of ${t[0]}`);
+    const want = cellSeparators(t[0]!);
+    for (const line of t) assert.equal(cellSeparators(line), want, `same number of cells in every row of ${t[0]}:\n${line}`);
+  }
+  const opens = text.split('<details>').length - 1;
+  assert.equal(text.split('</details>').length - 1, opens, 'every <details> is closed');
+  assert.equal((text.match(/^```/gm) ?? []).length % 2, 0, 'code fences are balanced');
+}
+
+test('the marker is the first line and the verdict comes before any table', () => {
+  const { cur, base } = scenario();
+  const r = render(cur, base);
+  assert.equal(r.split('\n')[0], MARKER);
+  assert.equal(r.split('\n')[1], '# pvbench: default');
+  const verdict = r.indexOf('## ❌ fail');
+  assert.ok(verdict > 0, 'a fail verdict');
+  const firstTable = r.indexOf('\n|');
+  assert.ok(firstTable > verdict, 'the verdict precedes the first table');
+  assert.ok(r.indexOf('copy / corrupt-volume trial 2: 3 files missing after restore') < firstTable, 'reasons precede the tables');
+  assert.ok(r.indexOf('restic / no-fault: Backup time +100%') < firstTable);
+  // Section order of the brief.
+  const order = ['## Summary', '```mermaid', '## Faults', '## Integrity', '## Resources', '## Recovery (RTO / RPO)', '## Tools', 'Per-trial results', 'How to read this report'];
+  const at = order.map((s) => r.indexOf(s));
+  assert.ok(at.every((i) => i > 0), `all sections present: ${order.filter((_, i) => at[i]! < 0)}`);
+  assert.deepEqual([...at].sort((a, b) => a - b), at, 'sections in order');
+  assertWellFormedTables(r);
+  assert.ok(r.endsWith('\n') && !r.endsWith('\n\n'));
+});
+
+test('a passing run shows ✅ pass and the baseline notice', () => {
+  const { base } = scenario();
+  const cur = results({ trials: timed('restic', 'no-fault', [1200, 1205, 1195]) });
+  const r = render(cur, { ...base, notice: 'skipped 1 unreadable history file in x: y.json (EACCES)' });
+  assert.match(r, /^## ✅ pass$/m);
+  assert.ok(!r.includes('❌ fail'));
+  assert.match(r, /Compared with 1 earlier run from history/);
+  assert.match(r, /> Baseline: skipped 1 unreadable history file in x: y\.json \(EACCES\)/);
+  assert.ok(r.indexOf('## ✅ pass') < r.indexOf('Baseline: skipped'));
+});
+
+test('without a baseline the report says so and metrics are new', () => {
+  const cur = results({ trials: timed('restic', 'no-fault', [1200, 1205, 1195]) });
+  const r = render(cur, { runs: [], source: 'none', notice: 'no baseline configured (compare.baseline.source: none)' });
+  assert.match(r, /No baseline to compare with/);
+  assert.match(r, /\| restic \| no-fault \| ✅ ok \| 3\/3 \| 1.20 s \| new \| 600 ms \| new \|/);
+  assert.match(r, /no baseline configured/);
+});
+
+test('the summary row shows medians, the change with its interval and p', () => {
+  const { cur, base } = scenario();
+  const r = render(cur, base);
+  const row = r.split('\n').find((l) => l.startsWith('| restic | no-fault |'));
+  assert.ok(row);
+  assert.match(row, /^\| restic \| no-fault \| 🔺 regression \| 3\/3 \| 2\.40 s \| 🔺 \+100% \(×\d\.\d\d–×\d\.\d\d, p=0\.1\) \| 1\.20 s \|/);
+  const failed = r.split('\n').find((l) => l.startsWith('| copy | corrupt-volume |'));
+  assert.match(failed ?? '', /❌ data loss/);
+});
+
+test('the Mermaid chart is present and well-formed', () => {
+  const { cur, base } = scenario();
+  const r = render(cur, base);
+  const m = r.match(/```mermaid\n([\s\S]*?)\n```/);
+  assert.ok(m, 'a mermaid block');
+  const lines = m[1]!.split('\n');
+  assert.equal(lines[0], 'xychart-beta');
+  assert.match(lines[1]!, /^ {4}title "Median backup and restore time \(no-fault\)"$/);
+  const x = lines[2]!.match(/^ {4}x-axis \[(.*)\]$/);
+  assert.ok(x);
+  const labels = [...x[1]!.matchAll(/"([^"]*)"/g)].map((g) => g[1]);
+  assert.deepEqual(labels, ['restic backup', 'restic restore', 'copy backup', 'copy restore']);
+  const y = lines[3]!.match(/^ {4}y-axis "seconds" 0 --> ([\d.]+)$/);
+  assert.ok(y);
+  const bar = lines[4]!.match(/^ {4}bar \[(.*)\]$/);
+  assert.ok(bar);
+  const values = bar[1]!.split(', ').map(Number);
+  assert.deepEqual(values, [2.4, 1.2, 0.31, 0.15]);
+  assert.ok(values.every((v) => v <= Number(y[1])), 'the y range covers the bars');
+  assert.equal(lines.length, 5);
+});
+
+test('pipes, line breaks and HTML in user strings do not break tables or the page', () => {
+  const evil = 're|stic';
+  const trials: TrialResult[] = [
+    ...timed(evil, 'no-fault', [1000, 1001, 1002]),
+    trial({ tool: evil, scenario: 'no-fault', trial: 4, status: 'error', error: 'failed: a|b\nsecond line </details> <script>alert(1)</script>' }),
+  ];
+  const cur = results({ trials, tools: [{ name: evil, type: 'restic', status: 'ok', version: 'restic 0.17 | linux' }] });
+  const r = render(cur, { runs: [], source: 'none' });
+  assertWellFormedTables(r);
+  assert.ok(r.includes('| re\\|stic | no-fault |'), 'the pipe is escaped in the cell');
+  assert.ok(!r.includes('<script>'), 'HTML is escaped');
+  assert.equal(r.split('</details>').length, r.split('<details>').length);
+  const summary = tables(r)[0]!;
+  assert.equal(cellSeparators(summary[2]!), 11, 'ten cells in the summary row');
+  // The chart label is sanitised too.
+  assert.match(r, /x-axis \["re_stic backup", "re_stic restore"\]/);
+});
+
+test('the report stays under maxChars with 400 trials, cutting per-trial details first', () => {
+  const tools = ['restic', 'kopia', 'copy', 'velero-fs'];
+  const scenarios = ['no-fault', 'crash-backup', 'outage', 'corrupt-volume', 'corrupt-repository'];
+  const trials: TrialResult[] = [];
+  for (const tool of tools) {
+    for (const sc of scenarios) {
+      for (let i = 1; i <= 20; i++) {
+        const failed = sc === 'corrupt-volume' && tool === 'copy' && i % 5 === 0;
+        trials.push(
+          trial({
+            tool,
+            scenario: sc,
+            trial: i,
+            status: failed ? 'failed' : 'passed',
+            backupMs: 1000 + ((i * 37) % 50),
+            restoreMs: 500 + ((i * 13) % 40),
+            rtoMs: sc === 'no-fault' ? undefined : 2000 + i,
+            rpoMs: sc === 'outage' ? 300 + i : undefined,
+            fault:
+              sc === 'no-fault'
+                ? undefined
+                : { kind: 'crash', injected: true, description: `SIGKILL ${tool} (pid ${4000 + i}) at ${30 + (i % 7)}% of bytes read during the backup phase`, details: {}, detected: true, recoveryMs: 800 + i },
+          }),
+        );
+      }
+    }
+  }
+  assert.equal(trials.length, 400);
+  const cur = results({ trials, scenarios: scenarios.map((name) => ({ name, fault: name === 'no-fault' ? 'none' : 'crash' })) });
+  const base = { runs: [results({ trials })], source: 'history' };
+
+  const big = render(cur, base, { maxChars: 65000 });
+  assert.ok(big.length <= 65000, `${big.length} characters`);
+  assert.match(big, /per-trial rows of passed trials/);
+  assert.match(big, /The full data is in the results JSON/);
+  assert.match(big, /## Summary/);
+  assert.match(big, /## Resources/, 'whole tables survive when dropping passed trial rows is enough');
+  assertWellFormedTables(big);
+
+  for (const maxChars of [20000, 8000, 3000, 1000]) {
+    const r = render(cur, base, { maxChars });
+    assert.ok(r.length <= maxChars, `${r.length} > ${maxChars}`);
+    assert.equal(r.split('\n')[0], MARKER);
+    assert.match(r, /## ❌ fail/);
+    assert.match(r, /results JSON/);
+    assertWellFormedTables(r);
+  }
+  const small = render(cur, base, { maxChars: 8000 });
+  assert.ok(!small.includes('Per-trial results'), 'per-trial details are gone before other tables');
+  assert.match(small, /per-trial details/);
+  // Unlimited: nothing is cut.
+  const full = render(cur, base, { maxChars: 1_000_000 });
+  assert.ok(full.length > 65000);
+  assert.ok(!full.includes('results JSON'));
+  assert.match(full, /Per-trial results \(400 of 400 trials\)/);
+});
+
+test('a template override replaces the main template and keeps helpers and partials', () => {
+  const { cur, base } = scenario();
+  const template = 'CUSTOM {{verdict.word}} for {{md title}} ({{ms 1210}}, {{pct stats.threshold}})\n\n{{{summaryTable}}}\n\n{{> footnote}}\n';
+  const r = render(cur, base, { template });
+  assert.equal(r.split('\n')[0], MARKER, 'the marker is still first');
+  assert.equal(r.split('\n')[1], 'CUSTOM fail for pvbench: default (1.21 s, 10%)');
+  assert.match(r, /\| restic \| no-fault \|/);
+  assert.match(r, /Mann–Whitney U/);
+  assert.ok(!r.includes('## Faults'));
+});
+
+test('templates are found from the module, or from PVBENCH_TEMPLATES', async (t) => {
+  assert.match(findTemplatesDir(), /templates$/);
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-tpl-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'partials'));
+  await writeFile(join(dir, 'report.md.hbs'), 'FROM DIR {{> extra}}\n');
+  await writeFile(join(dir, 'partials', 'extra.hbs'), 'partial {{verdict.word}}');
+  const { cur, base } = scenario();
+  assert.equal(render(cur, base, { templatesDir: dir, marker: undefined }), 'FROM DIR partial fail\n');
+  const saved = process.env.PVBENCH_TEMPLATES;
+  process.env.PVBENCH_TEMPLATES = dir;
+  try {
+    assert.equal(findTemplatesDir(), dir);
+    assert.equal(render(cur, base, { marker: undefined }), 'FROM DIR partial fail\n');
+  } finally {
+    if (saved === undefined) delete process.env.PVBENCH_TEMPLATES;
+    else process.env.PVBENCH_TEMPLATES = saved;
+  }
+});
+
+test('the same input renders the same report', () => {
+  const { cur, base } = scenario();
+  assert.equal(render(cur, base), render(cur, base));
+  assert.equal(render(cur, base, { maxChars: 3000 }), render(cur, base, { maxChars: 3000 }));
+});
+
+test('an interrupted run and skipped tools are shown', () => {
+  const cur = results({
+    complete: false,
+    trials: timed('restic', 'no-fault', [1000, 1001]),
+    tools: [
+      { name: 'restic', type: 'restic', status: 'ok', version: 'restic 0.17.3' },
+      { name: 'kopia', type: 'kopia', status: 'skipped', reason: 'kopia is not on PATH' },
+    ],
+  });
+  const r = render(cur, { runs: [], source: 'none' });
+  assert.match(r, /This run was interrupted/);
+  assert.match(r, /\| kopia \| kopia \| ➖ skipped \| kopia is not on PATH \|/);
+  assert.match(r, /\| restic \| restic \| ✅ ran \| restic 0\.17\.3 \|/);
+});
