@@ -106,7 +106,9 @@ function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
   for (const t of trials) {
     if (t.status !== 'passed') continue;
     const v = metricValue(t, metric);
-    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    if (v === 0 && 'zeroIsUnmeasured' in METRICS[metric]) continue;
+    out.push(v);
   }
   return out;
 }
@@ -205,6 +207,7 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
         const d = decide(values, base, {
           threshold: cfg.threshold,
           confidence: cfg.confidence,
+          minDelta: info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes,
           seed: hashSeed(`${g.tool}/${g.scenario}/${metric}`),
         });
         m.status = d.status;

@@ -257,6 +257,8 @@ export interface DecideOptions {
   threshold: number;
   /** Level of the bootstrap interval and of the rank test (0.95 → α = 0.05). */
   confidence: number;
+  /** Noise floor: a change of the medians smaller than this, in the metric's unit, is never a change. */
+  minDelta?: number;
   seed?: number;
   resamples?: number;
 }
@@ -284,7 +286,9 @@ export function decide(current: readonly number[], baseline: readonly number[], 
   const allWorse = Math.min(...current) > Math.max(...baseline);
   const allBetter = Math.max(...current) < Math.min(...baseline);
   let status: ChangeStatus = 'unchanged';
-  if (ratio > 1 + opts.threshold && ci[0] > 1 && (test.pValue <= alpha || (unreachable && allWorse))) status = 'regression';
+  const belowFloor = Math.abs(median(current) - median(baseline)) < (opts.minDelta ?? 0);
+  if (belowFloor) status = 'unchanged';
+  else if (ratio > 1 + opts.threshold && ci[0] > 1 && (test.pValue <= alpha || (unreachable && allWorse))) status = 'regression';
   else if (ratio < 1 - opts.threshold && ci[1] < 1 && (test.pValue <= alpha || (unreachable && allBetter))) status = 'improvement';
   return { status, ratio, ci, pValue: test.pValue, minPValue: test.minPValue, method: test.method };
 }

@@ -8,7 +8,7 @@ import { loadBaselineFile, parseResults, ResultsFileError } from '../baseline/st
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
 import { buildManifest } from '../metrics/manifest.ts';
-import { seedProxy } from '../workloads/mesh-proxy.ts';
+import { churnProxy, seedProxy } from '../workloads/mesh-proxy.ts';
 import { workloadSchema } from '../config/schema.ts';
 
 const USAGE = `pvbench: benchmark persistent-volume backup tools under faults
@@ -26,6 +26,8 @@ Usage:
   pvbench schema [--out FILE]        Print the suite's JSON Schema (for editors).
   pvbench seed --volume DIR --proxy N [--seed S] [--workload JSON]
       Write one proxy's volume with the deterministic generator (used inside Kubernetes Jobs).
+  pvbench churn --volume DIR --proxy N [--seed S] [--round R] [--workload JSON]
+      Apply the churn step to one proxy's volume (used inside Kubernetes Jobs).
   pvbench manifest DIR               Print the sha256 manifest of a directory as JSON.
 `;
 
@@ -159,21 +161,23 @@ export async function main(argv: string[]): Promise<number> {
       else process.stdout.write(text);
       return 0;
     }
-    case 'seed': {
-      const { values } = parseArgs({ args: rest, options: { volume: { type: 'string' }, proxy: { type: 'string' }, seed: { type: 'string' }, workload: { type: 'string' } } });
-      if (!values.volume || values.proxy === undefined) throw new UsageError('seed needs --volume DIR and --proxy N');
-      let workloadInput: unknown = {};
-      if (values.workload) {
-        try {
-          workloadInput = JSON.parse(values.workload);
-        } catch {
-          throw new UsageError('--workload takes the workload block as JSON');
-        }
+    case 'seed':
+    case 'churn': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { volume: { type: 'string' }, proxy: { type: 'string' }, seed: { type: 'string' }, round: { type: 'string' }, workload: { type: 'string' } },
+      });
+      if (!values.volume || values.proxy === undefined) throw new UsageError(`${command} needs --volume DIR and --proxy N`);
+      const workload = parseWorkloadFlag(values.workload);
+      const seed = num(values.seed, '--seed') ?? 42;
+      const proxy = num(values.proxy, '--proxy') ?? 0;
+      if (command === 'churn') {
+        await churnProxy(values.volume, workload, seed, proxy, num(values.round, '--round') ?? 1);
+        process.stdout.write(`${JSON.stringify({ volume: values.volume, churned: true })}\n`);
+      } else {
+        const bytes = await seedProxy(values.volume, workload, seed, proxy);
+        process.stdout.write(`${JSON.stringify({ volume: values.volume, bytes })}\n`);
       }
-      const parsed = workloadSchema.safeParse(workloadInput);
-      if (!parsed.success) throw new UsageError(`--workload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      const bytes = await seedProxy(values.volume, parsed.data, num(values.seed, '--seed') ?? 42, num(values.proxy, '--proxy') ?? 0);
-      process.stdout.write(`${JSON.stringify({ volume: values.volume, bytes })}\n`);
       return 0;
     }
     case 'manifest': {
@@ -184,6 +188,20 @@ export async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function parseWorkloadFlag(text: string | undefined) {
+  let input: unknown = {};
+  if (text) {
+    try {
+      input = JSON.parse(text);
+    } catch {
+      throw new UsageError('--workload takes the workload block as JSON');
+    }
+  }
+  const parsed = workloadSchema.safeParse(input);
+  if (!parsed.success) throw new UsageError(`--workload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 function printVerdict(verdict: 'pass' | 'fail', reasons: string[], paths?: { results?: string; report?: string }): void {

@@ -146,7 +146,15 @@ export const compareSchema = z
       })
       .strict()
       .prefault({}),
-    threshold: z.number().min(0).max(10).default(0.1).describe('Relative change of the median that counts (0.1 = 10%).'),
+    threshold: z.number().min(0).max(10).default(0.2).describe('Relative change of the median that counts (0.2 = 20%).'),
+    noiseFloor: z
+      .object({
+        ms: z.number().min(0).default(50).describe('Changes of time medians smaller than this many ms never count.'),
+        bytes: z.number().min(0).default(1048576).describe('Changes of byte medians smaller than this never count.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Absolute noise floor per unit: very short operations vary by more than any relative threshold.'),
     confidence: z.number().gt(0.5).lt(1).default(0.95).describe('Confidence level of the bootstrap interval and the rank test.'),
     metrics: z
       .array(z.enum(METRIC_NAMES as [string, ...string[]]))

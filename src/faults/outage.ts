@@ -1,10 +1,7 @@
 // Unplanned outage: while the workload writes (fsync'd, journaled writes), the writer and an in-flight backup die
 // together. Recovery restores the last completed backup; RTO is outage → verified restore, RPO is the age, at the
 // outage, of the newest acknowledged write the restored data still holds (from the writer's journal).
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
-import type { VolumeSet } from '../platform/types.ts';
 import { isAppendOnly } from '../workloads/mesh-proxy.ts';
 import { armTrigger, integrityError, integrityStatus, restoreInto, sleep } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
@@ -30,12 +27,6 @@ export function recoveryPoint(
   const acknowledged = journal.filter((w) => w.t <= outageAt).length;
   const rpoMs = Math.max(0, outageAt - (Number.isFinite(newest) ? newest : writerStartedAt));
   return { rpoMs, acknowledged, present, lost: acknowledged - present };
-}
-
-async function localSizes(target: VolumeSet, paths: string[]): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  for (const p of paths) sizes.set(p, await stat(join(target.location, p)).then((s) => s.size, () => 0));
-  return sizes;
 }
 
 export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fault: OutageConfig): Promise<ScenarioOutcome> {
@@ -72,8 +63,8 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
     const rtoMs = restoredAt - outageAt + (Date.now() - verifyStarted);
 
     const journal = await writer.journal();
-    const logPaths = [...new Set(journal.map((w) => w.path))];
-    const rp = recoveryPoint(journal, ctx.platform.kind === 'local' ? await localSizes(target, logPaths) : new Map(), outageAt, writerStartedAt);
+    const restored = await ctx.platform.manifest(target);
+    const rp = recoveryPoint(journal, new Map(restored.files.map((f) => [f.path, f.size])), outageAt, writerStartedAt);
     return {
       status: integrityStatus(integrity),
       error: integrityError(integrity),

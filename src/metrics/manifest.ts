@@ -239,14 +239,15 @@ export function hashPrefix(path: string, length: number): Promise<FileHash> {
   return hashRange(path, length);
 }
 
-interface ManifestDiff {
+export interface ManifestDiff {
   matched: string[];
   mismatched: string[];
   missing: string[];
   extra: string[];
 }
 
-function diffManifests(expected: Manifest, actual: Manifest): ManifestDiff {
+/** Which expected paths matched, differ or are missing, and which actual paths are extra. Pure. */
+export function diffManifests(expected: Manifest, actual: Manifest): ManifestDiff {
   const present = new Map(actual.files.map((f) => [f.path, f]));
   const diff: ManifestDiff = { matched: [], mismatched: [], missing: [], extra: [] };
   for (const want of expected.files) {
@@ -262,7 +263,16 @@ function diffManifests(expected: Manifest, actual: Manifest): ManifestDiff {
   return diff;
 }
 
-function summarize(expected: Manifest, actual: Manifest, diff: ManifestDiff): IntegrityResult {
+/** Move mismatched files that passed the append-only prefix check to matched. */
+export function acceptPrefixes(diff: ManifestDiff, prefixOk: ReadonlySet<string>): ManifestDiff {
+  return {
+    ...diff,
+    matched: [...diff.matched, ...diff.mismatched.filter((p) => prefixOk.has(p))],
+    mismatched: diff.mismatched.filter((p) => !prefixOk.has(p)),
+  };
+}
+
+export function integrityFromDiff(expected: Manifest, actual: Manifest, diff: ManifestDiff): IntegrityResult {
   return {
     files: expected.files.length,
     matched: diff.matched.length,
@@ -281,7 +291,7 @@ function summarize(expected: Manifest, actual: Manifest, diff: ManifestDiff): In
 
 /** Set arithmetic of two manifests: same path with same size and hash matches; extras do not fail the check. */
 export function compareManifests(expected: Manifest, actual: Manifest): IntegrityResult {
-  return summarize(expected, actual, diffManifests(expected, actual));
+  return integrityFromDiff(expected, actual, diffManifests(expected, actual));
 }
 
 export interface VerifyOptions {
@@ -301,7 +311,7 @@ export interface VerifyOptions {
 export function verifyManifest(root: string, expected: Manifest, opts: VerifyOptions = {}): Promise<IntegrityResult> {
   return withPool(opts.workers, async (pool) => {
     const actual = await manifestWith(pool, root, opts.exclude);
-    const diff = diffManifests(expected, actual);
+    let diff = diffManifests(expected, actual);
     const { appendOnly, prefixRoot } = opts;
     if (appendOnly && prefixRoot !== undefined && diff.mismatched.length > 0) {
       const restored = new Map(actual.files.map((f) => [f.path, f]));
@@ -313,9 +323,8 @@ export function verifyManifest(root: string, expected: Manifest, opts: VerifyOpt
           return sources[i]?.size === got.size && sources[i]?.sha256 === got.sha256;
         }),
       );
-      diff.matched.push(...diff.mismatched.filter((rel) => prefixes.has(rel)));
-      diff.mismatched = diff.mismatched.filter((rel) => !prefixes.has(rel));
+      diff = acceptPrefixes(diff, prefixes);
     }
-    return summarize(expected, actual, diff);
+    return integrityFromDiff(expected, actual, diff);
   });
 }

@@ -28,6 +28,8 @@ export interface ProcStat {
   cstime: number;
   /** Start time since boot in clock ticks, as text: with the pid, identifies a process across pid reuse. */
   starttime: string;
+  /** The command name (at most 15 characters): the parent's until the child has exec'd. */
+  comm: string;
 }
 
 /** Parses /proc/<pid>/stat; the command name may contain spaces and parentheses, so fields count from the last ')'. */
@@ -38,7 +40,8 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const f = text.slice(close + 2).trim().split(/\s+/);
   if (f.length < 20) return undefined;
   const num = (i: number): number => Number(f[i]);
-  return { ppid: num(1), utime: num(11), stime: num(12), cutime: num(13), cstime: num(14), starttime: f[19]! };
+  const open = text.indexOf('(');
+  return { ppid: num(1), utime: num(11), stime: num(12), cutime: num(13), cstime: num(14), starttime: f[19]!, comm: text.slice(open + 1, close) };
 }
 
 /** VmRSS and VmHWM of /proc/<pid>/status, in bytes (0 when absent, e.g. for zombies). */
@@ -166,7 +169,13 @@ interface Member {
  * counters include its reaped children's, so a process that vanishes while its parent is still in the tree is
  * taken to be absorbed by that parent; others keep their last counters.
  */
-export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids?: boolean } = {}): ProcessWatch {
+/**
+ * `expectArgv`: the argv the root will exec. Until its /proc cmdline shows it, the root is still the forked copy of
+ * this Node process, and that copy's memory (RSS and VmHWM of the fork) must not count as the tool's.
+ */
+export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[] } = {}): ProcessWatch {
+  const expectCmdline = opts.expectArgv?.join('\0');
+  let execed = expectCmdline === undefined;
   const elapsed = startTimer();
   const selfStart = selfChildrenTicks();
   const intervalMs = Math.max(1, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
@@ -195,6 +204,10 @@ export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids
       const statText = readProc(`/proc/${next.pid}/stat`);
       const stat = statText ? parseProcStat(statText) : undefined;
       if (!stat || (next.starttime !== undefined && next.starttime !== stat.starttime)) continue;
+      if (next.pid === pid && !execed) {
+        execed = readProc(`/proc/${pid}/cmdline`)?.replace(/\0$/, '') === expectCmdline;
+        if (!execed) continue; // still the fork of this process
+      }
       const ioText = readProc(`/proc/${next.pid}/io`);
       const statusText = readProc(`/proc/${next.pid}/status`);
       const io = ioText ? parseProcIo(ioText) : { rchar: 0, wchar: 0 };
@@ -364,7 +377,7 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
     }
     child.on('error', () => undefined); // a failed kill() after start; exit still follows
 
-    const watch = watchProcess(childPid, { intervalMs: opts.intervalMs });
+    const watch = watchProcess(childPid, { intervalMs: opts.intervalMs, expectArgv: [cmd, ...args] });
     let timedOut = false;
     let finished = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;

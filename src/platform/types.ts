@@ -52,6 +52,8 @@ export interface Platform {
   createTool(config: ToolConfig): BackupTool;
   /** Remove a volume set. */
   dropVolumes(volumes: VolumeSet): Promise<void>;
+  /** What prepare() created outside the output directory, so a post step can remove it after a cancelled job. */
+  created(): { kind: 'dir' | 'kind-cluster'; value: string }[];
   /** Remove everything the run created (unless asked to keep it). Safe to call twice. */
   cleanup(): Promise<void>;
 }

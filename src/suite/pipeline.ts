@@ -158,7 +158,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcom
   try {
     results = await log.group(`pvbench: running suite "${suite.name}" on ${suite.platform.kind} (${suite.trials} trial(s))`, async () => {
       await platform.prepare();
-      if (platform instanceof LocalPlatform) opts.onCreated?.({ kind: 'dir', value: platform.dir });
+      for (const c of platform.created()) opts.onCreated?.(c);
       return runSuite({ suite, suiteFile: opts.suiteFile ?? EMBEDDED_DEFAULT, platform, resultsPath: paths.results, git: opts.git, log: (m) => log.info(m), signal: opts.signal });
     });
   } finally {

@@ -135,15 +135,18 @@ export interface ResultsFile {
   trials: TrialResult[];
 }
 
-/** The metrics that baselines compare, as dotted paths into a TrialResult. Lower is better for all of them. */
+/**
+ * The metrics that baselines compare, as dotted paths into a TrialResult. Lower is better for all of them.
+ * `zeroIsUnmeasured`: a 0 means the sampler never saw the process (it ended within one sampling interval).
+ */
 export const METRICS = {
   'backup.wallMs': { label: 'Backup time', unit: 'ms' },
   'incremental.wallMs': { label: 'Incremental backup time', unit: 'ms' },
   'restore.wallMs': { label: 'Restore time', unit: 'ms' },
-  'backup.cpuMs': { label: 'Backup CPU', unit: 'ms' },
-  'restore.cpuMs': { label: 'Restore CPU', unit: 'ms' },
-  'backup.peakRssBytes': { label: 'Backup peak RSS', unit: 'bytes' },
-  'restore.peakRssBytes': { label: 'Restore peak RSS', unit: 'bytes' },
+  'backup.cpuMs': { label: 'Backup CPU', unit: 'ms', zeroIsUnmeasured: true },
+  'restore.cpuMs': { label: 'Restore CPU', unit: 'ms', zeroIsUnmeasured: true },
+  'backup.peakRssBytes': { label: 'Backup peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
+  'restore.peakRssBytes': { label: 'Restore peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
   'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes' },
   'repository.sizeBytes': { label: 'Repository size', unit: 'bytes' },
   rtoMs: { label: 'RTO', unit: 'ms' },

@@ -1,6 +1,8 @@
-// A configured tool that cannot run where the suite runs (e.g. Velero on the local platform). Its probe says
-// why, and the suite lists it as skipped with that reason; nothing else is ever called.
+// A configured tool that cannot run where the suite runs (e.g. Velero on the local platform, or a product pvbench
+// only detects). Its probe says why, and the suite lists it as skipped with that reason; if anything else is
+// called it refuses with a ToolError.
 import type { ToolConfig } from '../config/schema.ts';
+import { ToolError } from './types.ts';
 import type { BackupTool, Probe } from './types.ts';
 
 export class UnsupportedTool implements BackupTool {
@@ -18,8 +20,13 @@ export class UnsupportedTool implements BackupTool {
     return { ok: false, reason: this.reason };
   }
 
+  /** What a refused call says. */
+  protected refusal(): string {
+    return this.reason;
+  }
+
   private refuse(): never {
-    throw new Error(`${this.name}: ${this.reason}`);
+    throw new ToolError(this.name, `${this.name}: ${this.refusal()}`);
   }
 
   init = async (): Promise<void> => this.refuse();

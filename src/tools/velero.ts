@@ -392,6 +392,9 @@ export class VeleroTool implements BackupTool {
       });
       finished = true;
       const wallMs = Date.now() - started;
+      // Velero's own timestamps have second resolution: the observed time is the measurement, theirs a cross-check.
+      const serverMs = Date.parse(final.status?.completionTimestamp ?? '') - Date.parse(final.status?.startTimestamp ?? '');
+      this.ctx.log(`${this.name}: ${phase} ${name} ${final.status?.phase} after ${(wallMs / 1000).toFixed(1)} s${Number.isFinite(serverMs) ? ` (Velero's timestamps: ${Math.round(serverMs / 1000)} s)` : ''}`);
       // The volume operations' final status can trail the Backup's by a moment: one more read.
       let vols = volumeOps();
       if (opKind) {

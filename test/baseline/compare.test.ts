@@ -197,3 +197,22 @@ test('an improvement is counted and does not fail', () => {
   assert.equal(c.regressions, 0);
   assert.equal(c.verdict, 'pass');
 });
+
+test('the noise floor: a +150% change of a 12 ms operation is not a regression; the same ratio at 1.2 s is', () => {
+  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576 } });
+  const tiny = compare(results({ trials: timed('copy', 'no-fault', [30, 31, 29]) }), baseline(results({ trials: timed('copy', 'no-fault', [12, 12.5, 11.5]) })), cfg);
+  assert.equal(metric(cell(tiny, 'copy', 'no-fault'), 'backup.wallMs').status, 'unchanged');
+  assert.equal(tiny.verdict, 'pass');
+  const big = compare(results({ trials: timed('copy', 'no-fault', [3000, 3100, 2900]) }), baseline(results({ trials: timed('copy', 'no-fault', [1200, 1250, 1150]) })), cfg);
+  assert.equal(metric(cell(big, 'copy', 'no-fault'), 'backup.wallMs').status, 'regression');
+});
+
+test('a peak RSS of 0 (the process ended before the first sample) is unmeasured, not a -100% improvement', () => {
+  const base = results({ trials: timed('copy', 'no-fault', [1000, 1000, 1000]) });
+  const cur = results({ trials: timed('copy', 'no-fault', [1000, 1000, 1000]) });
+  for (const t of cur.trials) t.backup!.peakRssBytes = 0;
+  const c = compare(cur, baseline(base), config());
+  const cells = cell(c, 'copy', 'no-fault');
+  assert.equal(cells.metrics.find((m) => m.metric === 'backup.peakRssBytes'), undefined, 'no samples: the metric is left out');
+  assert.equal(c.improvements, 0);
+});

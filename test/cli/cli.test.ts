@@ -38,6 +38,8 @@ scenarios:
 compare:
   metrics: [backup.wallMs]
   threshold: 0.2
+  # The workload is tiny (copy backups of ~10 ms): a small floor, so the injected slowdown stands out.
+  noiseFloor: { ms: 5 }
 `;
 
 test('validate: exit 2 and the file, line, key and fix of each problem', async (t) => {
@@ -125,4 +127,25 @@ test('an interrupted run keeps what it measured (results written after every tri
   assert.equal(r.run.complete, false);
   assert.ok(r.trials.length >= 2 && r.trials.length < 100, `${r.trials.length} trials kept`);
   assert.ok(await readFile(join(out, 'report.md'), 'utf8'));
+});
+
+test('seed and churn (what the Kubernetes Jobs run) write the same bytes as the library does locally', async (t) => {
+  const { seedProxy, churnProxy } = await import('../../src/workloads/mesh-proxy.ts');
+  const { workloadSchema } = await import('../../src/config/schema.ts');
+  const { buildManifest } = await import('../../src/metrics/manifest.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const workload = { proxies: 1, accessLogLines: 400, statsSnapshots: 2, clusters: 5, churn: { appendLines: 30 } };
+  const seeded = await pvbench(['seed', '--volume', join(dir, 'cli'), '--proxy', '3', '--seed', '9', '--workload', JSON.stringify(workload)]);
+  assert.equal(seeded.code, 0, seeded.stderr);
+  assert.ok((JSON.parse(seeded.stdout) as { bytes: number }).bytes > 0);
+  const churned = await pvbench(['churn', '--volume', join(dir, 'cli'), '--proxy', '3', '--seed', '9', '--round', '1', '--workload', JSON.stringify(workload)]);
+  assert.equal(churned.code, 0, churned.stderr);
+  const w = workloadSchema.parse(workload);
+  await seedProxy(join(dir, 'lib'), w, 9, 3);
+  await churnProxy(join(dir, 'lib'), w, 9, 3, 1);
+  assert.deepEqual((await buildManifest(join(dir, 'cli'))).files, (await buildManifest(join(dir, 'lib'))).files);
+  const bad = await pvbench(['churn', '--volume', join(dir, 'x'), '--proxy', '0', '--workload', '{"proxies": "many"}']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--workload: proxies/);
 });

@@ -40,6 +40,8 @@ scenarios:
     incremental: false
 compare:
   threshold: 0.5
+  # The workload is tiny (copy backups of a few ms): a small floor, so the injected slowdown stands out.
+  noiseFloor: { ms: 5 }
   metrics: [backup.wallMs]
 `;
 

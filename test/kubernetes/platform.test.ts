@@ -3,17 +3,15 @@
 // (followed pod logs), preflight, tools, cleanup by the run label.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { fakeKubelet, labelsOf, startFake, within } from './helpers.ts';
-import type { Fake } from './helpers.ts';
+import { labelsOf, startFake, within } from './helpers.ts';
+import { disk, pvbenchKubelet } from './world.ts';
 import type { KubeObject } from '../fake-apiserver/server.ts';
 import { kubernetesPlatformSchema, workloadSchema } from '../../src/config/schema.ts';
 import type { Suite } from '../../src/config/schema.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes/platform.ts';
 import type { Cluster } from '../../src/platform/kubernetes/cluster.ts';
-import { CLI_PATH, RESULT_PREFIX, csiHostpathStorageClass } from '../../src/platform/kubernetes/objects.ts';
-import type { Manifest } from '../../src/metrics/types.ts';
+import { CLI_PATH, csiHostpathStorageClass } from '../../src/platform/kubernetes/objects.ts';
 import { isAppendOnly } from '../../src/workloads/mesh-proxy.ts';
 import { VeleroTool } from '../../src/tools/velero.ts';
 import { CsiSnapshotTool } from '../../src/tools/csi-snapshot.ts';
@@ -21,63 +19,6 @@ import { UnsupportedTool } from '../../src/tools/unsupported.ts';
 import { PreflightError } from '../../src/platform/kubernetes/preflight.ts';
 
 const workload = workloadSchema.parse({ proxies: 2, accessLogLines: 10, statsSnapshots: 1, clusters: 1 });
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** What the volumes "contain", per namespace and volume: path → content. */
-const disks = new Map<string, Map<string, string>>();
-function disk(ns: string, volume: string): Map<string, string> {
-  const key = `${ns}/${volume}`;
-  let d = disks.get(key);
-  if (!d) disks.set(key, (d = new Map()));
-  return d;
-}
-function manifestOf(d: Map<string, string>): Manifest {
-  const files = [...d].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, c]) => ({ path, size: Buffer.byteLength(c), sha256: sha(c) }));
-  return { files, bytes: files.reduce((s, f) => s + f.size, 0) };
-}
-
-/** The kubelet: runs pvbench's pod commands against `disks`. */
-function pvbenchKubelet(fake: Fake): () => void {
-  return fakeKubelet(fake.server, {
-    task: (pod) => {
-      const meta = pod.metadata as { namespace: string };
-      const spec = pod.spec as { containers: { command: string[] }[]; volumes: { persistentVolumeClaim?: { claimName: string } }[] };
-      const cmd = spec.containers[0]!.command;
-      const claim = spec.volumes.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName ?? '';
-      const d = disk(meta.namespace, claim);
-      if (cmd[1] === CLI_PATH && cmd[2] === 'seed') {
-        d.set('config_dump.json', `{"proxy":${cmd[6]},"seed":${cmd[8]}}`);
-        d.set('logs/access.log', 'line 1\nline 2\n');
-        return { log: '{"volume":"/data","bytes":42}\n' };
-      }
-      if (cmd[1] === CLI_PATH && cmd[2] === 'churn') {
-        d.set('logs/access.log', `${d.get('logs/access.log') ?? ''}churned\n`);
-        return {};
-      }
-      if (cmd[1] === CLI_PATH && cmd[2] === 'manifest') return { log: `${JSON.stringify(manifestOf(d))}\n` };
-      if (cmd[1] === '-e' && cmd[3] === '/source') {
-        const out = [];
-        for (let i = 4; i + 1 < cmd.length; i += 2) {
-          const c = d.get(cmd[i]!);
-          const prefix = c === undefined ? undefined : Buffer.from(c).subarray(0, Number(cmd[i + 1])).toString();
-          out.push(prefix === undefined ? { path: cmd[i], size: -1, sha256: '' } : { path: cmd[i], size: Buffer.byteLength(prefix), sha256: sha(prefix) });
-        }
-        return { log: `${RESULT_PREFIX}${JSON.stringify(out)}\n` };
-      }
-      if (cmd[1] === '-e' && cmd[3] === '/data') {
-        const actions = JSON.parse(cmd[4]!) as { op: string; path: string }[];
-        for (const a of actions) {
-          if (a.op === 'delete') d.delete(a.path);
-          else if (a.op === 'truncate') d.set(a.path, (d.get(a.path) ?? '').slice(0, Math.floor((d.get(a.path) ?? '').length / 2)));
-          else d.set(a.path, `${d.get(a.path) ?? ''}!`);
-        }
-        return { log: `${RESULT_PREFIX}${JSON.stringify(actions.map((a) => ({ ...a, ok: true })))}\n` };
-      }
-      if (cmd[1] === '-e' && cmd[3] === `/data/logs/access.log`) return 'running';
-      return {};
-    },
-  });
-}
 
 async function setup(opts: { deny?: { verb?: string; resource?: string }[] } = {}) {
   const fake = await startFake({ nodes: ['node-1'], deny: opts.deny });
@@ -169,14 +110,14 @@ test('the outage writer: pods per volume, journal from followed logs, kill delet
   // The writer pods print "ready" then acknowledgements; the kubelet here feeds their logs.
   const feeding = (async () => {
     const deadline = Date.now() + 15_000;
-    let fed = 0;
-    while (fed < 2 && Date.now() < deadline) {
+    const fed = new Set<string>();
+    while (fed.size < 2 && Date.now() < deadline) {
       for (const p of fake.server.list('v1', 'pods', ns, { labelSelector: 'pvbench.dev/role=writer' })) {
         const name = (p.metadata as { name: string }).name;
-        if ((p.status as { phase?: string } | undefined)?.phase !== 'Running' || (p as { fed?: boolean }).fed) continue;
+        if ((p.status as { phase?: string } | undefined)?.phase !== 'Running' || fed.has(name)) continue;
         const vol = name.includes('proxy-0') ? 0 : 1;
         fake.server.setPodLog(ns, name, `ready 30\nW ${1000 + vol} ${40 + vol}\nW ${2000 + vol} 50\nW 2500 50\n`, 'main');
-        fed++;
+        fed.add(name);
       }
       await new Promise((r) => setTimeout(r, 20));
     }

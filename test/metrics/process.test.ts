@@ -70,6 +70,7 @@ describe('/proc parsers', () => {
       cutime: 12,
       cstime: 5,
       starttime: '987654',
+      comm: 'we (ird) name',
     });
     assert.equal(parseProcStat('garbage'), undefined);
     assert.equal(parseProcStat('1 (x) S 0 1'), undefined);
@@ -120,6 +121,15 @@ describe('startTimer', () => {
 });
 
 describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
+  test('the forked copy of this Node process (before exec) never counts as the tool: sleep measures a few MiB', async () => {
+    // Without the exec check, a sample taken between fork and exec reports Node's own high-water mark (tens of MiB).
+    for (let i = 0; i < 5; i++) {
+      const r = await runMeasured('sleep', ['0.05'], { timeoutMs: 10_000, intervalMs: 1 });
+      assert.equal(r.exitCode, 0);
+      assert.ok(r.usage.peakRssBytes < 16 * 1024 * 1024, `sleep peak RSS ${r.usage.peakRssBytes} bytes`);
+    }
+  });
+
   test('measures a CPU-burning child and reports its exit code', async () => {
     const script = `require('node:fs').readFileSync(${JSON.stringify(dataFile)});\n${BURN}\nprocess.exit(7);`;
     const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 60_000 });

@@ -167,7 +167,13 @@ export class HttpKube implements Kube {
     return opts;
   }
 
-  private send(method: string, path: string, opts: RequestOptions, onResponse: (res: http.IncomingMessage, req: http.ClientRequest) => void): Promise<void> {
+  private send(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    onResponse: (res: http.IncomingMessage, req: http.ClientRequest) => void,
+    onRequest?: (req: http.ClientRequest) => void,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
       let payload: Buffer | undefined;
@@ -179,6 +185,7 @@ export class HttpKube implements Kube {
       this.options(method, withQuery(path, opts.query), headers).then((o) => {
         const mod = o.protocol === 'http:' ? http : https;
         const req = mod.request(o, (res) => onResponse(res, req));
+        onRequest?.(req);
         req.on('error', reject);
         req.on('close', () => resolve());
         if (payload) req.write(payload);
@@ -227,6 +234,10 @@ export class HttpKube implements Kube {
           const s = parseStatus(body);
           finish(new KubeApiError(method, path, status, s.reason || res.statusMessage || '', s.message, body));
         });
+      }, (req) => {
+        request = req;
+        // Timed out or aborted before the request existed: end it now.
+        if (done) req.destroy();
       }).catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
     });
   }
@@ -234,6 +245,7 @@ export class HttpKube implements Kube {
   stream(path: string, onLine: (line: string) => void, opts: StreamOptions): Promise<{ ended: 'server' | 'aborted' | 'timeout' }> {
     return new Promise((resolve, reject) => {
       let done = false;
+      let responded = false;
       let request: http.ClientRequest | undefined;
       const finish = (result: { ended: 'server' | 'aborted' | 'timeout' } | Error) => {
         if (done) return;
@@ -250,6 +262,7 @@ export class HttpKube implements Kube {
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       this.send('GET', path, { query: opts.query, accept: opts.accept ?? 'application/json' }, (res, req) => {
         request = req;
+        responded = true;
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
           const chunks: Buffer[] = [];
@@ -282,11 +295,14 @@ export class HttpKube implements Kube {
         res.on('aborted', end);
         res.on('error', end);
         res.on('close', end);
+      }, (req) => {
+        request = req;
+        if (done) req.destroy();
       })
         .then(() => finish({ ended: 'server' }))
         .catch((e: unknown) => {
           // A connection reset mid-stream is a dropped watch, not a failure: the caller resumes.
-          if (request) finish({ ended: 'server' });
+          if (responded) finish({ ended: 'server' });
           else finish(e instanceof Error ? e : new Error(String(e)));
         });
     });

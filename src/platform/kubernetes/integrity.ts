@@ -1,9 +1,7 @@
 // Manifests on Kubernetes are taken per volume (one verifier pod each, on the volume's node) and merged here into
-// the same shape as on the local platform: paths "<volume>/<path inside the volume>", sorted.
+// the same shape as on the local platform: paths "<volume>/<path inside the volume>", sorted. Comparing them is
+// metrics/manifest.ts's diffManifests / integrityFromDiff, as everywhere.
 import type { Manifest, ManifestEntry } from '../../metrics/types.ts';
-import type { IntegrityResult } from '../../suite/results.ts';
-
-const MAX_EXAMPLES = 5;
 
 function byPath(a: ManifestEntry, b: ManifestEntry): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
@@ -51,53 +49,4 @@ export function parseResultLine<T>(log: string, prefix: string): T {
     .find((l) => l.startsWith(prefix));
   if (!line) throw new Error(`the pod printed no result: ${log.trim().slice(-300) || '(empty log)'}`);
   return JSON.parse(line.slice(prefix.length)) as T;
-}
-
-export interface Diff {
-  matched: string[];
-  mismatched: string[];
-  missing: string[];
-  extra: string[];
-}
-
-export function diffManifests(expected: Manifest, actual: Manifest): Diff {
-  const present = new Map(actual.files.map((f) => [f.path, f]));
-  const diff: Diff = { matched: [], mismatched: [], missing: [], extra: [] };
-  for (const want of expected.files) {
-    const got = present.get(want.path);
-    if (!got) {
-      diff.missing.push(want.path);
-      continue;
-    }
-    present.delete(want.path);
-    (got.size === want.size && got.sha256 === want.sha256 ? diff.matched : diff.mismatched).push(want.path);
-  }
-  diff.extra = [...present.keys()];
-  return diff;
-}
-
-/** Move mismatched files that passed the prefix check to matched. */
-export function acceptPrefixes(diff: Diff, prefixOk: Set<string>): Diff {
-  return {
-    ...diff,
-    matched: [...diff.matched, ...diff.mismatched.filter((p) => prefixOk.has(p))],
-    mismatched: diff.mismatched.filter((p) => !prefixOk.has(p)),
-  };
-}
-
-export function integrityResult(expected: Manifest, actual: Manifest, diff: Diff): IntegrityResult {
-  return {
-    files: expected.files.length,
-    matched: diff.matched.length,
-    mismatched: diff.mismatched.length,
-    missing: diff.missing.length,
-    extra: diff.extra.length,
-    bytes: actual.bytes,
-    ok: diff.mismatched.length === 0 && diff.missing.length === 0,
-    examples: {
-      mismatched: diff.mismatched.slice(0, MAX_EXAMPLES),
-      missing: diff.missing.slice(0, MAX_EXAMPLES),
-      extra: diff.extra.slice(0, MAX_EXAMPLES),
-    },
-  };
 }

@@ -27,7 +27,8 @@ import type { Cluster, ClusterDeps } from './cluster.ts';
 import { connectCluster, installComponents } from './cluster.ts';
 import type { KubeToolContext } from './context.ts';
 import { msg } from './context.ts';
-import { acceptPrefixes, diffManifests, integrityResult, mergeVolumeManifests, parseManifestOutput, parseResultLine, splitPath } from './integrity.ts';
+import { acceptPrefixes, diffManifests, integrityFromDiff } from '../../metrics/manifest.ts';
+import { mergeVolumeManifests, parseManifestOutput, parseResultLine, splitPath } from './integrity.ts';
 import type { CliBundle, CorruptAction } from './objects.ts';
 import {
   DEFAULT_POD_IMAGE,
@@ -123,6 +124,21 @@ export class KubernetesPlatform implements Platform {
 
   describe(): string {
     return `kubernetes: ${this.cluster ? this.cluster.describe() : this.cfg.cluster.mode === 'kind' ? `kind cluster "${this.cfg.cluster.name}"` : 'existing cluster'} (namespaces ${this.cfg.namespace}-*, run ${this.runId})`;
+  }
+
+  /** The kind cluster this run created (so the action's post step can delete it after a cancelled job), if any. */
+  created(): { kind: 'kind-cluster'; value: string }[] {
+    const name = this.createdKindCluster;
+    return name ? [{ kind: 'kind-cluster', value: name }] : [];
+  }
+
+  get createdKindCluster(): string | undefined {
+    return this.cluster?.created && this.cfg.cluster.mode === 'kind' && !this.cfg.cluster.keep ? this.cfg.cluster.name : undefined;
+  }
+
+  /** Selects everything this run created in the cluster (for a cleanup outside the process). */
+  get runLabelSelector(): string {
+    return runSelector(this.runId);
   }
 
   get kube(): Kube {
@@ -327,7 +343,7 @@ export class KubernetesPlatform implements Platform {
       );
       diff = acceptPrefixes(diff, ok);
     }
-    return integrityResult(expected, actual, diff);
+    return integrityFromDiff(expected, actual, diff);
   }
 
   async corruptVolume(volumes: VolumeSet, plan: { bitFlips: number; truncate: number; delete: number }, random: () => number): Promise<Pick<FaultRecord, 'description' | 'details'>> {
@@ -551,6 +567,6 @@ async function startJournal(kube: Kube, ns: string, pods: string[], volumes: str
       })();
       return killing;
     },
-    journal: async () => [...journal].sort((a, b) => a.t - b.t),
+    journal: async () => [...journal].sort((a, b) => a.t - b.t || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.end - b.end)),
   };
 }

@@ -136,6 +136,10 @@ export class LocalPlatform implements Platform {
     }
   }
 
+  created(): { kind: 'dir'; value: string }[] {
+    return this.createdWorkdir ? [{ kind: 'dir', value: this.workdir }] : [];
+  }
+
   async dropVolumes(volumes: VolumeSet): Promise<void> {
     await removeTree(volumes.location);
   }

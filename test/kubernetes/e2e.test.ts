@@ -1,0 +1,147 @@
+// The whole path on the fake cluster: pvbench's suite runner, fault scenarios, the Kubernetes platform and the CSI
+// snapshot tool, with a simulated kubelet, snapshot controller and CSI driver (test/kubernetes/world.ts).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { startFake, within } from './helpers.ts';
+import { pvbenchKubelet, snapshotWorld, veleroWorld } from './world.ts';
+import { suiteSchema } from '../../src/config/schema.ts';
+import { KubernetesPlatform } from '../../src/platform/kubernetes/platform.ts';
+import type { Cluster } from '../../src/platform/kubernetes/cluster.ts';
+import { csiHostpathSnapshotClass, csiHostpathStorageClass } from '../../src/platform/kubernetes/objects.ts';
+import { runSuite } from '../../src/suite/run.ts';
+import type { ResultsFile } from '../../src/suite/results.ts';
+
+test('a csi-snapshot suite runs end to end on the simulated cluster', async () => {
+  const fake = await startFake({ nodes: ['node-1'] });
+  const offKubelet = pvbenchKubelet(fake);
+  const offSnapshots = snapshotWorld(fake.server);
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-e2e-'));
+  after(async () => {
+    offKubelet();
+    offSnapshots();
+    await fake.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  fake.server.put({ ...csiHostpathStorageClass(), metadata: { name: 'csi-hostpath-sc' } });
+  fake.server.put(csiHostpathSnapshotClass());
+  fake.server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'csi-hostpathplugin-0', namespace: 'default', labels: { 'app.kubernetes.io/name': 'csi-hostpathplugin' } }, spec: { nodeName: 'node-1', containers: [{ name: 'hostpath', image: 'x' }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+
+  const suite = suiteSchema.parse({
+    name: 'e2e',
+    trials: 1,
+    platform: { kind: 'kubernetes', cluster: { mode: 'existing' }, storageClass: 'csi-hostpath-sc', timeouts: { backupSeconds: 20, restoreSeconds: 20, readySeconds: 20 } },
+    workload: { proxies: 2, accessLogLines: 10, statsSnapshots: 1, clusters: 1 },
+    tools: [{ type: 'csi-snapshot' }, { type: 'restic' }],
+    scenarios: [
+      { name: 'no-fault', fault: { kind: 'none' }, incremental: true },
+      { name: 'corrupt-volume', fault: { kind: 'corrupt-volume', bitFlips: 1, truncate: 1, delete: 1 }, incremental: false },
+      { name: 'corrupt-repository', fault: { kind: 'corrupt-repository', bitFlips: 1 }, incremental: false },
+    ],
+  });
+  if (suite.platform.kind !== 'kubernetes') throw new Error('unreachable');
+  const cluster: Cluster = { kc: fake.kc, kube: fake.kube, kubeconfigPath: '/dev/null', created: false, describe: () => 'fake cluster', dispose: async () => undefined };
+  const platform = new KubernetesPlatform(suite.platform, suite, { cluster, runId: 'e2e', cliBundle: async () => gzipSync(Buffer.from('x')), log: () => undefined, metricsSource: 'none' });
+  const logs: string[] = [];
+  const resultsPath = join(dir, 'results.json');
+  let results: ResultsFile;
+  try {
+    results = await within(runSuite({ suite, suiteFile: 'e2e.yaml', platform, resultsPath, log: (m) => logs.push(m) }), 60_000, 'suite');
+  } finally {
+    await platform.cleanup();
+  }
+  assert.deepEqual(
+    results.tools.map((t) => [t.name, t.status, t.reason ?? t.version]),
+    [
+      ['csi-snapshot', 'ok', 'snapshot.storage.k8s.io/v1 (driver hostpath.csi.k8s.io, class csi-hostpath-snapclass)'],
+      ['restic', 'skipped', 'restic runs on the local platform (platform.kind: local); this suite runs on Kubernetes'],
+    ],
+  );
+  const byScenario = new Map(results.trials.map((t) => [t.scenario, t]));
+  const noFault = byScenario.get('no-fault')!;
+  assert.equal(noFault.status, 'passed', noFault.error);
+  assert.equal(noFault.integrity?.ok, true);
+  assert.equal(noFault.integrity?.files, 4);
+  assert.equal(noFault.backup?.source, 'kubernetes');
+  assert.ok(noFault.incremental, 'churn + incremental snapshot');
+  assert.equal(noFault.repository?.sizeBytes, 4 * 256 * 2 ** 20, 'two snapshot groups of two 256Mi volumes');
+
+  const corruptVolume = byScenario.get('corrupt-volume')!;
+  assert.equal(corruptVolume.status, 'passed', corruptVolume.error);
+  assert.equal(corruptVolume.fault.detected, true);
+  assert.match(corruptVolume.fault.description, /flipped a bit in 1, truncated 1 to half, deleted 1 of 4 files; the manifest check found/);
+
+  // CSI snapshots carry no checksums: flipped bits in the stored snapshot come back silently.
+  const corruptRepo = byScenario.get('corrupt-repository')!;
+  assert.equal(corruptRepo.status, 'failed');
+  assert.match(corruptRepo.fault.description, /flipped 1 bit\(s\) in 1 hostpath snapshot file\(s\) on node-1; SILENT CORRUPTION/);
+  assert.equal(corruptRepo.check?.ok, true);
+
+  const onDisk = JSON.parse(await readFile(resultsPath, 'utf8')) as ResultsFile;
+  assert.equal(onDisk.run.complete, true);
+  assert.equal(fake.server.list('v1', 'namespaces', undefined, { labelSelector: 'pvbench.dev/run=e2e' }).length, 0, 'cleanup removed every namespace of the run');
+  assert.equal(fake.server.list('snapshot.storage.k8s.io/v1', 'volumesnapshotcontents', undefined, { labelSelector: 'pvbench.dev/run=e2e' }).length, 0);
+});
+
+test('a velero-fs suite runs end to end: the crash fault kills the node agent, recovery and retry follow; a corrupted repository fails the restore loudly', async () => {
+  const fake = await startFake({ nodes: ['node-1'] });
+  const velero = veleroWorld(fake.server);
+  const offKubelet = pvbenchKubelet(fake, velero.task);
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-e2e-velero-'));
+  after(async () => {
+    offKubelet();
+    velero.off();
+    await fake.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  fake.server.put({ ...csiHostpathStorageClass(), metadata: { name: 'csi-hostpath-sc', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } });
+  // The crash scenario's first backup is held at 50% until the node agent dies.
+  fake.server.on('create', { apiVersion: 'v1', kind: 'Namespace' }, (ns) => {
+    if ((ns.metadata as { name: string }).name === 'pvbench-velero-fs-crash-backup-1') velero.holdNextBackup = true;
+  });
+  const suite = suiteSchema.parse({
+    name: 'e2e-velero',
+    trials: 1,
+    platform: { kind: 'kubernetes', cluster: { mode: 'existing' }, timeouts: { backupSeconds: 20, restoreSeconds: 20, readySeconds: 20 } },
+    workload: { proxies: 2, accessLogLines: 10, statsSnapshots: 1, clusters: 1 },
+    tools: [{ type: 'velero-fs' }],
+    scenarios: [
+      { name: 'no-fault', fault: { kind: 'none' }, incremental: true },
+      { name: 'crash-backup', fault: { kind: 'crash', phase: 'backup', at: 0.3, retries: 2 }, incremental: false },
+      { name: 'corrupt-repository', fault: { kind: 'corrupt-repository', bitFlips: 2 }, incremental: false },
+    ],
+  });
+  if (suite.platform.kind !== 'kubernetes') throw new Error('unreachable');
+  const cluster: Cluster = { kc: fake.kc, kube: fake.kube, kubeconfigPath: '/dev/null', created: false, describe: () => 'fake cluster', dispose: async () => undefined };
+  const platform = new KubernetesPlatform(suite.platform, suite, { cluster, runId: 'e2ev', cliBundle: async () => gzipSync(Buffer.from('x')), log: () => undefined, metricsSource: 'none' });
+  let results: ResultsFile;
+  try {
+    results = await within(runSuite({ suite, suiteFile: 'e2e.yaml', platform, resultsPath: join(dir, 'results.json'), log: () => undefined }), 60_000, 'suite');
+  } finally {
+    await platform.cleanup();
+  }
+  assert.deepEqual(results.tools.map((t) => [t.name, t.status, t.version]), [['velero-fs', 'ok', 'v1.17.0 (file-system backup, kopia)']]);
+  const byScenario = new Map(results.trials.map((t) => [t.scenario, t]));
+  const noFault = byScenario.get('no-fault')!;
+  assert.equal(noFault.status, 'passed', noFault.error);
+  assert.equal(noFault.integrity?.files, 4);
+  assert.equal(noFault.backup?.bytesProcessed, 2000);
+
+  const crash = byScenario.get('crash-backup')!;
+  assert.equal(crash.status, 'passed', crash.error);
+  assert.equal(crash.fault.injected, true);
+  assert.equal(crash.backup?.attempts, 2);
+  assert.match(crash.fault.description, /^deleted Velero node-agent pod node-agent-1 on node-1 \(backup in phase InProgress\) at 50% of the backup; 0 stale lock\(s\); succeeded on attempt 2$/);
+  assert.match(String(crash.fault.details.recoveryActions), /deleted PartiallyFailed backup pvbench-e2ev-velero-fs-crash-backup-1-b1 and its data/);
+
+  const corrupt = byScenario.get('corrupt-repository')!;
+  assert.equal(corrupt.status, 'passed', corrupt.error);
+  assert.equal(corrupt.fault.detected, true);
+  assert.match(corrupt.fault.description, /^flipped 2 bit\(s\) in 1 kopia pack blob\(s\) of 1 in object storage; check passed; restore failed loudly$/);
+  assert.match(String(corrupt.fault.details.restoreError), /restore .* partially failed .*PodVolumeRestore vol-0 Failed: error to restore: unable to get object: invalid checksum/);
+  assert.equal(fake.server.list('velero.io/v1', 'backups', 'velero').length, 0, 'every backup deleted at cleanup');
+  assert.equal(fake.server.list('velero.io/v1', 'backupstoragelocations', 'velero', { labelSelector: 'pvbench.dev/run=e2ev' }).length, 0);
+});
