@@ -21,6 +21,13 @@ if ! command -v restic >/dev/null 2>&1; then
   fi
 fi
 
+# npm runs with the machine's own node: npm started from another node binary looks for its global npmrc next to
+# that binary and misses the machine's (registry, CA file).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  timeout 900 npm ci --no-audit --no-fund >&2
+fi
+
 node_major() { "$1" -e 'process.stdout.write(String(process.versions.node.split(".")[0]))' 2>/dev/null || echo 0; }
 node_bin="$(command -v node || true)"
 if [ -z "$node_bin" ] || [ "$(node_major "$node_bin")" -lt 24 ]; then
@@ -32,11 +39,6 @@ if [ -z "$node_bin" ] || [ "$(node_major "$node_bin")" -lt 24 ]; then
   fi
 fi
 node_dir="$(dirname "$node_bin")"
-export PATH="$node_dir:$PATH"
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm dependencies (npm ci)"
-  timeout 900 npm ci --no-audit --no-fund >&2
-fi
 log "node $("$node_bin" --version), restic $(restic version 2>/dev/null | cut -d' ' -f2 || echo missing)"
 printf '%s\n' "$node_dir"

@@ -2,12 +2,10 @@
 // driver and the PV binder: readyToUse, errors, restore into another namespace via a Retain content copy, crash.
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakeKubelet, labelsOf, startFake, within } from './helpers.ts';
+import { fakeKubelet, labelsOf, startFake, toolContext, within } from './helpers.ts';
 import type { KubeObject } from '../fake-apiserver/server.ts';
-import { kubernetesPlatformSchema } from '../../src/config/schema.ts';
 import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
 import { RESULT_PREFIX, csiHostpathSnapshotClass, setLocation } from '../../src/platform/kubernetes/objects.ts';
-import { ResourceSampler } from '../../src/platform/kubernetes/resources.ts';
 import { CsiSnapshotTool, parsePodTargets } from '../../src/tools/csi-snapshot.ts';
 import { ToolError } from '../../src/tools/types.ts';
 import type { VolumeSet } from '../../src/platform/types.ts';
@@ -75,17 +73,7 @@ server.onCreate('v1', 'persistentvolumeclaims', (claim, ctx) => {
 });
 
 function ctx(): KubeToolContext {
-  return {
-    kube,
-    runId: 'run1',
-    config: kubernetesPlatformSchema.parse({ kind: 'kubernetes', cluster: { mode: 'existing' } }),
-    storageClass: () => ({ name: 'csi-hostpath-sc', provisioner: 'hostpath.csi.k8s.io' }),
-    timeouts: { backupMs: 10_000, restoreMs: 10_000, readyMs: 10_000 },
-    log: () => undefined,
-    sampler: (t) => new ResourceSampler(kube, t, { intervalMs: 3_600_000 }),
-    podImage: 'node:24-slim',
-    volumeSize: () => '128Mi',
-  };
+  return toolContext(kube, { timeoutMs: 10_000, volumeSize: '128Mi' });
 }
 
 let current: CsiSnapshotTool | undefined;

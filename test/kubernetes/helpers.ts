@@ -4,6 +4,9 @@ import { startFakeApiServer } from '../fake-apiserver/server.ts';
 import type { FakeApiServer, FakeApiServerOptions, KubeObject } from '../fake-apiserver/server.ts';
 import { HttpKube } from '../../src/platform/kubernetes/client.ts';
 import type { Kube } from '../../src/platform/kubernetes/client.ts';
+import { kubernetesPlatformSchema } from '../../src/config/schema.ts';
+import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
+import { ResourceSampler } from '../../src/platform/kubernetes/resources.ts';
 
 export interface Fake {
   server: FakeApiServer;
@@ -120,4 +123,19 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /** An object's labels (the fake's objects are loosely typed). */
 export function labelsOf(o: { metadata?: unknown } | undefined): Record<string, string> {
   return ((o?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {});
+}
+
+/** A tool context on the fake server's client: an existing cluster, the hostpath storage class, no sampling. */
+export function toolContext(kube: Kube, opts: { timeoutMs: number; volumeSize: string }): KubeToolContext {
+  return {
+    kube,
+    runId: 'run1',
+    config: kubernetesPlatformSchema.parse({ kind: 'kubernetes', cluster: { mode: 'existing' } }),
+    storageClass: () => ({ name: 'csi-hostpath-sc', provisioner: 'hostpath.csi.k8s.io' }),
+    timeouts: { backupMs: opts.timeoutMs, restoreMs: opts.timeoutMs, readyMs: opts.timeoutMs },
+    log: () => undefined,
+    sampler: (t) => new ResourceSampler(kube, t, { intervalMs: 3_600_000 }),
+    podImage: 'node:24-slim',
+    volumeSize: () => opts.volumeSize,
+  };
 }

@@ -3,12 +3,10 @@
 // FailedValidation, the crash fault (node-agent pod deleted) with recovery and retry, check, cleanup.
 import { test, after, afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakeKubelet, labelsOf, startFake, within } from './helpers.ts';
+import { fakeKubelet, labelsOf, startFake, toolContext, within } from './helpers.ts';
 import type { KubeObject } from '../fake-apiserver/server.ts';
-import { kubernetesPlatformSchema } from '../../src/config/schema.ts';
 import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
 import { RESULT_PREFIX, setLocation } from '../../src/platform/kubernetes/objects.ts';
-import { ResourceSampler } from '../../src/platform/kubernetes/resources.ts';
 import { VeleroTool, operationProgress } from '../../src/tools/velero.ts';
 import { ToolError } from '../../src/tools/types.ts';
 import type { RunningOp } from '../../src/tools/types.ts';
@@ -138,17 +136,7 @@ server.onCreate(V, 'deletebackuprequests', (o, ctx) => {
 });
 
 function ctx(): KubeToolContext {
-  return {
-    kube,
-    runId: 'run1',
-    config: kubernetesPlatformSchema.parse({ kind: 'kubernetes', cluster: { mode: 'existing' } }),
-    storageClass: () => ({ name: 'csi-hostpath-sc', provisioner: 'hostpath.csi.k8s.io' }),
-    timeouts: { backupMs: 20_000, restoreMs: 20_000, readyMs: 20_000 },
-    log: () => undefined,
-    sampler: (t) => new ResourceSampler(kube, t, { intervalMs: 3_600_000 }),
-    podImage: 'node:24-slim',
-    volumeSize: () => '256Mi',
-  };
+  return toolContext(kube, { timeoutMs: 20_000, volumeSize: '256Mi' });
 }
 
 beforeEach(() => {

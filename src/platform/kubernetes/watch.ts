@@ -137,19 +137,23 @@ export async function watchUntil<R>(kube: Kube, opts: WatchOptions<R>): Promise<
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Run check(); a result or a thrown error (check() deciding the wait failed, e.g. a Failed phase) ends the watch.
+    const evaluate = (event: Parameters<typeof opts.check>[1]): void => {
+      try {
+        const r = opts.check(state, event);
+        if (r !== undefined) {
+          result = r;
+          stop.abort();
+        }
+      } catch (err) {
+        failure = err ?? new Error('watch check failed');
+        stop.abort();
+      }
+    };
     const ticker = opts.tickMs
       ? setInterval(() => {
           if (result !== undefined || failure !== undefined || gone) return;
-          try {
-            const r = opts.check(state, undefined);
-            if (r !== undefined) {
-              result = r;
-              stop.abort();
-            }
-          } catch (err) {
-            failure = err ?? new Error('watch check failed');
-            stop.abort();
-          }
+          evaluate(undefined);
         }, opts.tickMs)
       : undefined;
     const watchSeconds = Math.max(1, Math.min(opts.watchSeconds ?? 290, Math.ceil((deadline - Date.now()) / 1000)));
@@ -181,17 +185,7 @@ export async function watchUntil<R>(kube: Kube, opts: WatchOptions<R>): Promise<
           const type = ev.type as WatchEventType;
           if (type === 'DELETED') state.delete(objectKey(obj));
           else state.set(objectKey(obj), obj);
-          try {
-            const r = opts.check(state, { type, object: obj });
-            if (r !== undefined) {
-              result = r;
-              stop.abort();
-            }
-          } catch (err) {
-            // check() decided the wait failed (e.g. a Failed phase): end the watch with its error.
-            failure = err ?? new Error('watch check failed');
-            stop.abort();
-          }
+          evaluate({ type, object: obj });
         },
         {
           query: {
