@@ -224,10 +224,14 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     cells.push(cell);
   }
 
-  const failing = integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression);
+  // A run that measured nothing (every tool skipped, or interrupted before the first trial) proves nothing.
+  const nothingRan = current.trials.length === 0;
+  const skipped = current.tools.filter((t) => t.status === 'skipped').map((t) => `${t.name} (${t.reason ?? 'skipped'})`);
+  const emptyReasons = nothingRan ? [`no trial ran${skipped.length ? `: every tool was skipped — ${skipped.join('; ')}` : ''}`] : [];
+  const failing = nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression);
   const comparison: Comparison = {
     verdict: failing ? 'fail' : 'pass',
-    reasons: [...failureReasons, ...errorReasons, ...changeReasons],
+    reasons: [...emptyReasons, ...failureReasons, ...errorReasons, ...changeReasons],
     regressions,
     improvements,
     integrityFailures,

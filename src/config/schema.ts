@@ -39,7 +39,13 @@ const outageFault = z
   .object({
     kind: z.literal('outage'),
     writesPerSecond: z.number().int().min(1).max(5000).default(200).describe('Rate of acknowledged writes the workload makes.'),
-    afterMs: z.number().int().min(50).max(600000).default(600).describe('How long into the second backup the outage strikes.'),
+    afterMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(600000)
+      .default(600)
+      .describe('How long into the second backup the outage strikes at the latest; it strikes earlier once half the volume has been read, so that fast tools are still caught mid-backup.'),
   })
   .strict();
 
@@ -92,7 +98,7 @@ export const workloadSchema = z
 export const localPlatformSchema = z
   .object({
     kind: z.literal('local'),
-    workdir: z.string().optional().describe('Where volumes and repositories live; a temporary directory by default.'),
+    workdir: z.string().optional().describe('Where the run makes its own pvbench-* directory for volumes and repositories; the system temporary directory by default.'),
     keep: z.boolean().default(false).describe('Keep the work directory after the run.'),
   })
   .strict();

@@ -50,17 +50,14 @@ export async function findMarkedComment(client: GitHubClient, t: Omit<CommentTar
     issue_number: t.issueNumber,
     per_page: 100,
   });
-  // Ours start with the marker; a comment that merely contains it (e.g. someone quoting the raw report) is the
-  // fallback only.
-  let containing: IssueComment | undefined;
+  // Ours start with the marker (commentBody puts it first). A comment that merely contains it, e.g. someone
+  // quoting the raw report, is somebody else's and is never edited.
   for (let page = 1; ; page++) {
     for (const c of asComments(res.data)) {
-      if (typeof c.body !== 'string') continue;
-      if (c.body.trimStart().startsWith(t.marker)) return c;
-      if (!containing && c.body.includes(t.marker)) containing = c;
+      if (typeof c.body === 'string' && c.body.trimStart().startsWith(t.marker)) return c;
     }
     const next = nextLink(res.headers.link);
-    if (!next) return containing;
+    if (!next) return undefined;
     if (page >= MAX_PAGES) throw new Error(`more than ${MAX_PAGES} pages of comments on #${t.issueNumber}; not creating a possibly duplicate comment`);
     res = await client.request(`GET ${next}`);
   }

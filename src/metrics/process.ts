@@ -151,6 +151,8 @@ export interface ProcessWatch {
   stop(): Promise<ProcessUsage>;
   /** Bytes read so far by the tree (rchar), as of the latest sample. */
   bytesRead(): number;
+  /** Latest known wchar of the tree: progress of an operation that writes the volume (a restore). */
+  bytesWritten(): number;
   /** Pids currently believed to be in the tree. */
   pids(): number[];
 }
@@ -270,6 +272,7 @@ export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids
     pid,
     sample: async () => sample(),
     bytesRead: () => maxRead,
+    bytesWritten: () => maxWritten,
     pids: () => [...members.keys()],
     stop() {
       stopping ??= (async () => {

@@ -135,6 +135,9 @@ export async function analyse(results: ResultsFile, baseline: BaselineInput, sui
     }
   }
   for (const t of results.trials) {
+    if (t.status === 'passed' && t.fault.kind !== 'none' && !t.fault.injected) {
+      findings.push({ level: 'warning', title: `pvbench fault not injected: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.fault.description });
+    }
     if (t.status === 'failed') findings.push({ level: 'error', title: `pvbench integrity: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'integrity loss after restore' });
     if (t.status === 'error') findings.push({ level: 'error', title: `pvbench error: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'the trial did not complete' });
   }
@@ -168,7 +171,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcom
   if (baseline.notice) log.warn(`baseline: ${baseline.notice}`);
   const { comparison, report, findings } = await analyse(results, baseline, suite, opts.marker);
   await writeFile(paths.report, report);
-  if (results.run.complete) await saveToHistory(join(dir, 'history'), results);
+  // Only passing runs join the history: a failed run in the baseline pool would pull it towards the regression.
+  if (results.run.complete && comparison.verdict === 'pass') await saveToHistory(join(dir, 'history'), results);
   return {
     results,
     comparison,

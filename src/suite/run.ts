@@ -70,9 +70,10 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
   const started = Date.now();
   const base = { tool: p.toolName, scenario: p.scenario.name, trial: p.trial, startedAt: new Date(started).toISOString() };
   let ctx: TrialContext | undefined;
+  let volumes: TrialContext['volumes'] | undefined;
   try {
     await tool.init(p.id);
-    const volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
+    volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
     ctx = {
       platform,
       tool,
@@ -97,7 +98,7 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
       fault: { kind: p.scenario.fault.kind, injected: false, description: 'trial did not complete', details: {} },
     };
   } finally {
-    if (ctx) for (const v of [ctx.volumes, ...ctx.scratch]) await platform.dropVolumes(v).catch(() => undefined);
+    for (const v of [...(volumes ? [volumes] : []), ...(ctx?.scratch ?? [])]) await platform.dropVolumes(v).catch(() => undefined);
     await tool.cleanup().catch(() => undefined);
   }
 }
@@ -105,7 +106,8 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
 export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   const { suite, platform, log } = opts;
   const results = newResults(suite, opts.suiteFile, platform.kind, opts.git);
-  const save = () => writeFileAtomic(opts.resultsPath, JSON.stringify(results, null, 2) + '\n');
+  // Masked as a whole: tool output excerpts anywhere in the results never carry a registered secret.
+  const save = () => writeFileAtomic(opts.resultsPath, maskSecrets(JSON.stringify(results, null, 2)) + '\n');
   await save();
   await platform.prepare();
 
@@ -138,7 +140,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
     log(`[${String(i + 1).padStart(width)}/${plan.length}] ${p.toolName} / ${p.scenario.name} #${p.trial}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
   }
   results.run.finishedAt = new Date().toISOString();
-  results.run.complete = !opts.signal?.aborted;
+  results.run.complete = results.trials.length === plan.length;
   await save();
   return results;
 }

@@ -65,7 +65,7 @@ export class CopyTool implements BackupTool {
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new ToolError(this.name, `no snapshot ${snapshotId} in ${this.repo}`);
     const sourceBytes = await treeSize(dir);
     await mkdir(target.location, { recursive: true });
-    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks });
+    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
     return { metrics: res.metrics };
   }
 

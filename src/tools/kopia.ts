@@ -20,6 +20,8 @@ export class KopiaTool implements BackupTool {
   private readonly ctx: LocalToolContext;
   private readonly password = randomBytes(24).toString('hex');
   private repo = '';
+  /** Bytes each snapshot holds (from its backup), so a restore's progress can be measured. */
+  private readonly sizes = new Map<string, number>();
 
   constructor(config: ToolConfig, ctx: LocalToolContext) {
     this.name = config.name ?? config.type;
@@ -68,6 +70,7 @@ export class KopiaTool implements BackupTool {
     });
     const manifest = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { id?: string; stats?: { totalSize?: number } };
     if (!manifest.id) throw new ToolError(this.name, 'kopia snapshot create printed no snapshot id', 0, excerpt(res.stdout));
+    this.sizes.set(manifest.id, manifest.stats?.totalSize ?? sourceBytes);
     return { snapshotId: manifest.id, metrics: { ...res.metrics, source: 'mixed', bytesProcessed: manifest.stats?.totalSize ?? sourceBytes } };
   }
 
@@ -79,8 +82,9 @@ export class KopiaTool implements BackupTool {
       args: this.args('snapshot', 'restore', snapshotId, target.location),
       env: this.env(),
       timeoutMs: this.ctx.timeoutMs,
-      sourceBytes: 0,
+      sourceBytes: this.sizes.get(snapshotId) ?? 0,
       hooks,
+      progressBy: 'written',
     });
     const bytes = await treeSize(target.location);
     return { metrics: { ...res.metrics, bytesProcessed: bytes, throughputBytesPerSec: res.metrics.wallMs > 0 ? bytes / (res.metrics.wallMs / 1000) : 0 } };

@@ -1,5 +1,6 @@
 // What every local tool does to run one measured operation: spawn (argument array), sample its process tree,
 // hand a crashable handle to fault injectors, turn the figures into PhaseMetrics, mask secrets in errors.
+import { readFile } from 'node:fs/promises';
 import { runMeasured, toPhaseMetrics } from '../metrics/process.ts';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { excerpt } from '../platform/secrets.ts';
@@ -13,8 +14,10 @@ export interface LocalOp {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs: number;
-  /** Bytes of volume data the operation reads, for progress and throughput. */
+  /** Bytes of volume data the operation moves, for progress and throughput. */
   sourceBytes: number;
+  /** How progress is measured: bytes read (a backup reads the volume) or written (a restore writes it). */
+  progressBy?: 'read' | 'written';
   hooks?: OpHooks;
   /** Test knob (PVBENCH_TEST_SLOWDOWN): stretch a successful operation's wall time by this factor, by waiting. */
   slowdown?: number;
@@ -34,16 +37,21 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
     cwd: op.cwd,
     timeoutMs: op.timeoutMs,
     onStart: (pid, watch) => {
+      const moved = () => (op.progressBy === 'written' ? watch.bytesWritten() : watch.bytesRead());
+      const argv = [op.cmd, ...op.args].join('\0');
       op.hooks?.onStart?.({
         describe: () => `${label} (pid ${pid})`,
-        progress: async () => (op.sourceBytes > 0 ? Math.min(1, watch.bytesRead() / op.sourceBytes) : 0),
+        progress: async () => (op.sourceBytes > 0 ? Math.min(1, moved() / op.sourceBytes) : 0),
         kill: async () => {
+          // Only while the pid is still our child's: after it exits the pid may be reused by another process.
+          const current = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+          if (current.replace(/\0$/, '') !== argv) return `${label} (pid ${pid}) had already exited`;
           try {
             process.kill(pid, 'SIGKILL');
           } catch {
             return `${label} (pid ${pid}) had already exited`;
           }
-          return `SIGKILL ${label} (pid ${pid}) after ${Math.round(watch.bytesRead() / 1024)} KiB read`;
+          return `SIGKILL ${label} (pid ${pid}) after ${Math.round(moved() / 1024)} KiB ${op.progressBy === 'written' ? 'written' : 'read'}`;
         },
       });
     },

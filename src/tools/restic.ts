@@ -57,7 +57,12 @@ export class ResticTool implements BackupTool {
       const res = await runQuick(this.name, 'restic', args, this.env(template), this.ctx.timeoutMs);
       if (res.exitCode !== 0) throw new ToolError(this.name, `restic init failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
     })();
-    await this.templateReady;
+    try {
+      await this.templateReady;
+    } catch (err) {
+      this.templateReady = undefined; // the next trial tries again
+      throw err;
+    }
     this.repo = join(this.base, trialId);
     await removeTree(this.repo);
     await cp(template, this.repo, { recursive: true });
@@ -98,13 +103,16 @@ export class ResticTool implements BackupTool {
     const sourcePath = this.sources.get(snapshotId) ?? (await this.snapshotPath(snapshotId));
     const sourceBytes = await treeSize(sourcePath).catch(() => 0);
     const args = ['restore', ...this.commonArgs(), snapshotId, '--target', staging];
-    const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks });
-    const restoredRoot = join(staging, sourcePath);
-    await mkdir(target.location, { recursive: true });
-    for (const entry of await readdir(restoredRoot)) await rename(join(restoredRoot, entry), join(target.location, entry));
-    await removeTree(staging);
-    const bytes = await treeSize(target.location);
-    return { metrics: { ...res.metrics, bytesProcessed: bytes, throughputBytesPerSec: res.metrics.wallMs > 0 ? bytes / (res.metrics.wallMs / 1000) : 0 } };
+    try {
+      const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
+      const restoredRoot = join(staging, sourcePath);
+      await mkdir(target.location, { recursive: true });
+      for (const entry of await readdir(restoredRoot)) await rename(join(restoredRoot, entry), join(target.location, entry));
+      const bytes = await treeSize(target.location);
+      return { metrics: { ...res.metrics, bytesProcessed: bytes, throughputBytesPerSec: res.metrics.wallMs > 0 ? bytes / (res.metrics.wallMs / 1000) : 0 } };
+    } finally {
+      await removeTree(staging);
+    }
   }
 
   private async snapshotPath(snapshotId: string): Promise<string> {

@@ -216,3 +216,10 @@ test('a peak RSS of 0 (the process ended before the first sample) is unmeasured,
   assert.equal(cells.metrics.find((m) => m.metric === 'backup.peakRssBytes'), undefined, 'no samples: the metric is left out');
   assert.equal(c.improvements, 0);
 });
+
+test('a run in which no trial ran (every tool skipped) fails and says why', () => {
+  const cur = results({ trials: [], tools: [{ name: 'restic', type: 'restic', status: 'skipped', reason: 'restic is not on PATH' }] });
+  const c = compare(cur, baseline(), config());
+  assert.equal(c.verdict, 'fail');
+  assert.match(c.reasons[0] ?? '', /^no trial ran: every tool was skipped — restic \(restic is not on PATH\)/);
+});

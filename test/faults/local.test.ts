@@ -74,8 +74,15 @@ for (const type of tools) {
     assert.ok(o.backup && o.backup.wallMs > 0 && o.backup.bytesProcessed > 10_000_000);
     assert.ok(o.incremental && o.incremental.wallMs > 0);
     assert.ok(o.restore && o.restore.wallMs > 0);
-    assert.ok(o.backup.cpuUserMs + o.backup.cpuSysMs > 0, 'CPU of the tool was measured');
-    assert.ok(o.backup.peakRssBytes > 0, 'peak RSS of the tool was measured');
+    if (type === 'restic') {
+      // restic spends ~0.5 s of CPU in key derivation alone: both figures must be there.
+      assert.ok(o.backup.cpuUserMs + o.backup.cpuSysMs > 0, 'CPU of the tool was measured');
+      assert.ok(o.backup.peakRssBytes > 1024 * 1024, 'peak RSS of the tool was measured');
+    } else {
+      // cp of ~14 MB can finish within one clock tick (10 ms of CPU) and one sampling interval: 0 is possible.
+      assert.ok(o.backup.cpuUserMs + o.backup.cpuSysMs >= 0 && o.backup.peakRssBytes >= 0);
+      assert.ok(o.backup.peakRssBytes < 64 * 1024 * 1024, 'never the forked Node process\'s memory');
+    }
     assert.equal(o.integrity?.ok, true);
     assert.equal(o.integrity?.files, o.integrity?.matched);
   });
@@ -126,10 +133,13 @@ if (hasRestic) {
   });
 
   test('restic: crash mid-restore — retry into a fresh target, data intact', async () => {
-    const o = await scenario(platform.createTool({ type: 'restic', options: {} }), sc('crash-restore', { kind: 'crash', phase: 'restore', at: 0.05, retries: 3 }));
+    // At the default point (30%), measured by bytes the restore has written.
+    const o = await scenario(platform.createTool({ type: 'restic', options: {} }), sc('crash-restore', { kind: 'crash', phase: 'restore', at: 0.3, retries: 3 }));
     assert.equal(o.status, 'passed', o.error);
+    assert.equal(o.fault.injected, true, o.fault.description);
+    assert.match(o.fault.description, /SIGKILL restic restore .* written/);
+    assert.equal(o.restore?.attempts, 2);
     assert.equal(o.integrity?.ok, true);
-    if (o.fault.injected) assert.equal(o.restore?.attempts, 2);
   });
 }
 

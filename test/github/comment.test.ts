@@ -10,7 +10,7 @@ const MARKER = '<!-- pvbench:suite=mesh -->';
 let gh: FakeGitHub;
 
 before(async () => {
-  gh = new FakeGitHub({ tokens: { [TOKEN]: 'write', [READ]: 'read' }, issues: [7, 8, 9] });
+  gh = new FakeGitHub({ tokens: { [TOKEN]: 'write', [READ]: 'read' }, issues: [7, 8, 9, 11] });
   await gh.start();
 });
 after(() => gh.close());
@@ -69,6 +69,15 @@ test('a comment that starts with the marker wins over one that only quotes it', 
   const res = await upsertComment(client, target(9, `${MARKER}\nreport 2`));
   assert.equal(res.id, ours.id);
   assert.match(gh.commentsOn(9)[0]!.body, /quoting the bot/, 'the quoting comment is untouched');
+});
+
+test('a comment that only quotes the marker is never edited: with no comment of ours, a new one is created', async () => {
+  const client = createClient(TOKEN, gh.url);
+  const quoting = gh.addComment(11, `> quoting the bot:\n> ${MARKER}`, 'reviewer');
+  const res = await upsertComment(client, target(11, `${MARKER}\nreport`));
+  assert.equal(res.action, 'created');
+  assert.notEqual(res.id, quoting.id);
+  assert.equal(gh.commentsOn(11).find((c) => c.id === quoting.id)!.body, `> quoting the bot:\n> ${MARKER}`);
 });
 
 test('a comment of another suite is left alone', async () => {

@@ -141,6 +141,22 @@ describe('hash pool', () => {
     assert.deepEqual(JSON.parse(stdout), { files: expected.files.length, error: 'EISDIR', closed: 'rejected', missing: 'ENOENT' });
   });
 
+  test('the shared pool (no worker count given) serves many calls and never keeps the process alive', async () => {
+    // No closeSharedPool() and no process.exit(): idle shared workers must be unref'd, busy ones ref'd.
+    const script = `
+      import { buildManifest, verifyManifest } from ${JSON.stringify(MANIFEST_MODULE)};
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push((await buildManifest(${JSON.stringify(src)})).files.length);
+      const m = await buildManifest(${JSON.stringify(src)});
+      const v = await verifyManifest(${JSON.stringify(src)}, m);
+      await new Promise((r) => setTimeout(r, 50)); // the loop empties while workers idle: exit must follow
+      process.stdout.write(JSON.stringify({ results, ok: v.ok, matched: v.matched }));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], 60_000);
+    const n = expected.files.length;
+    assert.deepEqual(JSON.parse(stdout), { results: [n, n, n, n, n], ok: true, matched: n });
+  });
+
   test('hashes whole files and prefixes in order; a vanished file is null; an unreadable one rejects', async () => {
     const pool = createHashPool(2);
     try {

@@ -29,7 +29,6 @@ export class LocalPlatform implements Platform {
   readonly kind = 'local' as const;
   private readonly opts: LocalPlatformOptions;
   private workdir = '';
-  private createdWorkdir = false;
   private readonly golden = new Map<string, Promise<string>>();
   private writers = 0;
 
@@ -48,13 +47,11 @@ export class LocalPlatform implements Platform {
 
   async prepare(): Promise<void> {
     if (this.workdir) return;
-    if (this.opts.workdir) {
-      this.workdir = this.opts.workdir;
-      await mkdir(this.workdir, { recursive: true });
-    } else {
-      this.workdir = await mkdtemp(join(tmpdir(), 'pvbench-'));
-      this.createdWorkdir = true;
-    }
+    // Always a directory of this run's own (inside platform.workdir when given), so cleanup removes only what
+    // this run made.
+    const parent = this.opts.workdir ?? tmpdir();
+    await mkdir(parent, { recursive: true });
+    this.workdir = await mkdtemp(join(parent, 'pvbench-'));
   }
 
   private path(...parts: string[]): string {
@@ -137,7 +134,7 @@ export class LocalPlatform implements Platform {
   }
 
   created(): { kind: 'dir'; value: string }[] {
-    return this.createdWorkdir ? [{ kind: 'dir', value: this.workdir }] : [];
+    return this.workdir ? [{ kind: 'dir', value: this.workdir }] : [];
   }
 
   async dropVolumes(volumes: VolumeSet): Promise<void> {
@@ -147,9 +144,6 @@ export class LocalPlatform implements Platform {
   async cleanup(): Promise<void> {
     if (!this.workdir) return;
     if (this.opts.keep) return;
-    if (this.createdWorkdir) await removeTree(this.workdir);
-    else {
-      for (const sub of ['golden', 'volumes', 'repos', 'writers']) await removeTree(join(this.workdir, sub));
-    }
+    await removeTree(this.workdir);
   }
 }
