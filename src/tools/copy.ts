@@ -53,6 +53,8 @@ export class CopyTool implements BackupTool {
       sourceBytes,
       hooks,
       slowdown: this.ctx.slowdown,
+      // cp copies with copy_file_range, which /proc's read counters do not see: progress is what has arrived.
+      progressBy: () => treeSize(partial),
     });
     const manifest = await buildManifest(partial);
     await writeFileAtomic(join(this.repo, 'manifests', `${id}.json`), JSON.stringify(manifest));
@@ -65,7 +67,7 @@ export class CopyTool implements BackupTool {
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new ToolError(this.name, `no snapshot ${snapshotId} in ${this.repo}`);
     const sourceBytes = await treeSize(dir);
     await mkdir(target.location, { recursive: true });
-    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
+    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: () => treeSize(target.location) });
     return { metrics: res.metrics };
   }
 

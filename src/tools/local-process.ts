@@ -16,8 +16,12 @@ export interface LocalOp {
   timeoutMs: number;
   /** Bytes of volume data the operation moves, for progress and throughput. */
   sourceBytes: number;
-  /** How progress is measured: bytes read (a backup reads the volume) or written (a restore writes it). */
-  progressBy?: 'read' | 'written';
+  /**
+   * How progress is measured: bytes read (a backup reads the volume), written (a restore writes it), or a
+   * function giving the bytes done (for tools whose copies the /proc counters do not see, e.g. cp's
+   * copy_file_range).
+   */
+  progressBy?: 'read' | 'written' | (() => Promise<number>);
   hooks?: OpHooks;
   /** Test knob (PVBENCH_TEST_SLOWDOWN): stretch a successful operation's wall time by this factor, by waiting. */
   slowdown?: number;
@@ -37,11 +41,12 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
     cwd: op.cwd,
     timeoutMs: op.timeoutMs,
     onStart: (pid, watch) => {
-      const moved = () => (op.progressBy === 'written' ? watch.bytesWritten() : watch.bytesRead());
+      const by = op.progressBy;
+      const moved = async () => (typeof by === 'function' ? by() : by === 'written' ? watch.bytesWritten() : watch.bytesRead());
       const argv = [op.cmd, ...op.args].join('\0');
       op.hooks?.onStart?.({
         describe: () => `${label} (pid ${pid})`,
-        progress: async () => (op.sourceBytes > 0 ? Math.min(1, moved() / op.sourceBytes) : 0),
+        progress: async () => (op.sourceBytes > 0 ? Math.min(1, (await moved()) / op.sourceBytes) : 0),
         kill: async () => {
           // Only while the pid is still our child's: after it exits the pid may be reused by another process.
           const current = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
@@ -51,7 +56,8 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
           } catch {
             return `${label} (pid ${pid}) had already exited`;
           }
-          return `SIGKILL ${label} (pid ${pid}) after ${Math.round(moved() / 1024)} KiB ${op.progressBy === 'written' ? 'written' : 'read'}`;
+          const done = Math.round((await moved()) / 1024);
+          return `SIGKILL ${label} (pid ${pid}) after ${done} KiB ${typeof by === 'function' ? 'copied' : by === 'written' ? 'written' : 'read'}`;
         },
       });
     },

@@ -2,7 +2,7 @@
 import { lstat, mkdir, readdir, rename, rm, writeFile, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-/** Bytes of all regular files below `dir` (what a repository occupies). */
+/** Bytes of all regular files below `dir` (what a repository occupies); 0 for what vanishes during the walk. */
 export async function treeSize(dir: string): Promise<number> {
   let total = 0;
   let entries;
@@ -14,7 +14,7 @@ export async function treeSize(dir: string): Promise<number> {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) total += await treeSize(p);
-    else if (e.isFile()) total += (await lstat(p)).size;
+    else if (e.isFile()) total += await lstat(p).then((st) => st.size, () => 0); // vanished mid-walk: a tree being copied or renamed
   }
   return total;
 }
