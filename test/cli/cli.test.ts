@@ -1,30 +1,18 @@
 // The CLI end to end, as a user runs it: real processes, real files, exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runProcess } from '../helpers/process.ts';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const CLI = resolve(import.meta.dirname, '../../src/cli/index.ts');
 
-function pvbench(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pvbench ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 120_000} ms\n${stderr}`));
-    }, opts.timeoutMs ?? 120_000);
-    opts.onSpawn?.((sig) => child.kill(sig));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+async function pvbench(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void } = {}) {
+  const r = await runProcess(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 120_000, onSpawn: opts.onSpawn });
+  if (r.timedOut) throw new Error(`pvbench ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 120_000} ms
+${r.stderr}`);
+  return r;
 }
 
 const SUITE = `name: cli-e2e

@@ -1,5 +1,6 @@
 // The pure object builders: names, labels, every custom resource validated against the upstream CRD schemas,
 // and the inline pod scripts run here with plain node (they run the same way inside node:24-slim).
+import { runProcess } from '../helpers/process.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -60,19 +61,8 @@ function labelled(obj: KubeObject, runId: string): void {
 }
 
 /** Run `node <args>` with a deadline; resolves with exit code and output. */
-function runNode(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runNode(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000) {
+  return runProcess(process.execPath, args, { env, timeoutMs });
 }
 
 test('k8sName keeps valid names and shortens long ones with a hash', () => {

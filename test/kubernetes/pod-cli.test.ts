@@ -1,9 +1,9 @@
 // The pods' command lines, run here exactly as the containers run them: the bundled CLI shipped in ConfigMap parts,
 // unpacked by the init container's script, then `seed` and `manifest` with the argv the platform builds. The data
 // must be byte-identical to the local platform's generator.
+import { runProcess } from '../helpers/process.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,21 +18,10 @@ import { seedProxy } from '../../src/workloads/mesh-proxy.ts';
 
 const bundle = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
 
-function run(argv: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const [cmd, ...args] = argv;
-    // "node" in the container is this test's node binary here.
-    const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(argv: string[], timeoutMs = 60_000) {
+  const [cmd, ...args] = argv;
+  // "node" in the container is this test's node binary here.
+  return runProcess(cmd === 'node' ? process.execPath : cmd!, args, { timeoutMs });
 }
 
 /** Replace the container paths (/pvbench, /cli-parts, /data) by directories under `root`. */
