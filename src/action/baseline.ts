@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Suite } from '../config/schema.ts';
 import { loadBaseline } from '../suite/pipeline.ts';
-import { fetchArtifactBaseline, readBaselineFile } from '../github/artifacts.ts';
+import { fetchArtifactBaseline } from '../github/artifacts.ts';
 import type { BaselineData } from '../github/artifacts.ts';
 import type { GitHubClient } from '../github/client.ts';
 import type { RunContext } from '../github/context.ts';
@@ -22,11 +22,11 @@ export async function resolveBaseline(r: BaselineRequest): Promise<BaselineData>
   try {
     switch (source.kind) {
       case 'none':
-        return { runs: [], source: 'none', notice: 'no baseline (baseline: none), so nothing is compared' };
       case 'file':
-        return await readBaselineFile(source.path, suite.name);
       case 'history': {
-        const s: Suite = { ...suite, compare: { ...suite.compare, baseline: { ...suite.compare.baseline, source: 'history' } } };
+        // The same loading as the CLI's: the suite's compare.baseline, pointed where the input says.
+        const baseline = source.kind === 'file' ? { source: 'file' as const, path: source.path } : { source: source.kind };
+        const s: Suite = { ...suite, compare: { ...suite.compare, baseline: { ...suite.compare.baseline, ...baseline } } };
         return await loadBaseline(s, resolve(suite.output.dir));
       }
       case 'artifact': {

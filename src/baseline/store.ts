@@ -1,9 +1,9 @@
 // The baseline store: earlier results files kept under <history>/<suite>/, or given as a file or directory.
 // The only module of baseline/ that does file I/O. Loading never throws for bad files: it skips them and says so
 // in the notice, because a broken baseline must not hide the current run's results.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../platform/local/fsutil.ts';
 import { RESULTS_SCHEMA_VERSION } from '../suite/results.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import type { BaselineInput } from './compare.ts';
@@ -80,18 +80,6 @@ export function safeSegment(text: string): string {
   return s === '' || /^\.+$/.test(s) ? '_' : s;
 }
 
-/** Write a file atomically: a temporary sibling, then rename over the target. */
-async function writeAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, content, { flag: 'wx' });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
-
 /**
  * Keep a complete run as a future baseline: <historyDir>/<suite>/<startedAt>-<run id>.json (names sanitized, so they
  * sort by start time). Returns the path. Refuses an incomplete run: its missing trials would skew the baseline.
@@ -103,7 +91,7 @@ export async function saveToHistory(historyDir: string, results: ResultsFile): P
   const dir = join(historyDir, safeSegment(results.suite.name));
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${safeSegment(results.run.startedAt)}-${safeSegment(results.run.id)}.json`);
-  await writeAtomic(path, JSON.stringify(results, null, 2) + '\n');
+  await writeFileAtomic(path, JSON.stringify(results, null, 2) + '\n');
   return path;
 }
 

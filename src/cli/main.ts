@@ -2,9 +2,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, defaultSuite, loadSuiteFile } from '../config/load.ts';
+import { ConfigError } from '../config/load.ts';
 import { suiteJsonSchema } from '../config/schema.ts';
-import { loadBaselineFile, parseResults, ResultsFileError } from '../baseline/store.ts';
+import { parseResults, ResultsFileError } from '../baseline/store.ts';
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
 import { buildManifest } from '../metrics/manifest.ts';
@@ -52,13 +52,6 @@ function num(v: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-async function baselineFor(flag: string | undefined, suiteFile: string | undefined, resultsDir: string) {
-  const suite = suiteFile ? await loadSuiteFile(suiteFile) : defaultSuite();
-  if (flag === 'none') return { runs: [], source: 'none', notice: 'no baseline (--baseline none)' };
-  if (flag) return loadBaselineFile(resolve(flag), suite.name);
-  return loadBaseline(suite, resultsDir);
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -83,11 +76,6 @@ export async function main(argv: string[]): Promise<number> {
       if (positionals.length > 1) throw new UsageError('run takes at most one suite file');
       const suiteFile = positionals[0];
       const outputDir = values.output;
-      let baseline;
-      if (values.baseline) {
-        const s = await resolveSuite(suiteFile);
-        baseline = values.baseline === 'none' ? { runs: [], source: 'none', notice: 'no baseline (--baseline none)' } : await loadBaselineFile(resolve(values.baseline), s.name);
-      }
       const controller = new AbortController();
       const onSignal = () => {
         log.warn('interrupted: finishing the current trial, then writing what was measured');
@@ -104,8 +92,8 @@ export async function main(argv: string[]): Promise<number> {
             threshold: num(values.threshold, '--threshold'),
             templateFile: values.template,
             failOnRegression: values['no-fail-on-regression'] ? false : undefined,
+            baseline: values.baseline,
           },
-          baseline,
           log,
           signal: controller.signal,
         });
@@ -128,8 +116,8 @@ export async function main(argv: string[]): Promise<number> {
       const results = parseResults(await readFile(file, 'utf8').catch(() => {
         throw new UsageError(`cannot read ${file}: pass the path of a results.json written by pvbench run`);
       }), file);
-      const suite = await resolveSuite(values.suite, { threshold: num(values.threshold, '--threshold') });
-      const baseline = await baselineFor(values.baseline, values.suite, resolve(file, '..'));
+      const suite = await resolveSuite(values.suite, { threshold: num(values.threshold, '--threshold'), baseline: values.baseline });
+      const baseline = await loadBaseline(suite, resolve(file, '..'));
       const { comparison, report } = await analyse(results, baseline, suite);
       if (values.out) await writeFile(values.out, report);
       if (command === 'report') {

@@ -4,20 +4,15 @@
 // run artifacts), the named unexpired artifact's zip (a 302 to blob storage, followed without the token), the
 // results JSON read out of the zip. Any problem becomes a notice in the report; nothing here throws.
 // Upload: @actions/artifact, only where the runner provides its runtime credentials.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { RESULTS_SCHEMA_VERSION } from '../suite/results.ts';
+import type { BaselineInput } from '../baseline/compare.ts';
+import { parseResults, ResultsFileError } from '../baseline/store.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import type { GitHubClient } from './client.ts';
 import { errorMessage, errorStatus } from './client.ts';
 import { listZip, readZipEntry } from './zip.ts';
 
 /** What the pipeline compares with: earlier runs, where they came from, and a notice when there are none. */
-export interface BaselineData {
-  runs: ResultsFile[];
-  source: string;
-  notice?: string;
-}
+export type BaselineData = BaselineInput;
 
 export const DEFAULT_ARTIFACT_NAME = 'pvbench-results';
 const MAX_ZIP_BYTES = 256 * 1024 * 1024;
@@ -25,56 +20,20 @@ const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
 export type ParsedResults = { ok: true; results: ResultsFile } | { ok: false; problem: string };
 
-/** Parse and check a results file: JSON, schemaVersion, the fields the comparison reads, the suite, completeness. */
+/**
+ * Parse and check a results file as an artifact baseline: what baseline/store.ts's parseResults checks (JSON,
+ * schemaVersion, the fields the comparison reads), and that it is a complete run of this suite.
+ */
 export function parseResultsJson(text: string, where: string, suiteName?: string): ParsedResults {
-  let data: unknown;
+  let r: ResultsFile;
   try {
-    data = JSON.parse(text);
+    r = parseResults(text, where);
   } catch (err) {
-    return { ok: false, problem: `${where} is not valid JSON (${err instanceof Error ? err.message : String(err)})` };
-  }
-  const r = data as Partial<ResultsFile> | null;
-  if (typeof r !== 'object' || r === null || Array.isArray(r)) return { ok: false, problem: `${where} is not a pvbench results object` };
-  if (r.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-    return {
-      ok: false,
-      problem: `${where} has schemaVersion ${JSON.stringify(r.schemaVersion ?? null)}; this pvbench reads schemaVersion ${RESULTS_SCHEMA_VERSION}`,
-    };
-  }
-  if (typeof r.suite?.name !== 'string' || !Array.isArray(r.trials) || typeof r.run !== 'object' || r.run === null || !Array.isArray(r.tools)) {
-    return { ok: false, problem: `${where} is missing suite.name, run, tools or trials` };
+    return { ok: false, problem: err instanceof ResultsFileError ? `${where}: ${err.problem}` : `${where}: ${String(err)}` };
   }
   if (suiteName !== undefined && r.suite.name !== suiteName) return { ok: false, problem: `${where} holds suite "${r.suite.name}", not "${suiteName}"` };
-  if (r.run.complete !== true) return { ok: false, problem: `${where} is from an interrupted run (run.complete is false)` };
-  return { ok: true, results: r as ResultsFile };
-}
-
-/** A results file, or a directory of them, as a baseline. Unreadable or unusable files become the notice. */
-export async function readBaselineFile(path: string, suiteName: string): Promise<BaselineData> {
-  const source = `file ${path}`;
-  let files: string[];
-  try {
-    const s = await stat(path);
-    files = s.isDirectory()
-      ? (await readdir(path)).filter((f) => f.endsWith('.json')).sort().map((f) => join(path, f))
-      : [path];
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { runs: [], source, notice: `baseline file ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`}; compared with nothing` };
-  }
-  const runs: ResultsFile[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    try {
-      const parsed = parseResultsJson(await readFile(f, 'utf8'), f, suiteName);
-      if (parsed.ok) runs.push(parsed.results);
-      else problems.push(parsed.problem);
-    } catch (err) {
-      problems.push(`${f} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  }
-  if (runs.length === 0) return { runs, source, notice: `no usable baseline in ${path}${problems.length ? `: ${problems.join('; ')}` : ' (no .json files)'}` };
-  return { runs, source, notice: problems.length ? `ignored: ${problems.join('; ')}` : undefined };
+  if (!r.run.complete) return { ok: false, problem: `${where} is from an interrupted run (run.complete is false)` };
+  return { ok: true, results: r };
 }
 
 export interface ArtifactBaselineOptions {

@@ -30,6 +30,8 @@ export interface PipelineOverrides {
   templateFile?: string;
   platform?: 'local' | 'kubernetes';
   title?: string;
+  /** "none", or a results file (or directory of them) to compare with: overrides compare.baseline. */
+  baseline?: string;
 }
 
 export interface PipelineOptions {
@@ -86,6 +88,7 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
   if (o.outputDir) suite.output.dir = o.outputDir;
   if (o.templateFile) suite.report.template = o.templateFile;
   if (o.title) suite.report.title = o.title;
+  if (o.baseline) suite.compare.baseline = o.baseline === 'none' ? { ...suite.compare.baseline, source: 'none' } : { ...suite.compare.baseline, source: 'file', path: o.baseline };
   if (o.platform && o.platform !== suite.platform.kind) {
     if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
     suite.platform = { kind: 'local', keep: false };
@@ -104,7 +107,7 @@ export async function createPlatform(suite: Suite): Promise<Platform> {
 
 export async function loadBaseline(suite: Suite, outDir: string): Promise<BaselineInput> {
   const b = suite.compare.baseline;
-  if (b.source === 'none') return { runs: [], source: 'none', notice: 'no baseline configured (compare.baseline.source: none)' };
+  if (b.source === 'none') return { runs: [], source: 'none', notice: 'no baseline: compare.baseline.source is "none" (or --baseline none, or the action\'s baseline: none), so nothing is compared' };
   if (b.source === 'file') {
     if (!b.path) return { runs: [], source: 'file', notice: 'compare.baseline.source is "file" but compare.baseline.path is not set' };
     return loadBaselineFile(resolve(b.path), suite.name);

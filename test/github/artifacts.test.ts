@@ -4,7 +4,10 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { downloadArtifactZip, fetchArtifactBaseline, parseResultsJson, readBaselineFile, resultsFromZip, uploadResultsArtifact } from '../../src/github/artifacts.ts';
+import { downloadArtifactZip, fetchArtifactBaseline, parseResultsJson, resultsFromZip, uploadResultsArtifact } from '../../src/github/artifacts.ts';
+import { resolveBaseline } from '../../src/action/baseline.ts';
+import { suiteSchema } from '../../src/config/schema.ts';
+import type { RunContext } from '../../src/github/context.ts';
 import { createClient } from '../../src/github/client.ts';
 import { listZip, readZip, readZipEntry, ZipError } from '../../src/github/zip.ts';
 import { FakeGitHub } from './fake-github.ts';
@@ -86,10 +89,10 @@ test('results parsing: schemaVersion, shape, suite and completeness are checked'
   const ok = parseResultsJson(JSON.stringify(resultsFixture()), 'r.json', 'default');
   assert.equal(ok.ok, true);
   const cases: [string, RegExp][] = [
-    ['{not json', /r\.json is not valid JSON/],
-    ['[1,2]', /not a pvbench results object/],
-    [JSON.stringify({ ...resultsFixture(), schemaVersion: 2 }), /schemaVersion 2; this pvbench reads schemaVersion 1/],
-    [JSON.stringify({ schemaVersion: 1 }), /missing suite\.name, run, tools or trials/],
+    ['{not json', /r\.json: not valid JSON/],
+    ['[1,2]', /r\.json: not a JSON object/],
+    [JSON.stringify({ ...resultsFixture(), schemaVersion: 2 }), /schemaVersion 2 is not supported \(this pvbench reads schemaVersion 1\)/],
+    [JSON.stringify({ schemaVersion: 1 }), /"suite\.name" is missing or not a string/],
     [JSON.stringify(resultsFixture('other')), /holds suite "other", not "default"/],
     [JSON.stringify(resultsFixture('default', { run: { ...resultsFixture().run, complete: false } })), /interrupted run/],
   ];
@@ -176,23 +179,25 @@ test('this run is never its own baseline, and runs of pull requests on a same-na
   assert.match(b.notice!, /no successful run/);
 });
 
-test('baseline file or directory; problems are notices', async (t) => {
+test('the action\'s file baseline is the store\'s: file or directory; problems are notices', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pvbench-bfile-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'a.json'), JSON.stringify(resultsFixture()));
   await writeFile(join(dir, 'b.json'), '{broken');
-  let b = await readBaselineFile(join(dir, 'a.json'), 'default');
+  const file = (path: string) => resolveBaseline({ source: { kind: 'file', path }, artifactName: 'pvbench-results', suite: suiteSchema.parse({}), ctx: {} as RunContext, log: () => undefined });
+  let b = await file(join(dir, 'a.json'));
   assert.equal(b.runs.length, 1);
   assert.equal(b.notice, undefined);
-  b = await readBaselineFile(dir, 'default');
+  b = await file(dir);
   assert.equal(b.runs.length, 1);
-  assert.match(b.notice!, /ignored: .*b\.json is not valid JSON/);
-  b = await readBaselineFile(join(dir, 'missing.json'), 'default');
+  assert.match(b.notice!, /skipped 1 invalid results file in .*: b\.json \(not valid JSON/);
+  b = await file(join(dir, 'missing.json'));
   assert.deepEqual(b.runs, []);
   assert.match(b.notice!, /missing\.json does not exist/);
   await mkdir(join(dir, 'empty'));
-  b = await readBaselineFile(join(dir, 'empty'), 'default');
-  assert.match(b.notice!, /no usable baseline .*no \.json files/);
+  b = await file(join(dir, 'empty'));
+  assert.deepEqual(b.runs, []);
+  assert.match(b.notice!, /no complete run of suite "default" in .*empty; comparing without a baseline/);
 });
 
 test('upload off the runner: skipped with the documented notice', async () => {

@@ -1,6 +1,7 @@
 // Small filesystem helpers for the local platform and the local tools.
 import { lstat, mkdir, readdir, rename, rm, writeFile, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** Bytes of all regular files below `dir` (what a repository occupies); 0 for what vanishes during the walk. */
 export async function treeSize(dir: string): Promise<number> {
@@ -19,18 +20,26 @@ export async function treeSize(dir: string): Promise<number> {
   return total;
 }
 
-/** Write a file atomically: a temporary sibling, fsync, then rename over the target. */
+/**
+ * Write a file atomically: a uniquely named temporary sibling (created exclusively), fsync, then rename over the
+ * target. Readers see the old content or the new, never a torn file; the temporary file is removed on failure.
+ */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, content);
-  const fh = await open(tmp, 'r');
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    await writeFile(tmp, content, { flag: 'wx' });
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await rename(tmp, path);
 }
 
 export async function removeTree(path: string): Promise<void> {
