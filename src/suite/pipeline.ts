@@ -98,11 +98,11 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
   return suite;
 }
 
-export async function createPlatform(suite: Suite): Promise<Platform> {
+export async function createPlatform(suite: Suite, onCreated?: PipelineOptions['onCreated']): Promise<Platform> {
   const p = suite.platform;
   if (p.kind === 'local') return new LocalPlatform({ workdir: p.workdir, keep: p.keep });
   const { KubernetesPlatform } = await import('../platform/kubernetes/platform.ts');
-  return new KubernetesPlatform(p, suite);
+  return new KubernetesPlatform(p, suite, { onCreated });
 }
 
 export async function loadBaseline(suite: Suite, outDir: string): Promise<BaselineInput> {
@@ -159,7 +159,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcom
   const dir = resolve(suite.output.dir);
   const paths = { dir, results: join(dir, 'results.json'), report: join(dir, 'report.md') };
   await mkdir(dir, { recursive: true });
-  const platform = await createPlatform(suite);
+  const platform = await createPlatform(suite, opts.onCreated);
   let results: ResultsFile;
   try {
     results = await log.group(`pvbench: running suite "${suite.name}" on ${suite.platform.kind} (${suite.trials} trial(s))`, async () => {

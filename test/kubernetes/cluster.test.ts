@@ -84,6 +84,29 @@ test('mode kind reuses an existing cluster and never deletes what it did not cre
   }
 });
 
+test('mode kind reports a cluster before creating it (a cancel during creation can still delete it); never for a reused one', async () => {
+  const { server } = await startFake();
+  try {
+    const order: string[] = [];
+    const creating = fakeSpawner((c) => {
+      order.push(`kind ${c.args.slice(0, 2).join(' ')}`);
+      if (c.args[0] === 'get' && c.args[1] === 'clusters') return { stdout: '' };
+      return c.args[1] === 'kubeconfig' ? { stdout: server.kubeconfigYaml() } : {};
+    });
+    const cluster = await connectCluster({ mode: 'kind', name: 'pvbench', keep: false }, { spawner: creating.spawner, onCreating: (name) => order.push(`onCreating ${name}`) });
+    assert.deepEqual(order.slice(0, 4), ['kind version', 'kind get clusters', 'onCreating pvbench', 'kind create cluster']);
+    await cluster.dispose();
+
+    const told: string[] = [];
+    const existing = fakeSpawner((c) => (c.args[0] === 'get' && c.args[1] === 'clusters' ? { stdout: 'pvbench\n' } : c.args[1] === 'kubeconfig' ? { stdout: server.kubeconfigYaml() } : {}));
+    const reused = await connectCluster({ mode: 'kind', name: 'pvbench', keep: false }, { spawner: existing.spawner, onCreating: (name) => told.push(name) });
+    await reused.dispose();
+    assert.deepEqual(told, []);
+  } finally {
+    await server.close();
+  }
+});
+
 test('mode kind without kind, or with a failing create, says what to fix', async () => {
   const missing = fakeSpawner(() => ({ exitCode: null, stderr: 'kind is not on PATH' }));
   await assert.rejects(connectCluster({ mode: 'kind', name: 'pvbench', keep: false }, { spawner: missing.spawner }), /kind is not available \(kind is not on PATH\)\. Fix: install kind/);

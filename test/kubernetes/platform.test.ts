@@ -17,6 +17,7 @@ import { VeleroTool } from '../../src/tools/velero.ts';
 import { CsiSnapshotTool } from '../../src/tools/csi-snapshot.ts';
 import { UnsupportedTool } from '../../src/tools/unsupported.ts';
 import { PreflightError } from '../../src/platform/kubernetes/preflight.ts';
+import type { Spawner } from '../../src/platform/kubernetes/spawn.ts';
 
 const workload = workloadSchema.parse({ proxies: 2, accessLogLines: 10, statsSnapshots: 1, clusters: 1 });
 
@@ -149,4 +150,31 @@ test('prepare fails with a preflight error naming the missing permission', async
   const s = await setup({ deny: [{ verb: 'create', resource: 'namespaces' }] });
   after(s.close);
   await assert.rejects(s.platform.prepare(), (e: unknown) => e instanceof PreflightError && /missing: permission to create namespaces cluster-wide/.test(e.message));
+});
+
+test('a kind cluster is reported as created before `kind create` returns (so a cancelled job can delete it), unless kept', async () => {
+  for (const keep of [false, true]) {
+    let createStarted!: () => void;
+    const started = new Promise<void>((r) => (createStarted = r));
+    let releaseCreate!: () => void;
+    const released = new Promise<void>((r) => (releaseCreate = r));
+    const spawner: Spawner = async (_cmd, args) => {
+      if (args[0] === 'create') {
+        createStarted();
+        // Still creating when the job is cancelled; then creation fails, and prepare() must reject.
+        await released;
+        return { exitCode: 1, stdout: '', stderr: 'ERROR: interrupted' };
+      }
+      return { exitCode: 0, stdout: '', stderr: '' }; // kind version; kind get clusters: none
+    };
+    const told: { kind: string; value: string }[] = [];
+    const cfg = kubernetesPlatformSchema.parse({ kind: 'kubernetes', cluster: { mode: 'kind', name: 'bench-a', keep } });
+    const platform = new KubernetesPlatform(cfg, { workload } as Suite, { clusterDeps: { spawner }, onCreated: (w) => told.push(w), log: () => undefined });
+    const prepared = platform.prepare();
+    prepared.catch(() => undefined);
+    await within(started, 10_000, 'kind create');
+    assert.deepEqual(told, keep ? [] : [{ kind: 'kind-cluster', value: 'bench-a' }], `keep: ${keep}: reported while kind create is still running`);
+    releaseCreate();
+    await assert.rejects(within(prepared, 10_000, 'prepare'), /kind create cluster failed/);
+  }
 });

@@ -33,6 +33,11 @@ export interface ClusterDeps {
   env?: NodeJS.ProcessEnv;
   /** Build the API client (tests substitute a wrapper). */
   makeKube?: (kc: KubeConfig) => Kube;
+  /**
+   * Called just before `kind create cluster` (never for a cluster that already exists), so that a job cancelled
+   * while the cluster is being created can still have it deleted by the action's post step.
+   */
+  onCreating?: (name: string) => void;
 }
 
 export interface Cluster {
@@ -149,6 +154,7 @@ export async function connectCluster(cfg: ClusterConfig, deps: ClusterDeps = {})
       const exists = clusters.stdout.split('\n').map((s) => s.trim()).includes(cfg.name);
       if (!exists) {
         log(`creating kind cluster "${cfg.name}"`);
+        deps.onCreating?.(cfg.name);
         await runChecked(spawner, 'kind', kindCreateArgs(cfg.name, join(dir, 'kind-kubeconfig'), { image: VERSIONS.kindNodeImage || undefined }), { timeoutMs: 600_000, env }, 'is Docker running?');
         created = true;
       } else log(`reusing kind cluster "${cfg.name}"`);

@@ -71,6 +71,8 @@ export interface KubernetesPlatformDeps {
   log?: (msg: string) => void;
   samplerIntervalMs?: number;
   metricsSource?: MetricsSource;
+  /** Told before a kind cluster is created (unless the suite keeps it), so a post step can delete it after a cancel. */
+  onCreated?: (what: { kind: 'kind-cluster'; value: string }) => void;
 }
 
 /** Where the bundled CLI is: this file is inside it (dist/*\/index.js), or the repository's dist/ when run from src/. */
@@ -156,7 +158,10 @@ export class KubernetesPlatform implements Platform {
   }
 
   private async doPrepare(): Promise<void> {
-    this.cluster ??= await connectCluster(this.cfg.cluster, { log: (m) => this.log(m), ...this.deps.clusterDeps });
+    const onCreating = (name: string) => {
+      if (this.cfg.cluster.mode === 'kind' && !this.cfg.cluster.keep) this.deps.onCreated?.({ kind: 'kind-cluster', value: name });
+    };
+    this.cluster ??= await connectCluster(this.cfg.cluster, { log: (m) => this.log(m), onCreating, ...this.deps.clusterDeps });
     const { install } = this.cfg;
     if (install.velero || install.minio || install.csiHostpath) {
       const done = await installComponents(this.cluster, { install, runId: this.runId, readyTimeoutMs: this.readyMs }, { log: (m) => this.log(m), ...this.deps.clusterDeps });
