@@ -50,7 +50,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Arm a trigger on a running operation: fire once it reaches `fraction` of progress or `afterMs` have passed
- * (whichever comes first), unless it finishes before. Polls every few ms; never outlives `settled`.
+ * (whichever comes first), unless it finishes before. Never outlives `settled`.
+ *
+ * Where the operation can be held (local processes: SIGSTOP/SIGCONT), it runs in slices of about a millisecond
+ * and is held while its progress is read, and while the fault fires: a copy that takes 15 ms cannot finish
+ * between two looks, and the kill lands at the progress that was read. Otherwise the trigger polls every 3 ms.
  */
 export function armTrigger(
   fraction: number,
@@ -61,17 +65,23 @@ export function armTrigger(
   let loop: Promise<void> | undefined;
   let finished = false;
   const hooks: OpHooks = {
+    holdAtStart: true,
     onStart: (op) => {
       const started = Date.now();
       loop = (async () => {
         while (!finished) {
-          const p = await op.progress();
-          if (p >= fraction || (afterMs !== undefined && Date.now() - started >= afterMs)) {
-            fired = true;
-            await fire(op, p);
-            return;
+          const held = (await op.pause?.()) ?? false;
+          try {
+            const p = await op.progress();
+            if (p >= fraction || (afterMs !== undefined && Date.now() - started >= afterMs)) {
+              fired = true;
+              await fire(op, p);
+              return;
+            }
+          } finally {
+            if (held) await op.resume?.();
           }
-          await sleep(3);
+          await sleep(held ? 1 : 3);
         }
       })();
     },

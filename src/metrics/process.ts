@@ -312,8 +312,12 @@ export interface RunMeasuredOptions {
   cwd?: string;
   /** The child (and its known descendants) get SIGKILL after this long. */
   timeoutMs: number;
-  /** Called once the child runs, e.g. to hand fault injectors a way to watch and kill it. */
-  onStart?: (pid: number, watch: ProcessWatch) => void;
+  /**
+   * Called once the child is spawned (synchronously, possibly before it has exec'd), e.g. to hand fault
+   * injectors a way to watch, hold and kill it. `signal` sends a signal to the child only while it has not been
+   * reaped, so never to another process that reuses its pid; it returns whether the signal was sent.
+   */
+  onStart?: (pid: number, watch: ProcessWatch, signal: (sig: NodeJS.Signals) => boolean) => void;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   input?: string;
   intervalMs?: number;
@@ -441,8 +445,19 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
       child.stdin.on('error', () => undefined); // EPIPE when the child does not read its input
       child.stdin.end(opts.input);
     }
+    // Node sets exitCode/signalCode in the same callback in which libuv reaps the child: while both are null, the
+    // pid is still this child's.
+    const signalChild = (sig: NodeJS.Signals): boolean => {
+      if (child.exitCode !== null || child.signalCode !== null) return false;
+      try {
+        process.kill(childPid, sig);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     try {
-      opts.onStart?.(childPid, watch);
+      opts.onStart?.(childPid, watch, signalChild);
     } catch (error) {
       // A failing observer must not leave the child running: kill it, and reject once it has gone.
       startError = error;

@@ -1,6 +1,5 @@
 // What every local tool does to run one measured operation: spawn (argument array), sample its process tree,
 // hand a crashable handle to fault injectors, turn the figures into PhaseMetrics, mask secrets in errors.
-import { readFile } from 'node:fs/promises';
 import { runMeasured, toPhaseMetrics } from '../metrics/process.ts';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { excerpt } from '../platform/secrets.ts';
@@ -40,22 +39,27 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
     env: op.env,
     cwd: op.cwd,
     timeoutMs: op.timeoutMs,
-    onStart: (pid, watch) => {
+    onStart: (pid, watch, signal) => {
       const by = op.progressBy;
-      const moved = async () => (typeof by === 'function' ? by() : by === 'written' ? watch.bytesWritten() : watch.bytesRead());
-      const argv = [op.cmd, ...op.args].join('\0');
-      op.hooks?.onStart?.({
+      // A fresh sample of the counters, not the sampler's last one: a held process must be seen where it is.
+      const moved = async () => {
+        if (typeof by === 'function') return by();
+        await watch.sample();
+        return by === 'written' ? watch.bytesWritten() : watch.bytesRead();
+      };
+      if (!op.hooks?.onStart) return;
+      // Held from the start when asked (stopped before it even exec's), so a trigger sees it before it moves.
+      let held = op.hooks.holdAtStart === true && signal('SIGSTOP');
+      op.hooks.onStart({
         describe: () => `${label} (pid ${pid})`,
         progress: async () => (op.sourceBytes > 0 ? Math.min(1, (await moved()) / op.sourceBytes) : 0),
+        pause: async () => (held ||= signal('SIGSTOP')),
+        resume: async () => {
+          if (held) signal('SIGCONT');
+          held = false;
+        },
         kill: async () => {
-          // Only while the pid is still our child's: after it exits the pid may be reused by another process.
-          const current = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-          if (current.replace(/\0$/, '') !== argv) return `${label} (pid ${pid}) had already exited`;
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            return `${label} (pid ${pid}) had already exited`;
-          }
+          if (!signal('SIGKILL')) return `${label} (pid ${pid}) had already exited`;
           const done = Math.round((await moved()) / 1024);
           return `SIGKILL ${label} (pid ${pid}) after ${done} KiB ${typeof by === 'function' ? 'copied' : by === 'written' ? 'written' : 'read'}`;
         },

@@ -14,11 +14,25 @@ export interface RunningOp {
   progress(): Promise<number>;
   /** Crash it the way a container dies: SIGKILL locally, pod deletion / container kill on Kubernetes. */
   kill(): Promise<string>;
+  /**
+   * Hold the operation where it is (SIGSTOP locally) while a fault trigger reads its progress, so a fast
+   * operation cannot run past the trigger point unseen. Resolves false when it cannot be held (it has exited).
+   * Optional: on Kubernetes the trigger only polls.
+   */
+  pause?(): Promise<boolean>;
+  /** Let a held operation run on (SIGCONT locally). */
+  resume?(): Promise<void>;
 }
 
 export interface OpHooks {
   /** Called once the operation has started. */
   onStart?(op: RunningOp): void;
+  /**
+   * Start the operation held (locally: stopped before it exec's) where it can be; onStart's op then reports
+   * itself held, and its resume() lets it run. Fault triggers use this so a fast operation cannot get ahead of
+   * their first look.
+   */
+  holdAtStart?: boolean;
   signal?: AbortSignal;
 }
 

@@ -143,12 +143,29 @@ if (hasRestic) {
   });
 }
 
-test('copy: a crash aimed past the end of a fast backup is reported as not injected, never as a pass of the fault', async () => {
-  const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('crash-backup', { kind: 'crash', phase: 'backup', at: 0.99, retries: 1 }));
-  assert.equal(o.status, 'passed', o.error);
-  assert.equal(o.integrity?.ok, true);
-  if (!o.fault.injected) assert.match(o.fault.description, /no crash injected/);
-  else assert.equal(o.backup?.attempts, 2);
+test('copy: a crash in a ~15 ms cp is injected every time (held in slices), mid-backup and mid-restore', async () => {
+  // cp copies this workload in ~15 ms; polling alone let it finish between two looks in some trials.
+  for (const phase of ['backup', 'restore'] as const) {
+    for (let i = 0; i < 4; i++) {
+      const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc(`crash-${phase}`, { kind: 'crash', phase, at: 0.3, retries: 1 }));
+      assert.equal(o.status, 'passed', o.error);
+      assert.equal(o.fault.injected, true, `${phase} #${i}: ${o.fault.description}`);
+      assert.match(o.fault.description, /^SIGKILL cp\b[^(]* \(pid \d+\) after \d+ KiB copied at \d+% of the /);
+      const at = o.fault.details.killedAtPercent as number;
+      assert.ok(at >= 30 && at < 100, `killed at ${at}%`);
+      assert.equal((phase === 'backup' ? o.backup : o.restore)?.attempts, 2);
+      assert.equal(o.integrity?.ok, true);
+    }
+  }
+});
+
+test('copy: an outage aimed at mid-backup kills the second backup mid-way every time', async () => {
+  for (let i = 0; i < 3; i++) {
+    const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('outage', { kind: 'outage', writesPerSecond: 300, afterMs: 5000 }));
+    assert.equal(o.status, 'passed', o.error);
+    assert.equal(o.fault.injected, true);
+    assert.match(o.fault.description, /mid-backup; restored the last completed backup/, `#${i}: ${o.fault.description}`);
+  }
 });
 
 // Tools that lose data must fail the trial: these prove the checks above can fail.
