@@ -113,6 +113,8 @@ function toProblem(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, file
     const what = issue.origin === 'array' ? 'entries' : issue.origin === 'string' ? 'characters' : 'a value';
     message = `${describeValue(doc, path)} is out of range`;
     fix = `use ${what} ${op} ${String(bound)}`;
+  } else if (issue.code === 'custom' && typeof issue.params?.fix === 'string') {
+    fix = issue.params.fix;
   } else if (issue.code === 'invalid_format') {
     message = `${describeValue(doc, path)} is not valid`;
     fix = issue.message;

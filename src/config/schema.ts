@@ -46,6 +46,12 @@ const outageFault = z
       .max(600000)
       .default(600)
       .describe('How long into the second backup the outage strikes at the latest; it strikes earlier once half the volume has been read, so that fast tools are still caught mid-backup.'),
+    scope: z
+      .enum(['workload', 'node'])
+      .default('workload')
+      .describe(
+        'What goes down: the workload writer and the in-flight backup (processes locally, pods on Kubernetes), or, on a kind cluster only, the node container hosting the volumes (killed, then started again; the wait for the node to be Ready counts in the RTO).',
+      ),
   })
   .strict();
 
@@ -170,7 +176,7 @@ export const compareSchema = z
   })
   .strict();
 
-export const suiteSchema = z
+const suiteObject = z
   .object({
     $schema: z.string().optional(),
     name: name.default('default'),
@@ -211,6 +217,26 @@ export const suiteSchema = z
       .prefault({}),
   })
   .strict();
+
+export const suiteSchema = suiteObject.superRefine((suite, ctx) => {
+  for (const p of crossFieldProblems(suite)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message, params: { fix: p.fix } });
+});
+
+/** Rules that span sections of a suite (checked when a file is loaded, and again after command-line overrides). */
+export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'platform' | 'scenarios'>): { path: (string | number)[]; message: string; fix: string }[] {
+  const problems: { path: (string | number)[]; message: string; fix: string }[] = [];
+  const onKind = suite.platform.kind === 'kubernetes' && suite.platform.cluster.mode === 'kind';
+  suite.scenarios.forEach((sc, i) => {
+    if (sc.fault.kind === 'outage' && sc.fault.scope === 'node' && !onKind) {
+      problems.push({
+        path: ['scenarios', i, 'fault', 'scope'],
+        message: `a node outage needs a kind cluster, and this suite runs on ${suite.platform.kind === 'local' ? 'the local platform' : 'an existing cluster'}`,
+        fix: 'use scope: workload, or run on platform.kind: kubernetes with cluster.mode: kind',
+      });
+    }
+  });
+  return problems;
+}
 
 export type Suite = z.output<typeof suiteSchema>;
 export type SuiteInput = z.input<typeof suiteSchema>;

@@ -5,6 +5,7 @@ import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import { isAppendOnly } from '../workloads/mesh-proxy.ts';
 import { armTrigger, integrityError, integrityStatus, restoreInto, sleep } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
+import type { NodeOutage } from '../platform/types.ts';
 
 type OutageConfig = Extract<FaultConfig, { kind: 'outage' }>;
 
@@ -30,19 +31,39 @@ export function recoveryPoint(
 }
 
 export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fault: OutageConfig): Promise<ScenarioOutcome> {
+  let node: NodeOutage | undefined;
+  if (fault.scope === 'node') {
+    if (!ctx.platform.nodeOutage) throw new Error(`an outage with scope: node cannot be injected on the ${ctx.platform.kind} platform; use scope: workload`);
+    node = await ctx.platform.nodeOutage(ctx.volumes);
+  }
   const writer = await ctx.platform.startWriter(ctx.volumes, fault.writesPerSecond, ctx.seed);
   const writerStartedAt = Date.now();
   let outageAt = 0;
   let killedOp = '';
+  let nodeRecovery = '';
+  let secondEnded = 0;
+  let midBackup = false;
   try {
     await sleep(Math.min(200, fault.afterMs));
     const first = await ctx.tool.backup(ctx.volumes);
     const trigger = armTrigger(0.5, fault.afterMs, async (op) => {
       outageAt = Date.now();
+      if (node) {
+        // Everything on the node dies at once, the writer and the backup with it; the node comes back before
+        // anything else is done (on a one-node cluster the API server is down until then).
+        midBackup = secondEnded === 0;
+        killedOp = await node.strike();
+        nodeRecovery = await node.recover();
+        return;
+      }
       const [desc] = await Promise.all([op.kill(), writer.kill()]);
       killedOp = desc;
     });
     const second = ctx.tool.backup(ctx.volumes, trigger.hooks);
+    second.then(
+      () => (secondEnded ||= Date.now()),
+      () => (secondEnded ||= Date.now()),
+    );
     await trigger.done(second);
     const secondOk = await second.then(
       () => true,
@@ -76,10 +97,14 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
       fault: {
         kind: 'outage',
         injected: trigger.fired(),
-        description: trigger.fired()
-          ? `${killedOp} and ${writer.describe()} killed together ${secondOk ? '(the backup had already completed)' : 'mid-backup'}; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`
-          : `the second backup finished before the outage; writer killed after it`,
+        description: !trigger.fired()
+          ? `the second backup finished before the outage; writer killed after it`
+          : node
+            ? `${killedOp} ${midBackup ? `mid-backup (the backup then ${secondOk ? 'completed' : 'failed'})` : 'after the backup had completed'}, with ${writer.describe()}; ${nodeRecovery}; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`
+            : `${killedOp} and ${writer.describe()} killed together ${secondOk ? '(the backup had already completed)' : 'mid-backup'}; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`,
         details: {
+          scope: fault.scope,
+          ...(node ? { nodeRecovery } : {}),
           acknowledgedWrites: rp.acknowledged,
           writesPresent: rp.present,
           writesLost: rp.lost,

@@ -22,6 +22,15 @@ export interface Writer {
   journal(): Promise<{ t: number; path: string; end: number }[]>;
 }
 
+/** A whole node going down (scope: node outages): kill it, then bring it back. */
+export interface NodeOutage {
+  describe(): string;
+  /** Kill the node(s) hosting the volumes; says what was done. */
+  strike(): Promise<string>;
+  /** Start them again and wait until they are Ready; says what was done and how long it took. */
+  recover(): Promise<string>;
+}
+
 export interface Platform {
   readonly kind: 'local' | 'kubernetes';
   describe(): string;
@@ -49,6 +58,8 @@ export interface Platform {
     random: () => number,
   ): Promise<Pick<FaultRecord, 'description' | 'details'>>;
   startWriter(volumes: VolumeSet, writesPerSecond: number, seed: number): Promise<Writer>;
+  /** Where a whole node can be taken down (kind); absent where it cannot (local, existing clusters). */
+  nodeOutage?(volumes: VolumeSet): Promise<NodeOutage>;
   createTool(config: ToolConfig): BackupTool;
   /** Remove a volume set. */
   dropVolumes(volumes: VolumeSet): Promise<void>;

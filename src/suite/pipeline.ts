@@ -4,6 +4,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, defaultSuite, EMBEDDED_DEFAULT, loadSuiteFile } from '../config/load.ts';
 import type { Suite } from '../config/schema.ts';
+import { crossFieldProblems } from '../config/schema.ts';
 import { compare } from '../baseline/compare.ts';
 import type { BaselineInput, Comparison } from '../baseline/compare.ts';
 import { loadBaselineFile, loadHistory, saveToHistory } from '../baseline/store.ts';
@@ -93,6 +94,8 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
     if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
     suite.platform = { kind: 'local', keep: false };
   }
+  const cross = crossFieldProblems(suite);
+  if (cross.length) throw new ConfigError(cross.map((p) => ({ file: o.platform ? '(overrides)' : file, line: 0, column: 0, key: p.path.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '['), message: p.message, fix: p.fix })));
   const dups = duplicateNames(suite);
   if (dups.length) throw new ConfigError(dups.map((d) => ({ file, line: 0, column: 0, key: d.startsWith('tool') ? 'tools' : 'scenarios', message: d, fix: 'give each a unique name (tools: the name key)' })));
   return suite;

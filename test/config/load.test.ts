@@ -89,6 +89,29 @@ test('duplicate tool names are rejected with the fix', async () => {
   }
 });
 
+test('a node outage off kind is rejected at its line, with the fix; also when an override moves the suite to local', async () => {
+  const [p, more] = problems('scenarios:\n  - name: no-fault\n  - name: node-down\n    fault: { kind: outage, scope: node }\n');
+  assert.equal(more, undefined);
+  assert.equal(p?.line, 4);
+  assert.equal(p?.key, 'scenarios[1].fault.scope');
+  assert.match(p?.message ?? '', /a node outage needs a kind cluster, and this suite runs on the local platform/);
+  assert.equal(p?.fix, 'use scope: workload, or run on platform.kind: kubernetes with cluster.mode: kind');
+  const [e] = problems('platform: { kind: kubernetes, cluster: { mode: existing } }\nscenarios:\n  - name: node-down\n    fault: { kind: outage, scope: node }\n');
+  assert.match(e?.message ?? '', /runs on an existing cluster/);
+  const kind = parseSuite('platform: { kind: kubernetes, cluster: { mode: kind } }\nscenarios:\n  - name: node-down\n    fault: { kind: outage, scope: node }\n', 'k.yaml');
+  assert.equal(kind.scenarios[0]?.fault.kind === 'outage' && kind.scenarios[0].fault.scope, 'node');
+  assert.equal(parseSuite('scenarios:\n  - name: o\n    fault: { kind: outage }\n', 'o.yaml').scenarios[0]?.fault.kind === 'outage', true, 'scope defaults to workload, valid anywhere');
+
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cfg-'));
+  try {
+    const f = join(dir, 'kind.yaml');
+    await writeFile(f, 'platform: { kind: kubernetes, cluster: { mode: kind } }\nscenarios:\n  - name: node-down\n    fault: { kind: outage, scope: node }\n');
+    await assert.rejects(resolveSuite(f, { platform: 'local' }), (err: unknown) => err instanceof ConfigError && /^\(overrides\): scenarios\[0\]\.fault\.scope: a node outage needs a kind cluster.*Fix: use scope: workload/.test(err.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('the JSON Schema comes from the same source and knows every key and enum', () => {
   const schema = suiteJsonSchema() as { properties: Record<string, { default?: unknown }>; additionalProperties?: unknown };
   for (const key of ['name', 'seed', 'trials', 'platform', 'workload', 'tools', 'scenarios', 'compare', 'report', 'output']) assert.ok(key in schema.properties, key);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startFake, within } from './helpers.ts';
-import { pvbenchKubelet, snapshotWorld, veleroWorld } from './world.ts';
+import { downNodes, pvbenchKubelet, snapshotWorld, veleroWorld } from './world.ts';
+import type { Spawner } from '../../src/platform/kubernetes/spawn.ts';
 import { suiteSchema } from '../../src/config/schema.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes/platform.ts';
 import type { Cluster } from '../../src/platform/kubernetes/cluster.ts';
@@ -144,4 +145,75 @@ test('a velero-fs suite runs end to end: the crash fault kills the node agent, r
   assert.match(String(corrupt.fault.details.restoreError), /restore .* partially failed .*PodVolumeRestore vol-0 Failed: error to restore: unable to get object: invalid checksum/);
   assert.equal(fake.server.list('velero.io/v1', 'backups', 'velero').length, 0, 'every backup deleted at cleanup');
   assert.equal(fake.server.list('velero.io/v1', 'backupstoragelocations', 'velero', { labelSelector: 'pvbench.dev/run=e2ev' }).length, 0);
+});
+
+test('a node outage on kind: the node container is killed mid-backup and started again; restore, RTO and RPO follow', async () => {
+  const fake = await startFake({ nodes: ['node-1'] });
+  const offKubelet = pvbenchKubelet(fake, undefined, { simulateWriters: true });
+  // Snapshots take 1.5 s to become ready, so the outage (afterMs 100) catches the second backup in flight.
+  const offSnapshots = snapshotWorld(fake.server, { readyAfterMs: 1500 });
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-e2e-node-'));
+  after(async () => {
+    offKubelet();
+    offSnapshots();
+    downNodes.clear();
+    await fake.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  fake.server.put({ ...csiHostpathStorageClass(), metadata: { name: 'csi-hostpath-sc' } });
+  fake.server.put(csiHostpathSnapshotClass());
+  fake.server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'csi-hostpathplugin-0', namespace: 'default', labels: { 'app.kubernetes.io/name': 'csi-hostpathplugin' } }, spec: { nodeName: 'node-1', containers: [{ name: 'hostpath', image: 'x' }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+
+  // The container runtime: kill marks the node down (its writers stop); start brings it back, Ready 50 ms later.
+  const runtime: string[] = [];
+  const setReady = (status: string) => {
+    const node = fake.server.get('v1', 'nodes', undefined, 'node-1')!;
+    (node.status as { conditions: object[] }).conditions = [{ type: 'Ready', status, reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }];
+    fake.server.put(node);
+  };
+  const spawner: Spawner = async (cmd, args) => {
+    runtime.push([cmd, ...args].join(' '));
+    if (args[0] === 'kill') {
+      downNodes.add(args[1]!);
+      setReady('Unknown');
+    }
+    if (args[0] === 'start') {
+      setTimeout(() => {
+        downNodes.delete(args[1]!);
+        setReady('True');
+      }, 50);
+    }
+    return { exitCode: 0, stdout: '', stderr: '' };
+  };
+
+  const suite = suiteSchema.parse({
+    name: 'e2e-node',
+    trials: 1,
+    platform: { kind: 'kubernetes', cluster: { mode: 'kind', name: 'pvbench' }, storageClass: 'csi-hostpath-sc', timeouts: { backupSeconds: 20, restoreSeconds: 20, readySeconds: 20 } },
+    workload: { proxies: 2, accessLogLines: 10, statsSnapshots: 1, clusters: 1 },
+    tools: [{ type: 'csi-snapshot' }],
+    scenarios: [{ name: 'outage-node', fault: { kind: 'outage', scope: 'node', writesPerSecond: 100, afterMs: 100 }, incremental: false }],
+  });
+  if (suite.platform.kind !== 'kubernetes') throw new Error('unreachable');
+  const cluster: Cluster = { kc: fake.kc, kube: fake.kube, kubeconfigPath: '/dev/null', created: false, describe: () => 'fake kind cluster', dispose: async () => undefined };
+  const platform = new KubernetesPlatform(suite.platform, suite, { cluster, runId: 'e2en', cliBundle: async () => gzipSync(Buffer.from('x')), log: () => undefined, metricsSource: 'none', spawner });
+  let results: ResultsFile;
+  try {
+    results = await within(runSuite({ suite, suiteFile: 'e2e.yaml', platform, resultsPath: join(dir, 'results.json'), log: () => undefined }), 60_000, 'suite');
+  } finally {
+    await platform.cleanup();
+  }
+  const t = results.trials[0]!;
+  assert.equal(t.status, 'passed', t.error);
+  assert.equal(t.fault.injected, true, t.fault.description);
+  assert.deepEqual(runtime, ['docker kill node-1', 'docker start node-1']);
+  assert.match(
+    t.fault.description,
+    /^docker kill node-1 \(the kind node hosting the volumes\) mid-backup \(the backup then (completed|failed)\), with workload writer pods .*; docker start node-1: Ready again after \d+\.\d s; restored (the last completed backup|the latest snapshot); \d+ of \d+ acknowledged writes lost$/,
+  );
+  assert.equal(t.fault.details.scope, 'node');
+  assert.ok((t.fault.details.acknowledgedWrites as number) > 0, 'the simulated writers acknowledged writes before the outage');
+  assert.equal(t.integrity?.ok, true, 'restored logs are prefixes of the logs at the outage; other files match');
+  assert.ok(t.rtoMs !== undefined && t.rtoMs >= 50, `RTO ${t.rtoMs} ms includes the node's restart`);
+  assert.ok(t.rpoMs !== undefined && t.rpoMs > 0, `RPO ${t.rpoMs} ms: writes after the first backup are lost`);
 });

@@ -14,5 +14,5 @@ test('examples/kind.yaml loads and targets a kind cluster with the Kubernetes to
   assert.equal(suite.platform.storageClass, 'csi-hostpath-sc');
   assert.deepEqual(suite.platform.install, { csiHostpath: true, minio: true, velero: true });
   assert.deepEqual(suite.tools.map((t) => t.type), ['velero-fs', 'velero-csi', 'csi-snapshot']);
-  assert.deepEqual(suite.scenarios.map((s) => s.fault.kind), ['none', 'crash', 'outage', 'corrupt-volume', 'corrupt-repository']);
+  assert.deepEqual(suite.scenarios.map((s) => `${s.fault.kind}${s.fault.kind === 'outage' ? `/${s.fault.scope}` : ''}`), ['none', 'crash', 'outage/workload', 'outage/node', 'corrupt-volume', 'corrupt-repository']);
 });

@@ -26,8 +26,28 @@ export function manifestOf(d: Map<string, string>): Manifest {
   return { files, bytes: files.reduce((s, f) => s + f.size, 0) };
 }
 
-/** The kubelet: runs pvbench's pod commands against `disks`. */
-export function pvbenchKubelet(fake: Fake, extra?: (pod: KubeObject) => { log?: string; exitCode?: number } | undefined): () => void {
+/** Nodes whose container is "killed" (a node outage): writers on them stop writing. */
+export const downNodes = new Set<string>();
+
+/**
+ * An outage writer pod as the real one behaves: "ready", then every 10 ms an appended access-log line and its
+ * acknowledgement "W <ms> <end offset>", until the pod is deleted or its node goes down.
+ */
+function simulateWriter(server: FakeApiServer, ns: string, name: string, node: string, d: Map<string, string>): void {
+  setTimeout(() => {
+    if (!server.get('v1', 'pods', ns, name)) return;
+    server.setPodLog(ns, name, 'ready 0\n', 'main');
+    const timer = setInterval(() => {
+      if (!server.get('v1', 'pods', ns, name) || downNodes.has(node)) return clearInterval(timer);
+      const log = `${d.get('logs/access.log') ?? ''}written ${Date.now()}\n`;
+      d.set('logs/access.log', log);
+      server.appendPodLog(ns, name, `W ${Date.now()} ${Buffer.byteLength(log)}\n`, 'main');
+    }, 10);
+  }, 0);
+}
+
+/** The kubelet: runs pvbench's pod commands against `disks`; with simulateWriters, outage writer pods write. */
+export function pvbenchKubelet(fake: Fake, extra?: (pod: KubeObject) => { log?: string; exitCode?: number } | undefined, opts: { simulateWriters?: boolean } = {}): () => void {
   return fakeKubelet(fake.server, {
     task: (pod) => {
       const handled = extra?.(pod);
@@ -77,7 +97,10 @@ export function pvbenchKubelet(fake: Fake, extra?: (pod: KubeObject) => { log?: 
         });
         return { log: `${RESULT_PREFIX}${JSON.stringify(out)}\n` };
       }
-      if (cmd[1] === '-e' && cmd[3] === `/data/logs/access.log`) return 'running';
+      if (cmd[1] === '-e' && cmd[3] === `/data/logs/access.log`) {
+        if (opts.simulateWriters) simulateWriter(fake.server, meta.namespace, (pod.metadata as { name: string }).name, (pod.spec as { nodeName?: string }).nodeName ?? 'node-1', d);
+        return 'running';
+      }
       return {};
     },
   });
@@ -88,7 +111,7 @@ export function pvbenchKubelet(fake: Fake, extra?: (pod: KubeObject) => { log?: 
  * Snapshot controller + CSI driver: a VolumeSnapshot of a PVC copies the volume's contents under a new handle; a
  * pre-provisioned one (from a content) is ready at once; a PVC with a VolumeSnapshot dataSource gets that content.
  */
-export function snapshotWorld(server: FakeApiServer): () => void {
+export function snapshotWorld(server: FakeApiServer, opts: { readyAfterMs?: number } = {}): () => void {
   const S = 'snapshot.storage.k8s.io/v1';
   let handles = 0;
   const offSnap = server.onCreate(S, 'volumesnapshots', (vs, ctx) => {
@@ -109,7 +132,11 @@ export function snapshotWorld(server: FakeApiServer): () => void {
       spec: { deletionPolicy: 'Delete', driver: 'hostpath.csi.k8s.io', source: { volumeHandle: `vol-${meta.name}` }, volumeSnapshotClassName: 'csi-hostpath-snapclass', volumeSnapshotRef: { kind: 'VolumeSnapshot', name: meta.name, namespace: meta.namespace } },
       status: { readyToUse: true, snapshotHandle: handle, restoreSize: 268435456 },
     });
-    server.setStatus(S, 'volumesnapshots', meta.namespace, meta.name, { boundVolumeSnapshotContentName: content, readyToUse: true, restoreSize: '256Mi' });
+    const ready = () => {
+      if (server.get(S, 'volumesnapshots', meta.namespace, meta.name)) server.setStatus(S, 'volumesnapshots', meta.namespace, meta.name, { boundVolumeSnapshotContentName: content, readyToUse: true, restoreSize: '256Mi' });
+    };
+    if (opts.readyAfterMs) setTimeout(ready, opts.readyAfterMs);
+    else ready();
   });
   const offClaim = server.onCreate('v1', 'persistentvolumeclaims', (claim, ctx) => {
     if (ctx.source !== 'api') return;

@@ -20,7 +20,10 @@ import { K10Tool } from '../../tools/k10.ts';
 import { accessLogChunk, ACCESS_LOG, volumeName } from '../../workloads/mesh-proxy.ts';
 import { deriveSeed, seededRandom } from '../../workloads/random.ts';
 import { pickDistinct } from '../local/fsutil.ts';
-import type { Platform, VolumeSet, Writer } from '../types.ts';
+import type { NodeOutage, Platform, VolumeSet, Writer } from '../types.ts';
+import { kindNodeOutage, kindRuntime } from './node-outage.ts';
+import type { Spawner } from './spawn.ts';
+import { spawnProcess } from './spawn.ts';
 import type { Kube, KubeObject } from './client.ts';
 import { createObject, deleteMatching, deleteObject, ensureObject, isNotFound, listObjects } from './client.ts';
 import type { Cluster, ClusterDeps } from './cluster.ts';
@@ -71,6 +74,8 @@ export interface KubernetesPlatformDeps {
   log?: (msg: string) => void;
   samplerIntervalMs?: number;
   metricsSource?: MetricsSource;
+  /** Runs the container runtime for node outages (tests substitute one). */
+  spawner?: Spawner;
   /** Told before a kind cluster is created (unless the suite keeps it), so a post step can delete it after a cancel. */
   onCreated?: (what: { kind: 'kind-cluster'; value: string }) => void;
 }
@@ -427,6 +432,14 @@ export class KubernetesPlatform implements Platform {
     }
     await waitPodsReady(this.kube, ns, pods, this.readyMs);
     return startJournal(this.kube, ns, pods, volumes.volumes, this.readyMs, writesPerSecond);
+  }
+
+  /** scope: node outages: the kind node containers that host the volumes (validation allows them on kind only). */
+  async nodeOutage(volumes: VolumeSet): Promise<NodeOutage> {
+    if (this.cfg.cluster.mode !== 'kind') throw new Error('an outage with scope: node needs a kind cluster (platform.cluster.mode: kind); on an existing cluster use scope: workload');
+    const { namespace: ns } = parseLocation(volumes.location);
+    const nodes = [...new Set((await nodesOfClaims(this.kube, ns)).values())];
+    return kindNodeOutage({ kube: this.kube, spawner: this.deps.spawner ?? spawnProcess, nodes, runtime: kindRuntime(), readyMs: this.readyMs });
   }
 
   createTool(config: ToolConfig): BackupTool {

@@ -1,0 +1,80 @@
+// The kind node outage: the node container that hosts the volumes is killed (everything on it dies at once: the
+// workload, the tool's pods, and on a one-node cluster the API server too), then started again; recovery ends when
+// the node's kubelet has reported Ready after the restart. Through the container runtime kind uses, with argument
+// arrays and a timeout on every call.
+import type { NodeOutage } from '../types.ts';
+import type { Kube, KubeObject } from './client.ts';
+import { getObject } from './client.ts';
+import type { Spawner } from './spawn.ts';
+import { runChecked } from './spawn.ts';
+
+/** The container runtime kind drives: KIND_EXPERIMENTAL_PROVIDER (docker, podman, nerdctl), docker by default. */
+export function kindRuntime(env: NodeJS.ProcessEnv = process.env): string {
+  const p = env.KIND_EXPERIMENTAL_PROVIDER?.trim();
+  return p === 'podman' || p === 'nerdctl' ? p : 'docker';
+}
+
+interface ReadyCondition {
+  type?: string;
+  status?: string;
+  lastHeartbeatTime?: string;
+}
+
+/** Ready=True reported at or after `since` (ms since epoch; the API's timestamps have whole seconds). */
+export function readySince(node: KubeObject | undefined, since: number): boolean {
+  const conditions = ((node?.status as { conditions?: ReadyCondition[] } | undefined)?.conditions ?? []) as ReadyCondition[];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True' || !ready.lastHeartbeatTime) return false;
+  const t = Date.parse(ready.lastHeartbeatTime);
+  return Number.isFinite(t) && t >= Math.floor(since / 1000) * 1000;
+}
+
+export interface NodeOutageOptions {
+  kube: Kube;
+  spawner: Spawner;
+  /** kind node names; kind names each node's container after its node. */
+  nodes: string[];
+  runtime: string;
+  /** Upper bound of the restart and of the wait for Ready. */
+  readyMs: number;
+  pollMs?: number;
+}
+
+export function kindNodeOutage(o: NodeOutageOptions): NodeOutage {
+  const nodes = [...new Set(o.nodes)].sort();
+  if (nodes.length === 0) throw new Error('no node hosts the volumes: the proxy pods are not scheduled');
+  const list = nodes.join(', ');
+  let struck = false;
+  return {
+    describe: () => `kind node container${nodes.length > 1 ? 's' : ''} ${list}`,
+    strike: async () => {
+      struck = true;
+      for (const n of nodes) await runChecked(o.spawner, o.runtime, ['kill', n], { timeoutMs: 60_000 }, `is ${o.runtime} running, and is ${n} a kind node of this cluster?`);
+      return `${o.runtime} kill ${list} (the kind node${nodes.length > 1 ? 's' : ''} hosting the volumes)`;
+    },
+    recover: async () => {
+      if (!struck) return 'nothing to recover';
+      const restartedAt = Date.now();
+      for (const n of nodes) await runChecked(o.spawner, o.runtime, ['start', n], { timeoutMs: Math.min(o.readyMs, 300_000) }, `start it by hand (${o.runtime} start ${n}) or recreate the cluster`);
+      const deadline = restartedAt + o.readyMs;
+      const waiting = new Set(nodes);
+      let lastError = '';
+      while (waiting.size > 0) {
+        for (const n of [...waiting]) {
+          try {
+            // While the API server restarts (a one-node cluster) requests fail: keep asking until the deadline.
+            if (readySince(await getObject(o.kube, { apiVersion: 'v1', plural: 'nodes', name: n }, { timeoutMs: 10_000 }), restartedAt)) waiting.delete(n);
+          } catch (err) {
+            lastError = err instanceof Error ? err.message : String(err);
+          }
+        }
+        if (waiting.size === 0) break;
+        if (Date.now() >= deadline) {
+          throw new Error(`after ${o.runtime} start, node ${[...waiting].join(', ')} did not report Ready within ${Math.round(o.readyMs / 1000)} s${lastError ? ` (last API error: ${lastError})` : ''}. Fix: look at the node container's logs (${o.runtime} logs ${[...waiting][0]}), or raise platform.timeouts.readySeconds`);
+        }
+        await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+      }
+      return `${o.runtime} start ${list}: Ready again after ${((Date.now() - restartedAt) / 1000).toFixed(1)} s`;
+    },
+  };
+}
