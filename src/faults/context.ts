@@ -52,10 +52,14 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Arm a trigger on a running operation: fire once it reaches `fraction` of progress or `afterMs` have passed
  * (whichever comes first), unless it finishes before. Never outlives `settled`.
  *
- * Where the operation can be held (local processes: SIGSTOP/SIGCONT), it runs in slices of about a millisecond
- * and is held while its progress is read, and while the fault fires: a copy that takes 15 ms cannot finish
- * between two looks, and the kill lands at the progress that was read. Otherwise the trigger polls every 3 ms.
+ * Where the operation can be held (local processes: SIGSTOP/SIGCONT), it starts held, is held while its progress
+ * is read and while the fault fires, and runs in between for four times as long as the last look took, from 1 to
+ * MAX_SLICE_MS: a copy that takes 15 ms cannot finish between two looks, the kill lands at the progress that was
+ * read, and a slow look (a tree walk over many files) costs the operation about a fifth of its speed, more only
+ * when one look takes over 2 ms. Operations that cannot be held are polled every 3 ms.
  */
+const MAX_SLICE_MS = 8;
+
 export function armTrigger(
   fraction: number,
   afterMs: number | undefined,
@@ -67,21 +71,33 @@ export function armTrigger(
   const hooks: OpHooks = {
     holdAtStart: true,
     onStart: (op) => {
+      if (finished || loop) {
+        // One trigger, one operation: a later one (hooks reused) must not stay held.
+        void op.resume?.();
+        return;
+      }
       const started = Date.now();
       loop = (async () => {
-        while (!finished) {
-          const held = (await op.pause?.()) ?? false;
-          try {
+        let held = false;
+        try {
+          while (!finished) {
+            held = (await op.pause?.()) ?? false;
+            const lookStarted = performance.now();
             const p = await op.progress();
             if (p >= fraction || (afterMs !== undefined && Date.now() - started >= afterMs)) {
               fired = true;
               await fire(op, p);
               return;
             }
-          } finally {
-            if (held) await op.resume?.();
+            const lookMs = performance.now() - lookStarted;
+            if (held) {
+              held = false;
+              await op.resume?.();
+            }
+            await sleep(op.pause ? Math.min(MAX_SLICE_MS, Math.max(1, Math.ceil(4 * lookMs))) : 3);
           }
-          await sleep(held ? 1 : 3);
+        } finally {
+          if (held) await op.resume?.();
         }
       })();
     },

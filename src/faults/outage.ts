@@ -52,8 +52,12 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
         // Everything on the node dies at once, the writer and the backup with it; the node comes back before
         // anything else is done (on a one-node cluster the API server is down until then).
         midBackup = secondEnded === 0;
-        killedOp = await node.strike();
-        nodeRecovery = await node.recover();
+        try {
+          killedOp = await node.strike();
+        } finally {
+          // Also after a failed strike (one of two nodes killed): never leave a node down for the next trials.
+          nodeRecovery = await node.recover();
+        }
         return;
       }
       const [desc] = await Promise.all([op.kill(), writer.kill()]);

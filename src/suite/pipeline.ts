@@ -90,12 +90,24 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
   if (o.templateFile) suite.report.template = o.templateFile;
   if (o.title) suite.report.title = o.title;
   if (o.baseline) suite.compare.baseline = o.baseline === 'none' ? { ...suite.compare.baseline, source: 'none' } : { ...suite.compare.baseline, source: 'file', path: o.baseline };
+  let platformOverridden = false;
   if (o.platform && o.platform !== suite.platform.kind) {
     if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
     suite.platform = { kind: 'local', keep: false };
+    platformOverridden = true;
   }
+  // The file passed these checks when it was loaded: a problem now comes from the platform override.
   const cross = crossFieldProblems(suite);
-  if (cross.length) throw new ConfigError(cross.map((p) => ({ file: o.platform ? '(overrides)' : file, line: 0, column: 0, key: p.path.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '['), message: p.message, fix: p.fix })));
+  if (cross.length) {
+    throw new ConfigError(
+      cross.map((p) => {
+        const key = p.path.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
+        return platformOverridden
+          ? { file: '(overrides)', line: 0, column: 0, key: 'platform', message: `platform=${o.platform} (--platform, or the action's platform input) runs ${file} locally, but ${key} is "node": ${p.message.replace(/, and this suite runs on .*$/, '')}`, fix: `drop the platform override, or set ${key}: workload in ${file}` }
+          : { file, line: 0, column: 0, key, message: p.message, fix: p.fix };
+      }),
+    );
+  }
   const dups = duplicateNames(suite);
   if (dups.length) throw new ConfigError(dups.map((d) => ({ file, line: 0, column: 0, key: d.startsWith('tool') ? 'tools' : 'scenarios', message: d, fix: 'give each a unique name (tools: the name key)' })));
   return suite;

@@ -106,7 +106,11 @@ test('a node outage off kind is rejected at its line, with the fix; also when an
   try {
     const f = join(dir, 'kind.yaml');
     await writeFile(f, 'platform: { kind: kubernetes, cluster: { mode: kind } }\nscenarios:\n  - name: node-down\n    fault: { kind: outage, scope: node }\n');
-    await assert.rejects(resolveSuite(f, { platform: 'local' }), (err: unknown) => err instanceof ConfigError && /^\(overrides\): scenarios\[0\]\.fault\.scope: a node outage needs a kind cluster.*Fix: use scope: workload/.test(err.message));
+    await assert.rejects(resolveSuite(f, { platform: 'local' }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^\(overrides\): platform: platform=local \(--platform, or the action's platform input\) runs .*kind\.yaml locally, but scenarios\[0\]\.fault\.scope is "node": a node outage needs a kind cluster\. Fix: drop the platform override, or set scenarios\[0\]\.fault\.scope: workload in .*kind\.yaml$/);
+      return true;
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -36,14 +36,14 @@ after(async () => {
 });
 
 let counter = 0;
-async function scenario(tool: BackupTool, sc: ScenarioConfig): Promise<ScenarioOutcome> {
+async function scenario(tool: BackupTool, sc: ScenarioConfig, workload = suite.workload): Promise<ScenarioOutcome> {
   const id = `t${++counter}-${tool.name}-${sc.name}`;
   await tool.init(id);
-  const volumes = await platform.seedVolumes(id, suite.workload, suite.seed);
+  const volumes = await platform.seedVolumes(id, workload, suite.seed);
   const ctx: TrialContext = {
     platform,
     tool,
-    workload: suite.workload,
+    workload,
     seed: suite.seed,
     trialId: id,
     volumes,
@@ -143,11 +143,15 @@ if (hasRestic) {
   });
 }
 
-test('copy: a crash in a ~15 ms cp is injected every time (held in slices), mid-backup and mid-restore', async () => {
-  // cp copies this workload in ~15 ms; polling alone let it finish between two looks in some trials.
+// cp copies the default workload (~10 MB) in ~15 ms: polling alone let it finish between two looks in some trials.
+// These use ~40 MB (cp: ~50 ms), so that even on a loaded CI machine, where a 1 ms slice can last far longer, cp
+// cannot finish within one slice: what is tested is that the hold catches it, not the machine's timer resolution.
+const bigger = suiteSchema.parse({ workload: { proxies: 3, accessLogLines: 50000, statsSnapshots: 3, clusters: 20 } }).workload;
+
+test('copy: a crash in a fast cp is injected every time (held in slices), mid-backup and mid-restore', async () => {
   for (const phase of ['backup', 'restore'] as const) {
-    for (let i = 0; i < 4; i++) {
-      const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc(`crash-${phase}`, { kind: 'crash', phase, at: 0.3, retries: 1 }));
+    for (let i = 0; i < 3; i++) {
+      const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc(`crash-${phase}`, { kind: 'crash', phase, at: 0.3, retries: 1 }), bigger);
       assert.equal(o.status, 'passed', o.error);
       assert.equal(o.fault.injected, true, `${phase} #${i}: ${o.fault.description}`);
       assert.match(o.fault.description, /^SIGKILL cp\b[^(]* \(pid \d+\) after \d+ KiB copied at \d+% of the /);
@@ -160,8 +164,8 @@ test('copy: a crash in a ~15 ms cp is injected every time (held in slices), mid-
 });
 
 test('copy: an outage aimed at mid-backup kills the second backup mid-way every time', async () => {
-  for (let i = 0; i < 3; i++) {
-    const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('outage', { kind: 'outage', writesPerSecond: 300, afterMs: 5000 }));
+  for (let i = 0; i < 2; i++) {
+    const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('outage', { kind: 'outage', writesPerSecond: 300, afterMs: 5000 }), bigger);
     assert.equal(o.status, 'passed', o.error);
     assert.equal(o.fault.injected, true);
     assert.match(o.fault.description, /mid-backup; restored the last completed backup/, `#${i}: ${o.fault.description}`);

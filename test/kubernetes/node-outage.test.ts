@@ -10,7 +10,8 @@ import { kindNodeOutage, kindRuntime, readySince } from '../../src/platform/kube
 function setReady(fake: Awaited<ReturnType<typeof startFake>>, node: string, status: 'True' | 'False' | 'Unknown', heartbeat: Date) {
   const obj = fake.server.get('v1', 'nodes', undefined, node)!;
   const st = obj.status as { conditions: { type: string; status: string; lastHeartbeatTime: string }[] };
-  st.conditions = st.conditions.map((c) => (c.type === 'Ready' ? { ...c, status, lastHeartbeatTime: heartbeat.toISOString() } : c));
+  // Whole seconds, as the API server's metav1.Time serializes.
+  st.conditions = st.conditions.map((c) => (c.type === 'Ready' ? { ...c, status, lastHeartbeatTime: heartbeat.toISOString().replace(/\.\d{3}Z$/, 'Z') } : c));
   fake.server.put(obj);
 }
 
@@ -21,7 +22,8 @@ test('kind runtime from KIND_EXPERIMENTAL_PROVIDER; Ready means a heartbeat at o
   assert.equal(kindRuntime({ KIND_EXPERIMENTAL_PROVIDER: 'rm -rf /' }), 'docker');
   const node = (status: string, t: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { conditions: [{ type: 'Ready', status, lastHeartbeatTime: t }] } });
   const since = Date.parse('2026-11-22T10:00:00.400Z');
-  assert.equal(readySince(node('True', '2026-11-22T10:00:00Z'), since), true, 'whole seconds: the same second counts');
+  assert.equal(readySince(node('True', '2026-11-22T10:00:01Z'), since), true);
+  assert.equal(readySince(node('True', '2026-11-22T10:00:00Z'), since), false, 'whole seconds: a heartbeat in the same second may be from before');
   assert.equal(readySince(node('True', '2026-11-22T09:59:59Z'), since), false, 'a heartbeat from before the restart');
   assert.equal(readySince(node('False', '2026-11-22T10:00:05Z'), since), false);
   assert.equal(readySince(undefined, since), false);
@@ -43,15 +45,16 @@ test('strike kills the node containers, recover starts them and waits for a fres
       calls.push([cmd, ...args].join(' '));
       if (args[0] === 'kill') apiDown = true;
       if (args[0] === 'start' && args[1] === 'pvbench-worker2') {
-        // The API comes back first with the old, stale status; the kubelets report later.
+        // The API comes back first with the old, stale status; the kubelets report later (stamped a second on,
+        // as a kubelet's first heartbeat after a restart is).
         setTimeout(() => (apiDown = false), 30);
-        setTimeout(() => setReady(fake, 'pvbench-worker', 'True', new Date()), 80);
-        setTimeout(() => setReady(fake, 'pvbench-worker2', 'True', new Date()), 160);
+        setTimeout(() => setReady(fake, 'pvbench-worker', 'True', new Date(Date.now() + 1000)), 80);
+        setTimeout(() => setReady(fake, 'pvbench-worker2', 'True', new Date(Date.now() + 1000)), 160);
       }
       return { exitCode: 0, stdout: args[1] ?? '', stderr: '' };
     };
-    // Both nodes last reported a while ago.
-    for (const n of ['pvbench-worker', 'pvbench-worker2']) setReady(fake, n, 'True', new Date(Date.now() - 60_000));
+    // Both nodes last reported just now, before the kill: that heartbeat must not count.
+    for (const n of ['pvbench-worker', 'pvbench-worker2']) setReady(fake, n, 'True', new Date());
     const outage = kindNodeOutage({ kube, spawner, nodes: ['pvbench-worker2', 'pvbench-worker', 'pvbench-worker2'], runtime: 'docker', readyMs: 10_000, pollMs: 20 });
     assert.equal(outage.describe(), 'kind node containers pvbench-worker, pvbench-worker2');
     assert.equal(await outage.strike(), 'docker kill pvbench-worker, pvbench-worker2 (the kind nodes hosting the volumes)');
@@ -78,6 +81,25 @@ test('a node that never reports Ready, or a runtime that fails, is an error that
     const gone = kindNodeOutage({ kube: fake.kube, spawner: failing, nodes: ['pvbench-control-plane'], runtime: 'podman', readyMs: 300 });
     await assert.rejects(gone.strike(), /podman kill pvbench-control-plane failed \(exit 1\).*No such container.*is podman running, and is pvbench-control-plane a kind node of this cluster\?/s);
     assert.throws(() => kindNodeOutage({ kube: fake.kube, spawner: ok, nodes: [], runtime: 'docker', readyMs: 300 }), /no node hosts the volumes/);
+  } finally {
+    await fake.server.close();
+  }
+});
+
+test('a strike that fails half-way still brings every node back (recover after a partial kill)', async () => {
+  const fake = await startFake({ nodes: ['a', 'b'] });
+  try {
+    const calls: string[] = [];
+    const spawner: Spawner = async (cmd, args) => {
+      calls.push(`${cmd} ${args.join(' ')}`);
+      if (args[0] === 'kill' && args[1] === 'b') return { exitCode: 1, stdout: '', stderr: 'Error response from daemon: cannot kill container b' };
+      if (args[0] === 'start') setTimeout(() => setReady(fake, args[1]!, 'True', new Date(Date.now() + 1000)), 10);
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    const outage = kindNodeOutage({ kube: fake.kube, spawner, nodes: ['a', 'b'], runtime: 'docker', readyMs: 10_000, pollMs: 20 });
+    await assert.rejects(outage.strike(), /docker kill b failed/);
+    assert.match(await within(outage.recover(), 10_000, 'recover'), /^docker start a, b: Ready again/);
+    assert.deepEqual(calls, ['docker kill a', 'docker kill b', 'docker start a', 'docker start b']);
   } finally {
     await fake.server.close();
   }

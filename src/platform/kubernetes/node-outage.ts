@@ -20,13 +20,16 @@ interface ReadyCondition {
   lastHeartbeatTime?: string;
 }
 
-/** Ready=True reported at or after `since` (ms since epoch; the API's timestamps have whole seconds). */
+/**
+ * Ready=True reported after `since` (ms since epoch). The API's timestamps have whole seconds, so only a heartbeat
+ * stamped in a later second than `since` is surely newer: one in the same second may be from before it.
+ */
 export function readySince(node: KubeObject | undefined, since: number): boolean {
   const conditions = ((node?.status as { conditions?: ReadyCondition[] } | undefined)?.conditions ?? []) as ReadyCondition[];
   const ready = conditions.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True' || !ready.lastHeartbeatTime) return false;
   const t = Date.parse(ready.lastHeartbeatTime);
-  return Number.isFinite(t) && t >= Math.floor(since / 1000) * 1000;
+  return Number.isFinite(t) && t > Math.floor(since / 1000) * 1000;
 }
 
 export interface NodeOutageOptions {
