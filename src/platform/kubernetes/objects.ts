@@ -289,26 +289,41 @@ function volumesAndMounts(o: TaskPodOptions) {
   return { volumes, mounts, initContainers };
 }
 
-function podSpec(o: TaskPodOptions, restartPolicy: 'Never' | 'Always') {
-  const { volumes, mounts, initContainers } = volumesAndMounts(o);
+/** What every pod pvbench runs shares: no service-account token, a short grace, one small "main" container. */
+function helperPodSpec(o: {
+  restartPolicy: 'Never' | 'Always';
+  image: string;
+  command: string[];
+  nodeName?: string;
+  env?: { name: string; value: string }[];
+  volumeMounts: Record<string, unknown>[];
+  volumes: Record<string, unknown>[];
+  initContainers?: Record<string, unknown>[];
+}) {
   return {
-    restartPolicy,
+    restartPolicy: o.restartPolicy,
     terminationGracePeriodSeconds: 2,
     automountServiceAccountToken: false,
     ...(o.nodeName ? { nodeName: o.nodeName } : {}),
-    ...(initContainers.length ? { initContainers } : {}),
+    ...(o.initContainers?.length ? { initContainers: o.initContainers } : {}),
     containers: [
       {
         name: 'main',
         image: o.image,
         imagePullPolicy: 'IfNotPresent',
         command: o.command,
-        volumeMounts: mounts,
+        ...(o.env ? { env: o.env } : {}),
+        volumeMounts: o.volumeMounts,
         resources: { requests: { cpu: '50m', memory: '64Mi' } },
       },
     ],
-    volumes,
+    volumes: o.volumes,
   };
+}
+
+function podSpec(o: TaskPodOptions, restartPolicy: 'Never' | 'Always') {
+  const { volumes, mounts, initContainers } = volumesAndMounts(o);
+  return helperPodSpec({ restartPolicy, image: o.image, command: o.command, nodeName: o.nodeName, volumeMounts: mounts, volumes, initContainers });
 }
 
 /** A run-to-completion pod (manifest, prefix hashes, corruption, writer). */
@@ -574,23 +589,14 @@ export function hostPathCorruptPod(o: { name: string; namespace: string; runId: 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, labels: runLabels(o.runId, 'corrupt') },
-    spec: {
+    spec: helperPodSpec({
       restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      terminationGracePeriodSeconds: 2,
-      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
-      containers: [
-        {
-          name: 'main',
-          image: o.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: corruptCommand(o.actions, '/csi-data'),
-          volumeMounts: [{ name: 'data', mountPath: '/csi-data' }],
-          resources: { requests: { cpu: '50m', memory: '64Mi' } },
-        },
-      ],
+      image: o.image,
+      command: corruptCommand(o.actions, '/csi-data'),
+      nodeName: o.nodeName,
+      volumeMounts: [{ name: 'data', mountPath: '/csi-data' }],
       volumes: [{ name: 'data', hostPath: { path: o.hostPath, type: 'Directory' } }],
-    },
+    }),
   };
 }
 
@@ -795,27 +801,18 @@ export function s3Pod(o: { name: string; namespace: string; runId: string; image
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, labels: runLabels(o.runId, 'repository') },
-    spec: {
+    spec: helperPodSpec({
       restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      terminationGracePeriodSeconds: 2,
-      containers: [
-        {
-          name: 'main',
-          image: o.image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['node', '-e', S3_SCRIPT, ...o.args],
-          env: [
-            { name: 'S3_ENDPOINT', value: o.target.endpoint },
-            { name: 'S3_BUCKET', value: o.target.bucket },
-            { name: 'S3_REGION', value: o.target.region },
-            { name: 'AWS_PROFILE', value: o.target.profile ?? 'default' },
-          ],
-          volumeMounts: [{ name: 'creds', mountPath: '/creds', readOnly: true }],
-          resources: { requests: { cpu: '50m', memory: '64Mi' } },
-        },
+      image: o.image,
+      command: ['node', '-e', S3_SCRIPT, ...o.args],
+      env: [
+        { name: 'S3_ENDPOINT', value: o.target.endpoint },
+        { name: 'S3_BUCKET', value: o.target.bucket },
+        { name: 'S3_REGION', value: o.target.region },
+        { name: 'AWS_PROFILE', value: o.target.profile ?? 'default' },
       ],
+      volumeMounts: [{ name: 'creds', mountPath: '/creds', readOnly: true }],
       volumes: [{ name: 'creds', secret: { secretName: o.target.secret.name, items: [{ key: o.target.secret.key, path: 'cloud' }] } }],
-    },
+    }),
   };
 }
