@@ -41,7 +41,7 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
   let outageAt = 0;
   let killedOp = '';
   let nodeRecovery = '';
-  let secondEnded = 0;
+  let secondEnded = false;
   let midBackup = false;
   try {
     await sleep(Math.min(200, fault.afterMs));
@@ -51,7 +51,7 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
       if (node) {
         // Everything on the node dies at once, the writer and the backup with it; the node comes back before
         // anything else is done (on a one-node cluster the API server is down until then).
-        midBackup = secondEnded === 0;
+        midBackup = !secondEnded;
         try {
           killedOp = await node.strike();
         } finally {
@@ -64,15 +64,13 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
       killedOp = desc;
     });
     const second = ctx.tool.backup(ctx.volumes, trigger.hooks);
-    second.then(
-      () => (secondEnded ||= Date.now()),
-      () => (secondEnded ||= Date.now()),
-    );
-    await trigger.done(second);
-    const secondOk = await second.then(
+    const secondSucceeded = second.then(
       () => true,
       () => false,
     );
+    void secondSucceeded.then(() => (secondEnded = true));
+    await trigger.done(second);
+    const secondOk = await secondSucceeded;
     if (!trigger.fired()) outageAt = Date.now();
     await writer.kill();
 
@@ -103,9 +101,11 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
         injected: trigger.fired(),
         description: !trigger.fired()
           ? `the second backup finished before the outage; writer killed after it`
-          : node
-            ? `${killedOp} ${midBackup ? `mid-backup (the backup then ${secondOk ? 'completed' : 'failed'})` : 'after the backup had completed'}, with ${writer.describe()}; ${nodeRecovery}; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`
-            : `${killedOp} and ${writer.describe()} killed together ${secondOk ? '(the backup had already completed)' : 'mid-backup'}; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`,
+          : `${
+              node
+                ? `${killedOp} ${midBackup ? `mid-backup (the backup then ${secondOk ? 'completed' : 'failed'})` : 'after the backup had completed'}, with ${writer.describe()}; ${nodeRecovery}`
+                : `${killedOp} and ${writer.describe()} killed together ${secondOk ? '(the backup had already completed)' : 'mid-backup'}`
+            }; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`,
         details: {
           scope: fault.scope,
           ...(node ? { nodeRecovery } : {}),

@@ -55,7 +55,7 @@ test('strike kills the node containers, recover starts them and waits for a fres
     };
     // Both nodes last reported just now, before the kill: that heartbeat must not count.
     for (const n of ['pvbench-worker', 'pvbench-worker2']) setReady(fake, n, 'True', new Date());
-    const outage = kindNodeOutage({ kube, spawner, nodes: ['pvbench-worker2', 'pvbench-worker', 'pvbench-worker2'], runtime: 'docker', readyMs: 10_000, pollMs: 20 });
+    const outage = kindNodeOutage({ kube, spawner, nodes: ['pvbench-worker2', 'pvbench-worker', 'pvbench-worker2'], runtime: 'docker', readyMs: 10_000 });
     assert.equal(outage.describe(), 'kind node containers pvbench-worker, pvbench-worker2');
     assert.equal(await outage.strike(), 'docker kill pvbench-worker, pvbench-worker2 (the kind nodes hosting the volumes)');
     const t0 = Date.now();
@@ -73,7 +73,7 @@ test('a node that never reports Ready, or a runtime that fails, is an error that
   try {
     const ok: Spawner = async () => ({ exitCode: 0, stdout: '', stderr: '' });
     setReady(fake, 'pvbench-control-plane', 'True', new Date(Date.now() - 60_000));
-    const stuck = kindNodeOutage({ kube: fake.kube, spawner: ok, nodes: ['pvbench-control-plane'], runtime: 'docker', readyMs: 300, pollMs: 20 });
+    const stuck = kindNodeOutage({ kube: fake.kube, spawner: ok, nodes: ['pvbench-control-plane'], runtime: 'docker', readyMs: 300 });
     await stuck.strike();
     await assert.rejects(stuck.recover(), /node pvbench-control-plane did not report Ready within 0 s\. Fix: look at the node container's logs \(docker logs pvbench-control-plane\), or raise platform\.timeouts\.readySeconds/);
 
@@ -96,7 +96,7 @@ test('a strike that fails half-way still brings every node back (recover after a
       if (args[0] === 'start') setTimeout(() => setReady(fake, args[1]!, 'True', new Date(Date.now() + 1000)), 10);
       return { exitCode: 0, stdout: '', stderr: '' };
     };
-    const outage = kindNodeOutage({ kube: fake.kube, spawner, nodes: ['a', 'b'], runtime: 'docker', readyMs: 10_000, pollMs: 20 });
+    const outage = kindNodeOutage({ kube: fake.kube, spawner, nodes: ['a', 'b'], runtime: 'docker', readyMs: 10_000 });
     await assert.rejects(outage.strike(), /docker kill b failed/);
     assert.match(await within(outage.recover(), 10_000, 'recover'), /^docker start a, b: Ready again/);
     assert.deepEqual(calls, ['docker kill a', 'docker kill b', 'docker start a', 'docker start b']);

@@ -4,7 +4,8 @@
 // arrays and a timeout on every call.
 import type { NodeOutage } from '../types.ts';
 import type { Kube, KubeObject } from './client.ts';
-import { getObject } from './client.ts';
+import type { WatchState } from './watch.ts';
+import { WatchTimeoutError, watchUntil } from './watch.ts';
 import type { Spawner } from './spawn.ts';
 import { runChecked } from './spawn.ts';
 
@@ -20,13 +21,23 @@ interface ReadyCondition {
   lastHeartbeatTime?: string;
 }
 
+function readyOf(node: KubeObject | undefined): ReadyCondition | undefined {
+  const conditions = ((node?.status as { conditions?: ReadyCondition[] } | undefined)?.conditions ?? []) as ReadyCondition[];
+  return conditions.find((c) => c.type === 'Ready');
+}
+
+/** "Ready=True at 2026-11-22T10:00:01Z", for messages. */
+function readyCondition(node: KubeObject | undefined): string | undefined {
+  const r = readyOf(node);
+  return r ? `Ready=${r.status ?? '?'} at ${r.lastHeartbeatTime ?? '?'}` : undefined;
+}
+
 /**
  * Ready=True reported after `since` (ms since epoch). The API's timestamps have whole seconds, so only a heartbeat
  * stamped in a later second than `since` is surely newer: one in the same second may be from before it.
  */
 export function readySince(node: KubeObject | undefined, since: number): boolean {
-  const conditions = ((node?.status as { conditions?: ReadyCondition[] } | undefined)?.conditions ?? []) as ReadyCondition[];
-  const ready = conditions.find((c) => c.type === 'Ready');
+  const ready = readyOf(node);
   if (ready?.status !== 'True' || !ready.lastHeartbeatTime) return false;
   const t = Date.parse(ready.lastHeartbeatTime);
   return Number.isFinite(t) && t > Math.floor(since / 1000) * 1000;
@@ -40,7 +51,6 @@ export interface NodeOutageOptions {
   runtime: string;
   /** Upper bound of the restart and of the wait for Ready. */
   readyMs: number;
-  pollMs?: number;
 }
 
 export function kindNodeOutage(o: NodeOutageOptions): NodeOutage {
@@ -59,23 +69,20 @@ export function kindNodeOutage(o: NodeOutageOptions): NodeOutage {
       if (!struck) return 'nothing to recover';
       const restartedAt = Date.now();
       for (const n of nodes) await runChecked(o.spawner, o.runtime, ['start', n], { timeoutMs: Math.min(o.readyMs, 300_000) }, `start it by hand (${o.runtime} start ${n}) or recreate the cluster`);
-      const deadline = restartedAt + o.readyMs;
-      const waiting = new Set(nodes);
-      let lastError = '';
-      while (waiting.size > 0) {
-        for (const n of [...waiting]) {
-          try {
-            // While the API server restarts (a one-node cluster) requests fail: keep asking until the deadline.
-            if (readySince(await getObject(o.kube, { apiVersion: 'v1', plural: 'nodes', name: n }, { timeoutMs: 10_000 }), restartedAt)) waiting.delete(n);
-          } catch (err) {
-            lastError = err instanceof Error ? err.message : String(err);
-          }
-        }
-        if (waiting.size === 0) break;
-        if (Date.now() >= deadline) {
-          throw new Error(`after ${o.runtime} start, node ${[...waiting].join(', ')} did not report Ready within ${Math.round(o.readyMs / 1000)} s${lastError ? ` (last API error: ${lastError})` : ''}. Fix: look at the node container's logs (${o.runtime} logs ${[...waiting][0]}), or raise platform.timeouts.readySeconds`);
-        }
-        await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+      let waiting = nodes;
+      const notReady = (state: WatchState) => nodes.filter((n) => !readySince(state.get(n), restartedAt));
+      try {
+        // watchUntil rides out the API server's restart on a one-node cluster (it lists again with back-off).
+        await watchUntil(o.kube, {
+          ref: { apiVersion: 'v1', plural: 'nodes' },
+          what: `node ${list} to report Ready after ${o.runtime} start`,
+          timeoutMs: Math.max(1, restartedAt + o.readyMs - Date.now()),
+          check: (state) => ((waiting = notReady(state)).length === 0 ? true : undefined),
+          lastSeen: (state) => waiting.map((n) => `${n}: ${readyCondition(state.get(n)) ?? 'no Ready condition'}`).join(', '),
+        });
+      } catch (err) {
+        if (!(err instanceof WatchTimeoutError)) throw err;
+        throw new Error(`after ${o.runtime} start, node ${waiting.join(', ')} did not report Ready within ${Math.round(o.readyMs / 1000)} s. Fix: look at the node container's logs (${o.runtime} logs ${waiting[0]}), or raise platform.timeouts.readySeconds (${err.message})`);
       }
       return `${o.runtime} start ${list}: Ready again after ${((Date.now() - restartedAt) / 1000).toFixed(1)} s`;
     },
