@@ -1,5 +1,6 @@
 // What every local tool does to run one measured operation: spawn (argument array), sample its process tree,
 // hand a crashable handle to fault injectors, turn the figures into PhaseMetrics, mask secrets in errors.
+import { setPriority } from 'node:os';
 import { runMeasured, toPhaseMetrics } from '../metrics/process.ts';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { excerpt } from '../platform/secrets.ts';
@@ -48,8 +49,17 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
         return by === 'written' ? watch.bytesWritten() : watch.bytesRead();
       };
       if (!op.hooks?.onStart) return;
-      // Held from the start when asked (stopped before it even exec's), so a trigger sees it before it moves.
+      // Held from the start when asked (stopped before it even exec's), so a trigger sees it before it moves. Such a
+      // held operation also runs at the lowest CPU priority: on a busy machine the trigger's timer can fire late,
+      // and the operation must not get the CPU ahead of the trigger that is due to hold it again.
       let held = op.hooks.holdAtStart === true && signal('SIGSTOP');
+      if (held) {
+        try {
+          setPriority(pid, 19);
+        } catch {
+          // not ours to renice (it exited): the hold alone still applies
+        }
+      }
       op.hooks.onStart({
         describe: () => `${label} (pid ${pid})`,
         progress: async () => (op.sourceBytes > 0 ? Math.min(1, (await moved()) / op.sourceBytes) : 0),
