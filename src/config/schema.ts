@@ -124,11 +124,33 @@ export const kubernetesPlatformSchema = z
     namespace: z.string().default('pvbench').describe('Namespace for the workload (created when missing).'),
     storageClass: z.string().optional().describe('Storage class of the workload PVCs; the default class when omitted.'),
     snapshotClass: z.string().optional().describe('VolumeSnapshotClass for CSI snapshots.'),
+    images: z
+      .object({
+        pod: z.string().min(1).default('node:24-slim').describe("Image of pvbench's own pods (Node.js 24): seeding, churn, manifests, the outage writer, corruption, object-store access."),
+        velero: z.string().min(1).optional().describe('Velero server and node-agent image that install.velero installs; velero/velero:<pinned version> by default.'),
+        veleroAwsPlugin: z.string().min(1).optional().describe('Velero AWS plugin image that install.velero installs; velero/velero-plugin-for-aws:<pinned version> by default.'),
+        minio: z.string().min(1).optional().describe('MinIO server image that install.minio installs.'),
+        mc: z.string().min(1).optional().describe('MinIO client image that creates the bucket for install.minio.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Images pvbench runs or installs, by role: for air-gapped clusters, a private registry, or images built on the node.'),
     install: z
       .object({
         velero: z.boolean().default(false),
         minio: z.boolean().default(false),
         csiHostpath: z.boolean().default(false),
+        objectStore: z
+          .object({
+            url: z.string().url().describe('S3 endpoint as seen from inside the cluster, e.g. http://versitygw.pvbench-s3.svc:9000.'),
+            bucket: z.string().min(1).describe('A bucket pvbench may use for its own Velero locations.'),
+            region: z.string().default('us-east-1'),
+            credentialsSecret: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'namespace/name').describe('namespace/name of a Secret holding an AWS credentials file.'),
+            credentialsKey: z.string().default('cloud').describe('Key of that Secret holding the credentials file.'),
+          })
+          .strict()
+          .optional()
+          .describe('An S3 object store that already runs, for the Velero that install.velero installs (instead of install.minio).'),
       })
       .strict()
       .prefault({}),
@@ -226,6 +248,23 @@ export const suiteSchema = suiteObject.superRefine((suite, ctx) => {
 export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'platform' | 'scenarios'>): { path: (string | number)[]; message: string; fix: string }[] {
   const problems: { path: (string | number)[]; message: string; fix: string }[] = [];
   const onKind = suite.platform.kind === 'kubernetes' && suite.platform.cluster.mode === 'kind';
+  if (suite.platform.kind === 'kubernetes') {
+    const inst = suite.platform.install;
+    if (inst.velero && !inst.minio && !inst.objectStore) {
+      problems.push({
+        path: ['platform', 'install', 'velero'],
+        message: 'install.velero needs an object store for Velero to write to',
+        fix: 'set platform.install.minio: true, or name a running S3 store in platform.install.objectStore (or install Velero yourself and set install.velero: false)',
+      });
+    }
+    if (inst.minio && inst.objectStore) {
+      problems.push({
+        path: ['platform', 'install', 'objectStore'],
+        message: 'install.minio and install.objectStore both name an object store for Velero',
+        fix: 'keep one of them',
+      });
+    }
+  }
   suite.scenarios.forEach((sc, i) => {
     if (sc.fault.kind === 'outage' && sc.fault.scope === 'node' && !onKind) {
       problems.push({

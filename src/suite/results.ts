@@ -128,6 +128,8 @@ export interface ResultsFile {
     complete: boolean;
     git?: { sha?: string; ref?: string; runId?: string; runUrl?: string };
     host: { cpus: number; memoryBytes: number; os: string; node: string };
+    /** The platform as it described itself once ready, e.g. a cluster's API server and the version it reported. */
+    platform?: string;
   };
   tools: ToolInfo[];
   scenarios: { name: string; fault: FaultRecord['kind'] }[];

@@ -110,6 +110,8 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   const save = () => writeFileAtomic(opts.resultsPath, maskSecrets(JSON.stringify(results, null, 2)) + '\n');
   await save();
   await platform.prepare();
+  // What the platform is, as it reported itself (for a cluster: its API server and the version it reported).
+  results.run.platform = platform.describe();
 
   const ready = new Map<string, BackupTool>();
   for (const cfg of suite.tools) {

@@ -41,6 +41,10 @@ export interface VeleroOptions {
   snapshotMoveData: boolean;
   parallelFilesUpload?: number;
   crashTarget: CrashTarget;
+  /** Bucket of pvbench's own per-trial locations; the source location's bucket by default. */
+  bucket?: string;
+  /** Folder in that bucket that holds every run's locations (<prefix>/<run>/<trial>/); "pvbench" by default. */
+  prefix: string;
   /** Secret holding the AWS credentials file of the location, for repository size and corruption. */
   credentialsSecret?: string;
   credentialsKey?: string;
@@ -60,9 +64,40 @@ export function veleroOptions(config: ToolConfig): VeleroOptions {
     snapshotMoveData: mode === 'csi' && move,
     parallelFilesUpload: typeof o.parallelFilesUpload === 'number' ? o.parallelFilesUpload : undefined,
     crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'node-agent' : 'server'),
+    bucket: str('bucket'),
+    prefix: (str('prefix') ?? 'pvbench').replace(/^\/+|\/+$/g, ''),
     credentialsSecret: str('credentialsSecret'),
     credentialsKey: str('credentialsKey'),
   };
+}
+
+/** Where a location keeps its data. */
+export interface LocationPlace {
+  name: string;
+  bucket: string;
+  prefix: string;
+}
+
+/**
+ * Checks that pvbench's own locations (<bucket>/<root>/...) stay out of every other location's data: Velero marks a
+ * location Unavailable once its prefix holds top-level folders it does not know, so a root inside another location's
+ * prefix (or a location with no prefix in the same bucket) would take the user's own location out of service.
+ * Returns the problem, or undefined when the place is free.
+ */
+export function locationConflict(bucket: string, root: string, others: LocationPlace[]): Problem | undefined {
+  const clean = (p: string) => p.replace(/^\/+|\/+$/g, '');
+  const ours = clean(root);
+  for (const o of others) {
+    if (o.bucket !== bucket) continue;
+    const theirs = clean(o.prefix);
+    if (theirs === '' || theirs === ours || ours.startsWith(`${theirs}/`) || theirs.startsWith(`${ours}/`)) {
+      return {
+        missing: `a place of its own for pvbench's trial locations: ${bucket}/${ours}/ would be ${theirs === '' ? `inside BackupStorageLocation ${o.name}, which uses the whole bucket` : `inside or over BackupStorageLocation ${o.name} (prefix ${theirs}/)`}, and Velero marks a location whose prefix holds folders it does not know as Unavailable`,
+        fix: `set the tool option bucket to a bucket pvbench may use (it writes ${ours}/<run>/<trial>/ there and removes it afterwards), or the option prefix to a folder no location uses, or give ${o.name} a prefix of its own (velero install --prefix)`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /** One line on why a backup or restore ended the way it did. */
@@ -201,6 +236,9 @@ export class VeleroTool implements BackupTool {
       };
     }
     const s = chosen.spec ?? {};
+    const places = candidates.map((i) => ({ name: i.metadata.name!, bucket: String(i.spec?.objectStorage?.bucket ?? ''), prefix: String(i.spec?.objectStorage?.prefix ?? '') }));
+    const conflict = locationConflict(this.o.bucket ?? String(s.objectStorage?.bucket ?? ''), this.o.prefix, places);
+    if (conflict) return { problems: [conflict] };
     return {
       source: {
         provider: String(s.provider),
@@ -285,7 +323,7 @@ export class VeleroTool implements BackupTool {
     if (!src.source) throw new ToolError(this.name, formatProblems(src.problems));
     this.source = src.source;
     this.bsl = k8sName(`pvbench-${this.ctx.runId}-${trialId}`);
-    await ensureObject(this.kube, 'backupstoragelocations', backupStorageLocation({ name: this.bsl, namespace: this.ns, runId: this.ctx.runId, prefix: `pvbench/${this.ctx.runId}/${k8sName(trialId)}`, source: this.source }));
+    await ensureObject(this.kube, 'backupstoragelocations', backupStorageLocation({ name: this.bsl, namespace: this.ns, runId: this.ctx.runId, bucket: this.bucket(), prefix: this.prefix(), source: this.source }));
     this.created.push({ plural: 'backupstoragelocations', name: this.bsl });
     await watchUntil(this.kube, {
       ref: { apiVersion: V1, plural: 'backupstoragelocations', namespace: this.ns },
@@ -592,11 +630,16 @@ export class VeleroTool implements BackupTool {
     const secret = this.o.credentialsSecret
       ? { name: this.o.credentialsSecret, key: this.o.credentialsKey ?? 'cloud' }
       : (src.credential ?? { name: 'cloud-credentials', key: 'cloud' });
-    return { endpoint, bucket: src.bucket, region, profile: src.config?.profile, secret };
+    return { endpoint, bucket: this.bucket(), region, profile: src.config?.profile, secret };
   }
 
+  private bucket(): string {
+    return this.o.bucket ?? this.source?.bucket ?? '';
+  }
+
+  /** The trial's own prefix: beside the source location's data, never inside it (see locationConflict). */
   private prefix(): string {
-    return [this.source?.prefix?.replace(/^\/+|\/+$/g, ''), `pvbench/${this.ctx.runId}/${k8sName(this.trial)}`].filter(Boolean).join('/');
+    return `${this.o.prefix}/${this.ctx.runId}/${k8sName(this.trial)}`;
   }
 
   private async s3(args: string[]): Promise<string> {
@@ -659,6 +702,13 @@ export class VeleroTool implements BackupTool {
     }
     for (const r of await this.repositories().catch(() => [])) {
       await deleteObject(this.kube, { apiVersion: V1, plural: 'backuprepositories', namespace: this.ns, name: r.metadata.name! }).catch(() => undefined);
+    }
+    // What the deleted backups leave behind (the kopia repository, its indexes and locks): the trial's prefix is
+    // pvbench's alone, so all of it goes.
+    try {
+      await this.s3(['rm', `${this.prefix()}/`]);
+    } catch (err) {
+      errors.push(`removing ${this.bucket()}/${this.prefix()}/: ${msg(err)}`);
     }
     if (errors.length) this.ctx.log(`${this.name}: cleanup of ${this.bsl}: ${errors.slice(0, 3).join('; ')}`);
     this.bsl = '';

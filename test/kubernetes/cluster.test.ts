@@ -172,10 +172,19 @@ test('installs: snapshot CRDs + controller + hostpath driver via argv, MinIO via
     assert.match(secretFile, /^\[default\]\naws_access_key_id=pvbench\naws_secret_access_key=[0-9a-f]{36}\n$/);
     assert.ok(fake.server.get('storage.k8s.io/v1', 'storageclasses', undefined, 'csi-hostpath-sc'));
     assert.equal(fake.server.get('snapshot.storage.k8s.io/v1', 'volumesnapshotclasses', undefined, 'csi-hostpath-snapclass')?.metadata.labels?.['velero.io/csi-volumesnapshot-class' as never], 'true');
-    const minio = fake.server.get('apps/v1', 'deployments', 'minio', 'minio');
-    assert.equal(labelsOf(minio)['pvbench.dev/run'], 'run1');
+    // MinIO outlives the run, as the Velero configured with its credentials does: a run's cleanup (by the run label)
+    // must not take away the store while Velero stays, or the next run's credentials would not match.
+    for (const [plural, ns, name] of [['namespaces', undefined, 'minio'], ['deployments', 'minio', 'minio'], ['secrets', 'minio', 'minio-root'], ['services', 'minio', 'minio']] as const) {
+      const o = fake.server.get(plural === 'namespaces' ? 'v1' : plural === 'deployments' ? 'apps/v1' : 'v1', plural, ns, name);
+      assert.equal(labelsOf(o)['pvbench.dev/run'], undefined, `${plural} ${name} carries no run label`);
+      assert.equal(labelsOf(o)['pvbench.dev/installed-by'], 'run1');
+    }
+    // Its location sits under a prefix of its own, so pvbench's trial locations (pvbench/...) go beside it.
+    assert.equal(velero[velero.indexOf('--prefix') + 1], 'velero');
     assert.equal(maskSecrets(secretFile).includes(secretFile.split('=').pop()!.trim()), false, 'the MinIO password is masked');
     assert.deepEqual(veleroInstallArgs({ kubeconfig: 'k', namespace: 'v', bucket: 'b', s3Url: 'u', secretFile: 's', version: 'v9', awsPlugin: 'v8' }).slice(5, 11), ['--image', 'velero/velero:v9', '--provider', 'aws', '--plugins', 'velero/velero-plugin-for-aws:v8']);
+    // platform.images: images built on the node, or in a private registry.
+    assert.deepEqual(veleroInstallArgs({ kubeconfig: 'k', namespace: 'v', bucket: 'b', s3Url: 'u', secretFile: 's', image: 'pvbench.local/velero:x', pluginImage: 'registry.example/aws:y' }).slice(5, 11), ['--image', 'pvbench.local/velero:x', '--provider', 'aws', '--plugins', 'registry.example/aws:y']);
 
     // Everything present: nothing is run again.
     calls.length = 0;

@@ -177,7 +177,9 @@ test('Velero objects are valid against the Velero CRDs', () => {
   });
   assertValid(bsl);
   labelled(bsl, 'run1');
-  assert.equal(bsl.spec.objectStorage.prefix, 'cluster-a/pvbench/run1/t1');
+  // Beside the source location's prefix, never inside it: Velero marks a location Unavailable when its prefix holds
+  // top-level folders it does not know.
+  assert.deepEqual(bsl.spec.objectStorage, { bucket: 'velero', prefix: 'pvbench/run1/t1' });
   assert.equal(bsl.spec.default, false);
 
   const base = { name: 'b1', namespace: 'velero', runId: 'run1', trial: 't1', storageLocation: 'pvbench-run1-t1', includedNamespace: 'pvbench-t1', setLabel: 't1', timeoutSeconds: 900 };
@@ -287,7 +289,7 @@ test('the writer script appends, fsyncs and acknowledges each write with the new
   }
 });
 
-test('the S3 script lists and flips objects with signed requests', async () => {
+test('the S3 script lists, flips and removes objects and makes buckets, with signed requests', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pvbench-s3-'));
   const store = new Map<string, Buffer>([
     ['pvbench/r/t/kopia/ns/p0123', Buffer.from('pack-data-0123456789')],
@@ -295,6 +297,7 @@ test('the S3 script lists and flips objects with signed requests', async () => {
     ['other/x', Buffer.from('zz')],
   ]);
   const auth: string[] = [];
+  const buckets = new Set<string>(['velero']);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     auth.push(String(req.headers.authorization));
@@ -302,16 +305,22 @@ test('the S3 script lists and flips objects with signed requests', async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const [, bucket, ...rest] = url.pathname.split('/');
-      assert.equal(bucket, 'velero');
       const key = rest.map(decodeURIComponent).join('/');
       if (req.method === 'GET' && !key) {
         const prefix = url.searchParams.get('prefix') ?? '';
         const items = [...store].filter(([k]) => k.startsWith(prefix));
         res.end(`<ListBucketResult>${items.map(([k, v]) => `<Contents><Key>${k}</Key><Size>${v.length}</Size></Contents>`).join('')}<IsTruncated>false</IsTruncated></ListBucketResult>`);
       } else if (req.method === 'GET') res.end(store.get(key));
+      else if (req.method === 'PUT' && !key) {
+        buckets.add(bucket!);
+        res.end();
+      } else if (req.method === 'HEAD' && !key) res.writeHead(buckets.has(bucket!) ? 200 : 404).end();
       else if (req.method === 'PUT') {
         store.set(key, Buffer.concat(chunks));
         res.end();
+      } else if (req.method === 'DELETE') {
+        store.delete(key);
+        res.writeHead(204).end();
       } else res.writeHead(405).end();
     });
   });
@@ -328,6 +337,17 @@ test('the S3 script lists and flips objects with signed requests', async () => {
     assert.equal(flip.code, 0, flip.stderr);
     assert.equal(store.get('pvbench/r/t/kopia/ns/p0123')!.toString()[2], String.fromCharCode('c'.charCodeAt(0) ^ 2));
     assert.ok(auth.every((a) => a.startsWith('AWS4-HMAC-SHA256 Credential=AKID/') && a.includes('/minio/s3/aws4_request') && /Signature=[0-9a-f]{64}$/.test(a)));
+    // rm deletes every object below the prefix, and nothing else.
+    const removed = await runNode(['-e', S3_SCRIPT, 'rm', 'pvbench/r/t/'], env);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(JSON.parse(removed.stdout.trim().slice(RESULT_PREFIX.length)), { deleted: 2 });
+    assert.deepEqual([...store.keys()], ['other/x']);
+    // mkbucket creates a missing bucket once, and leaves an existing one alone.
+    const mk = await runNode(['-e', S3_SCRIPT, 'mkbucket'], { ...env, S3_BUCKET: 'fresh' });
+    assert.equal(mk.code, 0, mk.stderr);
+    assert.deepEqual(JSON.parse(mk.stdout.trim().slice(RESULT_PREFIX.length)), { bucket: 'fresh', created: true });
+    const again = await runNode(['-e', S3_SCRIPT, 'mkbucket'], { ...env, S3_BUCKET: 'fresh' });
+    assert.deepEqual(JSON.parse(again.stdout.trim().slice(RESULT_PREFIX.length)), { bucket: 'fresh', created: false });
     const pod = s3Pod({ name: 's3', namespace: 'velero', runId: 'run1', image: 'node:24-slim', target: { endpoint: 'http://minio:9000', bucket: 'velero', region: 'minio', secret: { name: 'cloud-credentials', key: 'cloud' } }, args: ['list', 'x/'] });
     labelled(pod, 'run1');
     assert.deepEqual(pod.spec.volumes[0].secret, { secretName: 'cloud-credentials', items: [{ key: 'cloud', path: 'cloud' }] });

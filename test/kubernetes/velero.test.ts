@@ -7,7 +7,7 @@ import { fakeKubelet, labelsOf, startFake, toolContext, within } from './helpers
 import type { KubeObject } from '../fake-apiserver/server.ts';
 import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
 import { RESULT_PREFIX, setLocation } from '../../src/platform/kubernetes/objects.ts';
-import { VeleroTool, operationProgress } from '../../src/tools/velero.ts';
+import { VeleroTool, locationConflict, operationProgress } from '../../src/tools/velero.ts';
 import { ToolError } from '../../src/tools/types.ts';
 import type { RunningOp } from '../../src/tools/types.ts';
 import type { VolumeSet } from '../../src/platform/types.ts';
@@ -39,7 +39,7 @@ server.put({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'node-a
 const agentPod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'velero', labels: { name: 'node-agent' } }, spec: { nodeName: 'node-1', containers: [{ name: 'node-agent', image: 'velero/velero:v1.17.0' }] }, status: { phase: 'Running' } });
 server.put(agentPod('node-agent-aaaaa'));
 server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'velero-7c9d', namespace: 'velero', labels: { deploy: 'velero' } }, spec: { nodeName: 'node-1', containers: [{ name: 'velero', image: 'velero/velero:v1.17.0' }] }, status: { phase: 'Running' } });
-server.put({ apiVersion: V, kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero' }, config: { region: 'minio', s3ForcePathStyle: 'true', s3Url: 'http://minio.minio.svc:9000' } }, status: { phase: 'Available' } });
+server.put({ apiVersion: V, kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero', prefix: 'velero' }, config: { region: 'minio', s3ForcePathStyle: 'true', s3Url: 'http://minio.minio.svc:9000' } }, status: { phase: 'Available' } });
 for (const v of VOLUMES) {
   server.put({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: v, namespace: 'pvbench-t1', labels: { 'pvbench.dev/set': 't1' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '256Mi' } } }, status: { phase: 'Bound' } });
   server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: v, namespace: 'pvbench-t1', labels: { 'pvbench.dev/set': 't1' } }, spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'node:24-slim' }], volumes: [{ name: 'vol-0', persistentVolumeClaim: { claimName: v } }] }, status: { phase: 'Running' } });
@@ -161,6 +161,22 @@ async function newTool(trial = 't1'): Promise<VeleroTool> {
 test('probe reports the Velero version and mode', async () => {
   const tool = new VeleroTool({ type: 'velero-fs', options: {} }, ctx());
   assert.deepEqual(await tool.probe(), { ok: true, version: 'v1.17.0 (file-system backup, kopia)' });
+});
+
+test("pvbench's locations never go inside another location's data: a location using the whole bucket is named, with the fix", async () => {
+  server.put({ apiVersion: V, kind: 'BackupStorageLocation', metadata: { name: 'whole', namespace: 'velero' }, spec: { provider: 'aws', objectStorage: { bucket: 'velero' } } });
+  try {
+    const probe = await new VeleroTool({ type: 'velero-fs', options: {} }, ctx()).probe();
+    assert.equal(probe.ok, false);
+    assert.match(probe.ok ? '' : probe.reason, /velero\/pvbench\/ would be inside BackupStorageLocation whole, which uses the whole bucket.*set the tool option bucket/s);
+    // Its own bucket (or a prefix of its own) resolves it.
+    assert.deepEqual(await new VeleroTool({ type: 'velero-fs', options: { bucket: 'pvbench-own' } }, ctx()).probe(), { ok: true, version: 'v1.17.0 (file-system backup, kopia)' });
+  } finally {
+    server.delete(V, 'backupstoragelocations', 'velero', 'whole');
+  }
+  assert.deepEqual(locationConflict('b', 'pvbench', [{ name: 'x', bucket: 'b', prefix: 'pvbench/sub' }])?.missing.includes('inside or over BackupStorageLocation x'), true);
+  assert.equal(locationConflict('b', 'pvbench', [{ name: 'x', bucket: 'b', prefix: 'velero' }, { name: 'y', bucket: 'other', prefix: '' }]), undefined);
+  assert.equal(locationConflict('b', 'pvbench', [{ name: 'x', bucket: 'b', prefix: 'pvbench2' }]), undefined, 'a sibling whose name merely starts the same is no conflict');
 });
 
 test('init gives the trial its own BackupStorageLocation, cloned from the default, and waits until Available', async () => {

@@ -183,7 +183,7 @@ export function veleroWorld(server: FakeApiServer): VeleroWorld {
   let agents = 0;
   const agent = () => server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `node-agent-${++agents}`, namespace: 'velero', labels: { name: 'node-agent' } }, spec: { nodeName: 'node-1', containers: [{ name: 'node-agent', image: 'velero/velero:v1.17.0' }] }, status: { phase: 'Running' } });
   agent();
-  server.put({ apiVersion: V, kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero' }, config: { region: 'minio', s3Url: 'http://minio.minio.svc:9000' } }, status: { phase: 'Available' } });
+  server.put({ apiVersion: V, kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero', prefix: 'velero' }, config: { region: 'minio', s3Url: 'http://minio.minio.svc:9000' } }, status: { phase: 'Available' } });
 
   const world: VeleroWorld = { holdNextBackup: false, corrupted: new Set(), task: () => undefined, off: () => undefined };
   const data = new Map<string, { ns: string; prefix: string; volumes: Map<string, Map<string, string>> }>();

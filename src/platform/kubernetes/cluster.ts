@@ -13,10 +13,17 @@ import type { Kube } from './client.ts';
 import { HttpKube, ensureObject, findObject, KubeApiError } from './client.ts';
 import type { Spawner } from './spawn.ts';
 import { runChecked, spawnProcess } from './spawn.ts';
-import { awsCredentialsFile, csiHostpathSnapshotClass, csiHostpathStorageClass, minioObjects } from './objects.ts';
-import { waitForJob } from './pods.ts';
+import { DEFAULT_POD_IMAGE, awsCredentialsFile, csiHostpathSnapshotClass, csiHostpathStorageClass, k8sName, minioObjects, s3Pod } from './objects.ts';
+import { runPod, waitForJob } from './pods.ts';
 
 export type ClusterConfig = KubernetesPlatformConfig['cluster'];
+
+/**
+ * The prefix of the default location of a Velero that pvbench installs. Velero marks a location Unavailable when its
+ * prefix holds top-level folders of its own kind it does not know, so pvbench's per-trial locations (pvbench/...) must
+ * sit beside it, never inside it.
+ */
+export const VELERO_PREFIX = 'velero';
 
 /** Pinned versions of what the kind setup installs; override with the environment variables named. */
 export const VERSIONS = {
@@ -209,7 +216,23 @@ export function csiHostpathCloneArgs(dest: string, version = VERSIONS.csiHostpat
   return ['clone', '--depth', '1', '--branch', version, 'https://github.com/kubernetes-csi/csi-driver-host-path', dest];
 }
 
-export function veleroInstallArgs(o: { kubeconfig: string; namespace: string; bucket: string; s3Url: string; secretFile: string; version?: string; awsPlugin?: string }): string[] {
+export function veleroInstallArgs(o: {
+  kubeconfig: string;
+  namespace: string;
+  bucket: string;
+  /** The default location's prefix in the bucket (pvbench's own locations go beside it, never inside). */
+  prefix?: string;
+  s3Url: string;
+  region?: string;
+  secretFile: string;
+  version?: string;
+  awsPlugin?: string;
+  /** Image overrides (platform.images): the pinned upstream images otherwise. */
+  image?: string;
+  pluginImage?: string;
+}): string[] {
+  const image = o.image ?? `velero/velero:${o.version ?? VERSIONS.velero}`;
+  const pluginImage = o.pluginImage ?? `velero/velero-plugin-for-aws:${o.awsPlugin ?? VERSIONS.veleroAwsPlugin}`;
   return [
     'install',
     '--kubeconfig',
@@ -217,13 +240,14 @@ export function veleroInstallArgs(o: { kubeconfig: string; namespace: string; bu
     '--namespace',
     o.namespace,
     '--image',
-    `velero/velero:${o.version ?? VERSIONS.velero}`,
+    image,
     '--provider',
     'aws',
     '--plugins',
-    `velero/velero-plugin-for-aws:${o.awsPlugin ?? VERSIONS.veleroAwsPlugin}`,
+    pluginImage,
     '--bucket',
     o.bucket,
+    ...(o.prefix ? ['--prefix', o.prefix] : []),
     '--secret-file',
     o.secretFile,
     '--use-node-agent',
@@ -232,17 +256,35 @@ export function veleroInstallArgs(o: { kubeconfig: string; namespace: string; bu
     '--use-volume-snapshots=false',
     '--features=EnableCSI',
     '--backup-location-config',
-    `region=minio,s3ForcePathStyle=true,s3Url=${o.s3Url}`,
+    `region=${o.region ?? 'minio'},s3ForcePathStyle=true,s3Url=${o.s3Url}`,
     '--wait',
   ];
 }
 
 export interface InstallOptions {
   install: KubernetesPlatformConfig['install'];
+  /** Image overrides (platform.images). */
+  images?: Partial<KubernetesPlatformConfig['images']>;
   runId: string;
   readyTimeoutMs: number;
   veleroNamespace?: string;
   minioNamespace?: string;
+}
+
+/** The bucket, endpoint and credentials file of a running S3 store named in install.objectStore. */
+export async function objectStoreOf(kube: Kube, os: NonNullable<KubernetesPlatformConfig['install']['objectStore']>): Promise<{ bucket: string; url: string; region: string; credentials: string }> {
+  const [namespace = '', name = ''] = os.credentialsSecret.split('/');
+  const secret = await findObject(kube, { apiVersion: 'v1', plural: 'secrets', namespace, name });
+  const data = (secret?.data ?? {}) as Record<string, string>;
+  if (!secret || data[os.credentialsKey] === undefined) {
+    throw new Error(`install.objectStore.credentialsSecret: ${secret ? `Secret ${os.credentialsSecret} has no key "${os.credentialsKey}"` : `there is no Secret ${os.credentialsSecret}`}. Fix: create it with an AWS credentials file under that key, or set credentialsSecret/credentialsKey to the Secret that holds one`);
+  }
+  const credentials = Buffer.from(data[os.credentialsKey]!, 'base64').toString();
+  for (const line of credentials.split('\n')) {
+    const m = /^\s*aws_secret_access_key\s*=\s*(.+?)\s*$/.exec(line);
+    if (m) registerSecret(m[1]);
+  }
+  return { bucket: os.bucket, url: os.url, region: os.region, credentials };
 }
 
 /** What the kind setup needs, installed idempotently (things already present are left alone). */
@@ -276,28 +318,38 @@ export async function installComponents(cluster: Cluster, o: InstallOptions, dep
   }
   const minioNs = o.minioNamespace ?? 'minio';
   const accessKey = 'pvbench';
-  let secretKey = '';
+  let store: { bucket: string; url: string; region: string; credentials: string } | undefined;
   if (o.install.minio) {
     const existing = await findObject(kube, { apiVersion: 'v1', plural: 'secrets', namespace: minioNs, name: 'minio-root' });
-    secretKey = existing?.data ? Buffer.from(String((existing.data as Record<string, string>).MINIO_ROOT_PASSWORD ?? ''), 'base64').toString() : randomBytes(18).toString('hex');
+    const secretKey = existing?.data ? Buffer.from(String((existing.data as Record<string, string>).MINIO_ROOT_PASSWORD ?? ''), 'base64').toString() : randomBytes(18).toString('hex');
     registerSecret(secretKey);
-    const m = minioObjects({ namespace: minioNs, runId: o.runId, accessKey, secretKey, bucket: 'velero' });
+    const m = minioObjects({ namespace: minioNs, runId: o.runId, accessKey, secretKey, bucket: 'velero', image: o.images?.minio, mcImage: o.images?.mc });
     for (const { plural, object } of m.objects) await ensureObject(kube, plural, object);
     await waitForJob(kube, minioNs, 'minio-bucket', o.readyTimeoutMs);
     done.push('minio');
+    store = { bucket: 'velero', url: m.endpoint, region: 'minio', credentials: awsCredentialsFile(accessKey, secretKey) };
   }
   if (o.install.velero) {
     const ns = o.veleroNamespace ?? 'velero';
     const present = await findObject(kube, { apiVersion: 'apps/v1', plural: 'deployments', namespace: ns, name: 'velero' });
     if (present) log('Velero already installed');
     else {
-      if (!o.install.minio) throw new Error('install.velero needs an object store: set install.minio: true too (or install Velero yourself and set install.velero: false)');
+      if (!store && o.install.objectStore) {
+        store = await objectStoreOf(kube, o.install.objectStore);
+        const [namespace = '', name = ''] = o.install.objectStore.credentialsSecret.split('/');
+        const target = { endpoint: store.url, bucket: store.bucket, region: store.region, secret: { name, key: o.install.objectStore.credentialsKey } };
+        log(`making sure bucket ${store.bucket} exists at ${store.url}`);
+        await runPod(kube, s3Pod({ name: k8sName(`pvbench-mkbucket-${o.runId}`), namespace, runId: o.runId, image: o.images?.pod ?? DEFAULT_POD_IMAGE, target, args: ['mkbucket'] }), o.readyTimeoutMs);
+      }
+      if (!store) throw new Error('install.velero needs an object store: set install.minio: true, or name a running S3 store in install.objectStore (or install Velero yourself and set install.velero: false)');
       const dir = await mkdtemp(join(tmpdir(), 'pvbench-velero-'));
       try {
         const secretFile = join(dir, 'credentials');
-        await writeFile(secretFile, awsCredentialsFile(accessKey, secretKey), { mode: 0o600 });
-        log(`installing Velero ${VERSIONS.velero} (node agent, kopia uploader, CSI)`);
-        await runChecked(spawner, 'velero', veleroInstallArgs({ kubeconfig: kcArgs, namespace: ns, bucket: 'velero', s3Url: `http://minio.${minioNs}.svc:9000`, secretFile }), { timeoutMs: 900_000 });
+        await writeFile(secretFile, store.credentials, { mode: 0o600 });
+        const image = o.images?.velero ?? `velero/velero:${VERSIONS.velero}`;
+        log(`installing Velero from ${image} (node agent, kopia uploader, CSI) with its location in bucket ${store.bucket} at ${store.url}`);
+        const args = veleroInstallArgs({ kubeconfig: kcArgs, namespace: ns, bucket: store.bucket, prefix: VELERO_PREFIX, s3Url: store.url, region: store.region, secretFile, image: o.images?.velero, pluginImage: o.images?.veleroAwsPlugin });
+        await runChecked(spawner, 'velero', args, { timeoutMs: 900_000 });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -11,6 +11,8 @@ export const ROLE_LABEL = 'pvbench.dev/role';
 export const VOLUME_LABEL = 'pvbench.dev/volume';
 export const TRIAL_LABEL = 'pvbench.dev/trial';
 export const GROUP_LABEL = 'pvbench.dev/snapshot-group';
+/** On what pvbench installs for good (MinIO): the run that installed it. */
+export const INSTALLED_BY_LABEL = 'pvbench.dev/installed-by';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'pvbench' } as const;
 
 export const DEFAULT_POD_IMAGE = 'node:24-slim';
@@ -444,16 +446,20 @@ export interface BslSource {
   credential?: { name: string; key: string };
 }
 
-/** A BackupStorageLocation of its own per tool instance: the tool's "repository" is this bucket prefix. */
-export function backupStorageLocation(o: { name: string; namespace: string; runId: string; prefix: string; source: BslSource }): KubeObject {
-  const prefix = [o.source.prefix?.replace(/^\/+|\/+$/g, ''), o.prefix].filter(Boolean).join('/');
+/**
+ * A BackupStorageLocation of its own per trial: the tool's "repository" is this bucket prefix, with the source
+ * location's provider, config and credential. The prefix is used as given, never nested inside the source's own:
+ * Velero marks a location Unavailable when its prefix holds top-level folders it does not know.
+ */
+export function backupStorageLocation(o: { name: string; namespace: string; runId: string; bucket?: string; prefix: string; source: BslSource }): KubeObject {
+  const prefix = o.prefix.replace(/^\/+|\/+$/g, '');
   return {
     apiVersion: 'velero.io/v1',
     kind: 'BackupStorageLocation',
     metadata: { name: o.name, namespace: o.namespace, labels: runLabels(o.runId, 'repository') },
     spec: {
       provider: o.source.provider,
-      objectStorage: { bucket: o.source.bucket, prefix, ...(o.source.caCert ? { caCert: o.source.caCert } : {}) },
+      objectStorage: { bucket: o.bucket ?? o.source.bucket, prefix, ...(o.source.caCert ? { caCert: o.source.caCert } : {}) },
       ...(o.source.config ? { config: o.source.config } : {}),
       ...(o.source.credential ? { credential: o.source.credential } : {}),
       accessMode: 'ReadWrite',
@@ -628,8 +634,10 @@ export function csiHostpathSnapshotClass(): KubeObject {
 export const MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z';
 export const MC_IMAGE = 'quay.io/minio/mc:RELEASE.2025-04-16T18-13-26Z';
 
-export function minioObjects(o: { namespace: string; runId: string; accessKey: string; secretKey: string; bucket: string }): { objects: { plural: string; object: KubeObject }[]; endpoint: string } {
-  const labels = runLabels(o.runId, 'minio', { app: 'minio' });
+export function minioObjects(o: { namespace: string; runId: string; accessKey: string; secretKey: string; bucket: string; image?: string; mcImage?: string }): { objects: { plural: string; object: KubeObject }[]; endpoint: string } {
+  // No run label: the store outlives the run, as the Velero configured with its credentials does (a run's cleanup
+  // deletes by the run label). Which run installed it stays on record.
+  const labels = { ...MANAGED_BY, [INSTALLED_BY_LABEL]: o.runId, [ROLE_LABEL]: 'minio', app: 'minio' };
   const ns = o.namespace;
   const endpoint = `http://minio.${ns}.svc:9000`;
   return {
@@ -655,7 +663,7 @@ export function minioObjects(o: { namespace: string; runId: string; accessKey: s
                 containers: [
                   {
                     name: 'minio',
-                    image: MINIO_IMAGE,
+                    image: o.image ?? MINIO_IMAGE,
                     args: ['server', '/data', '--address', ':9000'],
                     envFrom: [{ secretRef: { name: 'minio-root' } }],
                     ports: [{ containerPort: 9000 }],
@@ -689,7 +697,7 @@ export function minioObjects(o: { namespace: string; runId: string; accessKey: s
                 containers: [
                   {
                     name: 'mc',
-                    image: MC_IMAGE,
+                    image: o.mcImage ?? MC_IMAGE,
                     command: ['mc', 'mb', '--ignore-existing', `local/${o.bucket}`],
                     // mc reads an alias from MC_HOST_<alias>; the credentials come from the secret.
                     env: [
@@ -717,7 +725,8 @@ export function awsCredentialsFile(accessKey: string, secretKey: string): string
 
 // A minimal S3 client (SigV4, path-style) for Velero's bucket, run in a pod with the location's credentials file
 // mounted: "list <prefix>" prints every key and size below a prefix; "flip <json>" flips bits in objects
-// ([{key, offset, bit}]) by reading and rewriting them. Env: S3_ENDPOINT, S3_BUCKET, S3_REGION, AWS_PROFILE.
+// ([{key, offset, bit}]) by reading and rewriting them; "rm <prefix>" deletes every object below a prefix;
+// "mkbucket" creates the bucket unless it exists. Env: S3_ENDPOINT, S3_BUCKET, S3_REGION, AWS_PROFILE.
 export const S3_SCRIPT = `
 const fs = require('node:fs'), crypto = require('node:crypto');
 const [mode, arg] = process.argv.slice(1);
@@ -756,21 +765,26 @@ async function s3(method, key, query, body) {
   if (!res.ok) throw new Error(method + ' ' + (key || bucket) + ': HTTP ' + res.status + ' ' + buf.toString().slice(0, 300));
   return buf;
 }
+const unxml = (s) => s.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'");
+// Every key and size below a prefix, page by page.
+async function listAll(prefix) {
+  const out = [];
+  let token;
+  do {
+    const q = { 'list-type': '2', prefix };
+    if (token) q['continuation-token'] = token;
+    const xml = (await s3('GET', '', q)).toString();
+    for (const c of xml.split('<Contents>').slice(1)) {
+      const key = /<Key>([^<]*)<\\/Key>/.exec(c), size = /<Size>(\\d+)<\\/Size>/.exec(c);
+      if (key) out.push({ key: unxml(key[1]), size: size ? Number(size[1]) : 0 });
+    }
+    token = /<IsTruncated>true<\\/IsTruncated>/.test(xml) ? (/<NextContinuationToken>([^<]*)<\\/NextContinuationToken>/.exec(xml) || [])[1] : undefined;
+  } while (token);
+  return out;
+}
 (async () => {
   if (mode === 'list') {
-    const out = [];
-    let token;
-    do {
-      const q = { 'list-type': '2', prefix: arg };
-      if (token) q['continuation-token'] = token;
-      const xml = (await s3('GET', '', q)).toString();
-      for (const c of xml.split('<Contents>').slice(1)) {
-        const key = /<Key>([^<]*)<\\/Key>/.exec(c), size = /<Size>(\\d+)<\\/Size>/.exec(c);
-        if (key) out.push({ key: key[1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'"), size: size ? Number(size[1]) : 0 });
-      }
-      token = /<IsTruncated>true<\\/IsTruncated>/.test(xml) ? (/<NextContinuationToken>([^<]*)<\\/NextContinuationToken>/.exec(xml) || [])[1] : undefined;
-    } while (token);
-    process.stdout.write('${RESULT_PREFIX}' + JSON.stringify(out) + '\\n');
+    process.stdout.write('${RESULT_PREFIX}' + JSON.stringify(await listAll(arg)) + '\\n');
   } else if (mode === 'flip') {
     const done = [];
     const flips = JSON.parse(arg);
@@ -782,7 +796,21 @@ async function s3(method, key, query, body) {
       await s3('PUT', key, {}, data);
     }
     process.stdout.write('${RESULT_PREFIX}' + JSON.stringify(done) + '\\n');
-  } else throw new Error('mode must be list or flip');
+  } else if (mode === 'rm') {
+    // Every object below a prefix (one DELETE each: S3-compatible stores differ in their multi-delete support).
+    if (!arg || !arg.endsWith('/')) throw new Error('rm needs a prefix ending in /');
+    const keys = await listAll(arg);
+    for (const o of keys) await s3('DELETE', o.key, {});
+    process.stdout.write('${RESULT_PREFIX}' + JSON.stringify({ deleted: keys.length }) + '\\n');
+  } else if (mode === 'mkbucket') {
+    // HEAD answers 404 for a missing bucket; a PUT that finds it already ours (409) is fine too.
+    let exists = true;
+    try { await s3('HEAD', '', {}); } catch (e) { if (!/HTTP 404/.test(String(e.message))) throw e; exists = false; }
+    if (!exists) {
+      try { await s3('PUT', '', {}); } catch (e) { if (!/HTTP 409/.test(String(e.message))) throw e; }
+    }
+    process.stdout.write('${RESULT_PREFIX}' + JSON.stringify({ bucket, created: !exists }) + '\\n');
+  } else throw new Error('mode must be list, flip, rm or mkbucket');
 })().catch((e) => { console.error(String(e && e.message || e)); process.exit(1); });
 `;
 

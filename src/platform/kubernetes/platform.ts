@@ -120,7 +120,7 @@ export class KubernetesPlatform implements Platform {
     this.suite = suite;
     this.deps = deps;
     this.runId = deps.runId ?? randomBytes(5).toString('hex');
-    this.podImage = deps.podImage ?? process.env.PVBENCH_POD_IMAGE ?? DEFAULT_POD_IMAGE;
+    this.podImage = deps.podImage ?? process.env.PVBENCH_POD_IMAGE ?? cfg.images?.pod ?? DEFAULT_POD_IMAGE;
     this.cluster = deps.cluster;
   }
 
@@ -169,7 +169,7 @@ export class KubernetesPlatform implements Platform {
     this.cluster ??= await connectCluster(this.cfg.cluster, { log: (m) => this.log(m), onCreating, ...this.deps.clusterDeps });
     const { install } = this.cfg;
     if (install.velero || install.minio || install.csiHostpath) {
-      const done = await installComponents(this.cluster, { install, runId: this.runId, readyTimeoutMs: this.readyMs }, { log: (m) => this.log(m), ...this.deps.clusterDeps });
+      const done = await installComponents(this.cluster, { install, images: this.cfg.images, runId: this.runId, readyTimeoutMs: this.readyMs }, { log: (m) => this.log(m), ...this.deps.clusterDeps });
       if (done.length) forgetDiscovery(this.kube);
     }
     const pre = await platformPreflight(this.kube, { namespace: this.cfg.namespace, storageClass: this.cfg.storageClass });

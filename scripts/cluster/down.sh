@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Stops the local cluster up.sh started and removes everything it made: every process (the daemons by the pids in
+# $STATE/pids, and what they started, found by pid in the cluster's cgroups: containerd's shims and every container),
+# every mount below the kubelet's and containerd's folders, the network namespace and its veth pair, the cgroups,
+# and the state folders. Safe to run twice, and after a failed start.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+# The pids of every process in a cgroup tree (v1: the same tree under each controller; pids is enough to find all).
+cgroup_pids() {
+  local dir
+  for dir in "/sys/fs/cgroup/pids/$CLUSTER_CGROUP" /sys/fs/cgroup/pids/kubepods; do
+    [ -d "$dir" ] && find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done
+}
+
+stop_pid() { # pid signal
+  kill "-$2" "$1" 2>/dev/null || true
+}
+
+# Waits until none of the pids given is alive; says which are left when the time is up.
+wait_gone() { # seconds pids...
+  local limit="$1" deadline p alive
+  shift
+  deadline=$((SECONDS + limit))
+  while :; do
+    alive=()
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+    [ ${#alive[@]} -eq 0 ] && return 0
+    if [ $SECONDS -ge $deadline ]; then
+      log "still running after ${limit}s: pids ${alive[*]}"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+stopped_any=false
+# 1. The kubelet first, so that it restarts nothing; then the other daemons (SIGTERM, then SIGKILL).
+for name in kubelet kube-proxy kube-scheduler kube-controller-manager kube-apiserver containerd etcd; do
+  f="$STATE/pids/$name.pid"
+  [ -f "$f" ] || continue
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    stopped_any=true
+    stop_pid "$pid" TERM
+    wait_gone 20 "$pid" || stop_pid "$pid" KILL
+    wait_gone 10 "$pid" || true
+  fi
+  rm -f "$f"
+done
+
+# 2. Whatever is left in the cluster's cgroups: containerd's shims, containers, their children.
+for round in 1 2 3; do
+  mapfile -t left < <(cgroup_pids | sort -u)
+  [ ${#left[@]} -eq 0 ] && break
+  stopped_any=true
+  for p in "${left[@]}"; do stop_pid "$p" KILL; done
+  wait_gone 15 "${left[@]}" || true
+done
+
+# 3. Mounts below the cluster's folders (deepest first).
+for root in "$KUBELET_DIR" "$STATE" /run/pvbench-cluster; do
+  mapfile -t mounts < <(awk -v r="$root" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-)
+  for m in "${mounts[@]}"; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
+  done
+done
+
+# 4. Network namespace (its end of the veth pair goes with it, and so does ours).
+if ip netns list 2>/dev/null | grep -qw "$NETNS"; then
+  ip netns delete "$NETNS" || log "could not delete network namespace $NETNS"
+fi
+ip link show "$VETH_HOST" >/dev/null 2>&1 && ip link delete "$VETH_HOST"
+
+# 5. cgroups made for the cluster and by its kubelet (deepest first, in every controller).
+for ctl in /sys/fs/cgroup/*/; do
+  for top in "$CLUSTER_CGROUP" kubepods; do
+    [ -d "$ctl$top" ] && find "$ctl$top" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+done
+
+# 6. Files.
+rm -rf "$STATE" "$KUBELET_DIR" /run/pvbench-cluster /var/log/pods /var/log/containers
+$stopped_any && log "local cluster stopped and removed" || log "no local cluster was running; leftovers removed"
+exit 0
