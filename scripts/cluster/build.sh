@@ -80,24 +80,24 @@ build_kubernetes() {
   rm -rf "$tree"
 }
 
-# go install of main packages at a pinned module version, for modules whose go.mod has no replace directive that points
-# into the module's own tree (go install refuses those): the module's own build is a plain go build.
-install_mod() { # outdir ldflags tags pkg@version...
-  local out="$1" ldflags="$2" tags="$3"
-  shift 3
-  mkdir -p "$out"
-  GOBIN="$out" timeout 3600 go install -trimpath -tags="$tags" -ldflags="$ldflags" "$@"
+# Builds main packages of a module at a pinned version inside its own downloaded tree, where its go.mod (replaces,
+# excludes, toolchain) applies as in the module's own build. (go install mod@version would refuse excludes and local
+# replaces, and asks the proxy for the module's version list, which the proxy here does not serve for every module.)
+build_mod() { # outdir ldflags tags module version pkg...
+  local out="$1" ldflags="$2" tags="$3" mod="$4" ver="$5" tree
+  shift 5
+  tree="$(module_tree "$mod" "$ver")"
+  build_in "$tree" "$out" "$ldflags" "$tags" "$@"
+  rm -rf "$tree"
 }
 
 # containerd 1.7, in its own module tree (its go.mod has exclude directives, which go install refuses), as its
 # Makefile builds it: version variables in ldflags, the shim static, no_btrfs as without btrfs headers.
 build_containerd() {
-  local out="$1" v="$CONTAINERD_VERSION" m=github.com/containerd/containerd tree
+  local out="$1" v="$CONTAINERD_VERSION" m=github.com/containerd/containerd
   local ld="-s -w -X $m/version.Version=$v -X $m/version.Package=$m"
-  tree="$(module_tree "$m" "$v")"
-  CGO_ENABLED=1 build_in "$tree" "$out" "$ld" no_btrfs ./cmd/containerd ./cmd/ctr
-  CGO_ENABLED=0 build_in "$tree" "$out" "$ld -extldflags -static" no_btrfs ./cmd/containerd-shim-runc-v2
-  rm -rf "$tree"
+  CGO_ENABLED=1 build_mod "$out" "$ld" no_btrfs "$m" "$v" ./cmd/containerd ./cmd/ctr
+  CGO_ENABLED=0 build_mod "$out" "$ld -extldflags -static" no_btrfs "$m" "$v" ./cmd/containerd-shim-runc-v2
 }
 
 # etcd: server/go.mod maps its sibling modules (api, client, pkg) to ../<dir>, which a module zip does not carry;
@@ -131,7 +131,7 @@ build_external_snapshotter() {
 
 build_external_provisioner() {
   local out="$1" v="$EXTERNAL_PROVISIONER_VERSION" m=github.com/kubernetes-csi/external-provisioner/v5 dir
-  CGO_ENABLED=0 install_mod "$out" "-s -w -X main.version=$v" "" "$m/cmd/csi-provisioner@$v"
+  CGO_ENABLED=0 build_mod "$out" "-s -w -X main.version=$v" "" "$m" "$v" ./cmd/csi-provisioner
   dir="$(timeout 900 go mod download -json "$m@$v" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
   mkdir -p "$out/deploy"
   cp "$dir/deploy/kubernetes/rbac.yaml" "$out/deploy/"
@@ -139,45 +139,43 @@ build_external_provisioner() {
 
 build_coredns() {
   local out="$1" v="$COREDNS_VERSION"
-  CGO_ENABLED=0 install_mod "$out" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$v" "" "github.com/coredns/coredns@$v"
+  CGO_ENABLED=0 build_mod "$out" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$v" "" github.com/coredns/coredns "$v" .
 }
 
 # pvbench's own CSI driver, from this repository (see csi-driver/).
 build_csi_driver() {
   local out="$1"
   mkdir -p "$out"
-  (cd "$here/csi-driver" && CGO_ENABLED=0 timeout 1800 go build -trimpath -ldflags='-s -w' -o "$out/pvbench-csi" .)
+  (cd "$here/csi-driver" && CGO_ENABLED=0 timeout 1800 go build -trimpath -ldflags="-s -w -X main.version=$CSI_DRIVER_VERSION" -o "$out/pvbench-csi" .)
 }
 
 # Velero (its Dockerfile: CGO off, buildinfo in ldflags; velero, velero-helper, velero-restore-helper). go.mod replaces
 # kopia with Velero's fork by version, which a build in the module's own tree honours.
 build_velero() {
-  local out="$1" v="$VELERO_VERSION" tree p=github.com/vmware-tanzu/velero
-  tree="$(module_tree "$p" "$v")"
-  CGO_ENABLED=0 build_in "$tree" "$out" "-X $p/pkg/buildinfo.Version=$v -X $p/pkg/buildinfo.GitTreeState=clean -X $p/pkg/buildinfo.ImageRegistry=pvbench.local" "" \
+  local out="$1" v="$VELERO_VERSION" p=github.com/vmware-tanzu/velero
+  CGO_ENABLED=0 build_mod "$out" "-X $p/pkg/buildinfo.Version=$v -X $p/pkg/buildinfo.GitTreeState=clean -X $p/pkg/buildinfo.ImageRegistry=pvbench.local" "" "$p" "$v" \
     ./cmd/velero ./cmd/velero-helper ./cmd/velero-restore-helper
-  rm -rf "$tree"
 }
 
 build_velero_aws_plugin() {
   local out="$1" v="$VELERO_AWS_PLUGIN_VERSION" p=github.com/vmware-tanzu/velero-plugin-for-aws
-  CGO_ENABLED=0 install_mod "$out" "" "" "$p/velero-plugin-for-aws@$v" "$p/hack/cp-plugin@$v"
+  CGO_ENABLED=0 build_mod "$out" "" "" "$p" "$v" ./velero-plugin-for-aws ./hack/cp-plugin
 }
 
 build_kopia() {
   local out="$1" v="$KOPIA_VERSION"
-  CGO_ENABLED=0 install_mod "$out" "-s -w -X github.com/kopia/kopia/repo.BuildVersion=${v#v} -X github.com/kopia/kopia/repo.BuildInfo=pvbench" "" "github.com/kopia/kopia@$v"
+  CGO_ENABLED=0 build_mod "$out" "-s -w -X github.com/kopia/kopia/repo.BuildVersion=${v#v} -X github.com/kopia/kopia/repo.BuildInfo=pvbench" "" github.com/kopia/kopia "$v" .
 }
 
 build_restic() {
   local out="$1" v="$RESTIC_VERSION"
-  CGO_ENABLED=0 install_mod "$out" "-s -w" "" "github.com/restic/restic/cmd/restic@$v"
+  CGO_ENABLED=0 build_mod "$out" "-s -w" "" github.com/restic/restic "$v" ./cmd/restic
 }
 
 # The S3 object store Velero writes to: Versity Gateway (Apache-2.0) with its POSIX backend, a plain directory.
 build_versitygw() {
   local out="$1" v="$VERSITYGW_VERSION"
-  CGO_ENABLED=0 install_mod "$out" "-s -w -X main.Version=$v" "" "github.com/versity/versitygw/cmd/versitygw@$v"
+  CGO_ENABLED=0 build_mod "$out" "-s -w -X main.Version=$v" "" github.com/versity/versitygw "$v" ./cmd/versitygw
 }
 
 COMPONENTS=(kubernetes containerd etcd coredns external-snapshotter external-provisioner csi-driver velero velero-aws-plugin kopia restic versitygw)

@@ -32,7 +32,8 @@ for t in runc iptables conntrack /usr/lib/cni/bridge openssl; do
   command -v "$t" >/dev/null 2>&1 || [ -x "$t" ] || die "missing $t: run scripts/cluster/deps.sh first"
 done
 
-trap 'log "start-up failed; stopping what was started"; bash "$here/down.sh" >&2 || true' ERR
+ready=false
+trap '$ready || { log "start-up failed; stopping what was started"; bash "$here/down.sh" >&2 || true; }' EXIT
 started=$SECONDS
 
 mkdir -p "$STATE"/{pids,logs,pki,etcd,cni/net.d,cni/ipam,containerd} "$KUBELET_DIR"
@@ -112,7 +113,13 @@ kubeconfig proxy system:kube-proxy
 # Each daemon runs in the namespace, in its own session, with its output in $STATE/logs/<name>.log and its pid in
 # $STATE/pids/<name>.pid.
 for ctl in /sys/fs/cgroup/*/; do
-  [ -f "${ctl}cgroup.procs" ] && mkdir -p "$ctl$CLUSTER_CGROUP"
+  [ -f "${ctl}cgroup.procs" ] || continue
+  mkdir -p "$ctl$CLUSTER_CGROUP"
+  # A new cpuset cgroup has no CPUs or memory nodes: no process can join it until it has its parent's.
+  if [ -f "${ctl}cpuset.cpus" ]; then
+    cat "${ctl}cpuset.cpus" > "$ctl$CLUSTER_CGROUP/cpuset.cpus"
+    cat "${ctl}cpuset.mems" > "$ctl$CLUSTER_CGROUP/cpuset.mems"
+  fi
 done
 daemon() { # name argv...
   local name="$1"
@@ -280,5 +287,5 @@ wait_for 120 "the kubelet to register the CSI driver" \
 
 cp "$STATE/admin.kubeconfig" "$STATE/kubeconfig"
 log "cluster ready in $((SECONDS - started)) s: Kubernetes $("${KUBECTL[@]}" version -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1), kubeconfig $STATE/kubeconfig"
-trap - ERR
+ready=true
 printf '%s\n' "$STATE/kubeconfig"
