@@ -151,10 +151,20 @@ build_csi_driver() {
 
 # Velero (its Dockerfile: CGO off, buildinfo in ldflags; velero, velero-helper, velero-restore-helper). go.mod replaces
 # kopia with Velero's fork by version, which a build in the module's own tree honours.
+#
+# One deviation: the module proxy here does not serve k8s.io/cli-runtime v0.33.12 (the version Velero 1.18.3 requires;
+# every other k8s.io module of that release is served), so the build takes v0.33.10 of the same minor, which only
+# Velero's CLI output formatting uses.
 build_velero() {
-  local out="$1" v="$VELERO_VERSION" p=github.com/vmware-tanzu/velero
-  CGO_ENABLED=0 build_mod "$out" "-X $p/pkg/buildinfo.Version=$v -X $p/pkg/buildinfo.GitTreeState=clean -X $p/pkg/buildinfo.ImageRegistry=pvbench.local" "" "$p" "$v" \
+  local out="$1" v="$VELERO_VERSION" p=github.com/vmware-tanzu/velero tree
+  tree="$(module_tree "$p" "$v")"
+  if ! timeout 300 go mod download k8s.io/cli-runtime@v0.33.12 2>/dev/null; then
+    log "k8s.io/cli-runtime v0.33.12 is not served here: building Velero with v0.33.10"
+    (cd "$tree" && go mod edit -replace=k8s.io/cli-runtime=k8s.io/cli-runtime@v0.33.10)
+  fi
+  CGO_ENABLED=0 build_in "$tree" "$out" "-X $p/pkg/buildinfo.Version=$v -X $p/pkg/buildinfo.GitTreeState=clean -X $p/pkg/buildinfo.ImageRegistry=pvbench.local" "" \
     ./cmd/velero ./cmd/velero-helper ./cmd/velero-restore-helper
+  rm -rf "$tree"
 }
 
 build_velero_aws_plugin() {

@@ -158,8 +158,8 @@ test('installs: snapshot CRDs + controller + hostpath driver via argv, MinIO via
     const done = await within(installComponents(cluster, { install: { velero: true, minio: true, csiHostpath: true }, runId: 'run1', readyTimeoutMs: 10_000 }, { spawner }), 20_000, 'installs');
     assert.deepEqual(done, ['csi-hostpath', 'minio', 'velero']);
     const argv = calls.map((c) => [c.cmd, ...c.args]);
-    assert.deepEqual(argv[0], ['kubectl', '--kubeconfig', '/tmp/kc', 'apply', '-k', 'https://github.com/kubernetes-csi/external-snapshotter/client/config/crd?ref=v8.2.0']);
-    assert.deepEqual(argv[1], ['kubectl', '--kubeconfig', '/tmp/kc', 'apply', '-k', 'https://github.com/kubernetes-csi/external-snapshotter/deploy/kubernetes/snapshot-controller?ref=v8.2.0']);
+    assert.deepEqual(argv[0], ['kubectl', '--kubeconfig', '/tmp/kc', 'apply', '-k', 'https://github.com/kubernetes-csi/external-snapshotter/client/config/crd?ref=v8.4.0']);
+    assert.deepEqual(argv[1], ['kubectl', '--kubeconfig', '/tmp/kc', 'apply', '-k', 'https://github.com/kubernetes-csi/external-snapshotter/deploy/kubernetes/snapshot-controller?ref=v8.4.0']);
     assert.deepEqual(argv[2]!.slice(0, 6), ['git', 'clone', '--depth', '1', '--branch', 'v1.15.0']);
     assert.equal(argv[3]![0], 'bash');
     assert.match(argv[3]![1]!, /deploy\/kubernetes-latest\/deploy\.sh$/);

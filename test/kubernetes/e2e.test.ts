@@ -145,6 +145,8 @@ test('a velero-fs suite runs end to end: the crash fault kills the node agent, r
   assert.match(String(corrupt.fault.details.restoreError), /restore .* partially failed .*PodVolumeRestore vol-0 Failed: error to restore: unable to get object: invalid checksum/);
   assert.equal(fake.server.list('velero.io/v1', 'backups', 'velero').length, 0, 'every backup deleted at cleanup');
   assert.equal(fake.server.list('velero.io/v1', 'backupstoragelocations', 'velero', { labelSelector: 'pvbench.dev/run=e2ev' }).length, 0);
+  // What each trial wrote to object storage is removed with it: its own prefix, beside the default location's.
+  assert.deepEqual(velero.removedPrefixes.sort(), ['pvbench/e2ev/velero-fs-corrupt-repository-1', 'pvbench/e2ev/velero-fs-crash-backup-1', 'pvbench/e2ev/velero-fs-no-fault-1']);
 });
 
 test('a node outage on kind: the node container is killed mid-backup and started again; restore, RTO and RPO follow', async () => {

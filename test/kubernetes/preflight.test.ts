@@ -126,7 +126,7 @@ test('Velero present but without the node agent, a default location, or the CSI 
     assert.match(reason, /missing: Velero's node agent \(DaemonSet velero\/node-agent\)\. Fix: re-run velero install with --use-node-agent/);
     assert.match(reason, /missing: a default BackupStorageLocation in namespace velero \(there: none\)/);
 
-    server.put({ apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero' } } });
+    server.put({ apiVersion: 'velero.io/v1', kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero', prefix: 'velero' } } });
     server.put({ ...csiHostpathSnapshotClass(), metadata: { name: 'csi-hostpath-snapclass', annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } } });
     const csi = await new VeleroTool({ type: 'velero-csi', options: {} }, toolCtx(kube)).probe();
     assert.match(csi.ok ? '' : csi.reason, /the label velero\.io\/csi-volumesnapshot-class: "true" on VolumeSnapshotClass csi-hostpath-snapclass.*kubectl label volumesnapshotclass csi-hostpath-snapclass velero\.io\/csi-volumesnapshot-class=true/);

@@ -163,6 +163,8 @@ export interface VeleroWorld {
   holdNextBackup: boolean;
   /** Backups whose repository data had bits flipped (restores of them fail the way kopia does). */
   corrupted: Set<string>;
+  /** Prefixes the S3 helper pod was asked to empty (what a trial wrote, removed at its cleanup). */
+  removedPrefixes: string[];
   /** Answers the S3 helper pods; pass to pvbenchKubelet. */
   task: (pod: KubeObject) => { log?: string } | undefined;
   off(): void;
@@ -185,7 +187,7 @@ export function veleroWorld(server: FakeApiServer): VeleroWorld {
   agent();
   server.put({ apiVersion: V, kind: 'BackupStorageLocation', metadata: { name: 'default', namespace: 'velero' }, spec: { provider: 'aws', default: true, objectStorage: { bucket: 'velero', prefix: 'velero' }, config: { region: 'minio', s3Url: 'http://minio.minio.svc:9000' } }, status: { phase: 'Available' } });
 
-  const world: VeleroWorld = { holdNextBackup: false, corrupted: new Set(), task: () => undefined, off: () => undefined };
+  const world: VeleroWorld = { holdNextBackup: false, corrupted: new Set(), removedPrefixes: [], task: () => undefined, off: () => undefined };
   const data = new Map<string, { ns: string; prefix: string; volumes: Map<string, Map<string, string>> }>();
   const pvb = (backup: string, ns: string, volume: string, phase: string, done: number) => ({
     apiVersion: V,
@@ -270,6 +272,11 @@ export function veleroWorld(server: FakeApiServer): VeleroWorld {
       const prefix = cmd[4]!.replace(/\/kopia\/$/, '').replace(/\/$/, '');
       const keys = [...data].filter(([, d]) => d.prefix === prefix).map(([b, d]) => ({ key: `${d.prefix}/kopia/${d.ns}/p${Buffer.from(b).toString('hex')}`, size: 1000 }));
       return { log: `${RESULT_PREFIX}${JSON.stringify(keys)}\n` };
+    }
+    if (cmd[3] === 'rm') {
+      const prefix = cmd[4]!.replace(/\/$/, '');
+      world.removedPrefixes.push(prefix);
+      return { log: `${RESULT_PREFIX}${JSON.stringify({ deleted: 0 })}\n` };
     }
     const flips = JSON.parse(cmd[4]!) as { key: string }[];
     for (const f of flips) world.corrupted.add(Buffer.from(f.key.slice(f.key.lastIndexOf('/p') + 2), 'hex').toString());

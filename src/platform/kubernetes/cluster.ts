@@ -28,10 +28,10 @@ export const VELERO_PREFIX = 'velero';
 /** Pinned versions of what the kind setup installs; override with the environment variables named. */
 export const VERSIONS = {
   kindNodeImage: process.env.PVBENCH_KIND_NODE_IMAGE ?? '',
-  externalSnapshotter: process.env.PVBENCH_EXTERNAL_SNAPSHOTTER_VERSION ?? 'v8.2.0',
+  externalSnapshotter: process.env.PVBENCH_EXTERNAL_SNAPSHOTTER_VERSION ?? 'v8.4.0',
   csiHostpath: process.env.PVBENCH_CSI_HOSTPATH_VERSION ?? 'v1.15.0',
-  velero: process.env.PVBENCH_VELERO_VERSION ?? 'v1.17.0',
-  veleroAwsPlugin: process.env.PVBENCH_VELERO_AWS_PLUGIN_VERSION ?? 'v1.13.0',
+  velero: process.env.PVBENCH_VELERO_VERSION ?? 'v1.18.3',
+  veleroAwsPlugin: process.env.PVBENCH_VELERO_AWS_PLUGIN_VERSION ?? 'v1.14.3',
 };
 
 export interface ClusterDeps {
