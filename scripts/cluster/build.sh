@@ -188,7 +188,7 @@ build_versitygw() {
   CGO_ENABLED=0 build_mod "$out" "-s -w -X main.Version=$v" "" github.com/versity/versitygw "$v" ./cmd/versitygw
 }
 
-COMPONENTS=(kubernetes containerd etcd coredns external-snapshotter external-provisioner csi-driver velero velero-aws-plugin kopia restic versitygw)
+COMPONENTS=(kubernetes containerd etcd coredns external-snapshotter external-provisioner csi-driver velero velero-aws-plugin versitygw kopia restic)
 
 build_component() { # name
   local name="$1" ver out

@@ -96,7 +96,12 @@ build_image() { # name kind entrypoint files...
     log "image $name: cached"
     return 0
   fi
-  for f in "$@"; do [ -e "${f%%:*}" ] || die "image $name needs ${f%%:*}: run scripts/cluster/build.sh first"; done
+  for f in "$@"; do
+    src="${f%%:*}"
+    # A built binary counts once its component's build has finished (build.sh writes .complete last).
+    case "$src" in "$CACHE/bin/"*) [ -f "$(dirname "$src")/.complete" ] || die "image $name needs $src, whose build has not finished: run scripts/cluster/build.sh first" ;; esac
+    [ -e "$src" ] || die "image $name needs $src: run scripts/cluster/build.sh first"
+  done
   log "image $name"
   c="$("${BUILDAH[@]}" from scratch)"
   if [ "$kind" = debian ]; then

@@ -33,7 +33,17 @@ for t in runc iptables conntrack /usr/lib/cni/bridge openssl; do
 done
 
 ready=false
-trap '$ready || { log "start-up failed; stopping what was started"; bash "$here/down.sh" >&2 || true; }' EXIT
+# On a failed start: what the cluster looked like (to stderr), then everything is stopped and removed, unless
+# PVBENCH_CLUSTER_KEEP=1 asks to keep it for a look.
+diagnose() {
+  [ -f "$STATE/admin.kubeconfig" ] || return 0
+  {
+    echo "--- pods"; timeout 20 "${KUBECTL[@]}" get pods -A -o wide
+    echo "--- events"; timeout 20 "${KUBECTL[@]}" get events -A --sort-by=.lastTimestamp | tail -40
+    for f in "$STATE"/logs/*.log; do echo "--- $(basename "$f") (last lines)"; tail -n 15 "$f"; done
+  } >&2 2>&1 || true
+}
+trap '$ready || { diagnose; if [ "${PVBENCH_CLUSTER_KEEP:-0}" = 1 ]; then log "start-up failed; kept for a look (down.sh removes it)"; else log "start-up failed; stopping what was started"; bash "$here/down.sh" >&2 || true; fi; }' EXIT
 started=$SECONDS
 
 mkdir -p "$STATE"/{pids,logs,pki,etcd,cni/net.d,cni/ipam,containerd} "$KUBELET_DIR"
@@ -51,7 +61,7 @@ ip link set "$VETH_HOST" up
 "${NSENTER[@]}" ip addr add "$NODE_IP/30" dev "$VETH_NODE"
 "${NSENTER[@]}" ip link set "$VETH_NODE" up
 "${NSENTER[@]}" ip link set lo up
-"${NSENTER[@]}" ip route add default via "$HOST_IP"
+# No default route: nothing in the cluster can reach past this machine's end of the veth pair.
 "${NSENTER[@]}" sysctl -q -w net.ipv4.ip_forward=1
 "${NSENTER[@]}" sysctl -q -w net.bridge.bridge-nf-call-iptables=1 2>/dev/null || log "note: bridge-nf-call-iptables is not per namespace here"
 
@@ -162,6 +172,7 @@ daemon kube-apiserver "$K8S/kube-apiserver" --etcd-servers=http://127.0.0.1:2379
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
   --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
+  --kubelet-preferred-address-types=InternalIP \
   --profiling=false --v=1
 wait_for 120 "the API server to answer /readyz" "${KUBECTL[@]}" get --raw /readyz
 
@@ -197,6 +208,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   address = "$CONTAINERD_SOCK"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
+  # Root here lacks CAP_SYS_RESOURCE, so no process may lower its OOM score below containerd's (the kubelet asks
+  # -998 for every pod sandbox): keep containers' scores at or above containerd's.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
