@@ -83,7 +83,8 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
     target = r.value.target;
   }
   const integrity = await ctx.platform.verify(target, ctx.seeded);
-  const injected = run.killed !== undefined && run.attempts > 1;
+  // Landed: something was killed mid-operation. A tool may ride it out (its own retry finishes the operation).
+  const injected = run.killed !== undefined;
   return {
     status: integrityStatus(integrity),
     error: integrityError(integrity),
@@ -94,9 +95,11 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
     fault: {
       kind: 'crash',
       injected,
-      description: injected
-        ? `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; ${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
-        : `the ${fault.phase} finished before reaching ${Math.round(fault.at * 100)}%: no crash injected`,
+      description: !injected
+        ? `the ${fault.phase} finished before reaching ${Math.round(fault.at * 100)}%: no crash injected`
+        : run.attempts > 1
+          ? `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; ${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
+          : `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; the ${fault.phase} completed anyway, without a retry`,
       details: {
         phase: fault.phase,
         attempts: run.attempts,
@@ -104,7 +107,7 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
         recoveryActions: run.actions.join('; '),
         killedAtPercent: Math.round((run.killedAtProgress ?? 0) * 100),
       },
-      detected: injected,
+      detected: injected && run.attempts > 1,
       recoveryMs: run.recoveryMs,
     },
   };

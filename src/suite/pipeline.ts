@@ -153,9 +153,6 @@ export async function analyse(results: ResultsFile, baseline: BaselineInput, sui
     }
   }
   for (const t of results.trials) {
-    if (t.status === 'passed' && t.fault.kind !== 'none' && !t.fault.injected) {
-      findings.push({ level: 'warning', title: `pvbench fault not injected: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.fault.description });
-    }
     if (t.status === 'failed') findings.push({ level: 'error', title: `pvbench integrity: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'integrity loss after restore' });
     if (t.status === 'error') findings.push({ level: 'error', title: `pvbench error: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'the trial did not complete' });
   }

@@ -31,7 +31,20 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export function runScenario(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {
+export async function runScenario(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {
+  return faultLanded(await dispatch(ctx, scenario));
+}
+
+/**
+ * A fault that did not land (a crash aimed at an operation that finished first, an outage that struck nothing)
+ * measured nothing about recovery from it: such a trial is never a pass, and its error says what did not happen.
+ */
+export function faultLanded(o: ScenarioOutcome): ScenarioOutcome {
+  if (o.fault.kind === 'none' || o.fault.injected || o.status !== 'passed') return o;
+  return { ...o, status: 'error', error: `the ${o.fault.kind} fault did not land (${o.fault.description}): this trial measured nothing about recovery from it` };
+}
+
+function dispatch(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {
   const f = scenario.fault;
   switch (f.kind) {
     case 'none':

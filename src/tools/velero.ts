@@ -32,7 +32,21 @@ export const BACKUP_TERMINAL = ['Completed', 'PartiallyFailed', 'Failed', 'Faile
 export const RESTORE_TERMINAL = ['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation'] as const;
 const DATA_TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 
-export type CrashTarget = 'node-agent' | 'server';
+/**
+ * What the crash fault deletes. data-mover: the pod that moves the volume's bytes. Since Velero 1.17 each
+ * PodVolumeBackup/Restore and DataUpload/Download runs in a pod of its own (the "VGDP micro-service"), labelled with
+ * the operation's name; deleting the node agent no longer touches a transfer already running. node-agent and server:
+ * those pods.
+ */
+export type CrashTarget = 'data-mover' | 'node-agent' | 'server';
+
+/** The label a data-mover pod carries, per volume operation kind (Velero's PVBLabel, PVRLabel, DataUploadLabel...). */
+export const DATA_MOVER_LABEL: Record<string, string> = {
+  podvolumebackups: 'velero.io/pod-volume-backup',
+  podvolumerestores: 'velero.io/pod-volume-restore',
+  datauploads: 'velero.io/data-upload',
+  datadownloads: 'velero.io/data-download',
+};
 
 export interface VeleroOptions {
   namespace: string;
@@ -57,13 +71,13 @@ export function veleroOptions(config: ToolConfig): VeleroOptions {
   const move = o.snapshotMoveData === true || o.snapshotMoveData === 'true';
   const usesNodeAgent = mode === 'fs' || move;
   const crash = str('crashTarget');
-  if (crash && crash !== 'node-agent' && crash !== 'server') throw new Error(`${config.name ?? config.type}: options.crashTarget must be "node-agent" or "server", not "${crash}"`);
+  if (crash && crash !== 'data-mover' && crash !== 'node-agent' && crash !== 'server') throw new Error(`${config.name ?? config.type}: options.crashTarget must be "data-mover", "node-agent" or "server", not "${crash}"`);
   return {
     namespace: str('namespace') ?? 'velero',
     storageLocation: str('storageLocation'),
     snapshotMoveData: mode === 'csi' && move,
     parallelFilesUpload: typeof o.parallelFilesUpload === 'number' ? o.parallelFilesUpload : undefined,
-    crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'node-agent' : 'server'),
+    crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'data-mover' : 'server'),
     bucket: str('bucket'),
     prefix: (str('prefix') ?? 'pvbench').replace(/^\/+|\/+$/g, ''),
     credentialsSecret: str('credentialsSecret'),
@@ -365,6 +379,11 @@ export class VeleroTool implements BackupTool {
       await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns, name: pod.metadata.name }, { gracePeriodSeconds: 0 });
       return `deleted Velero server pod ${pod.metadata.name} (${op} in phase ${phase})`;
     }
+    if (this.o.crashTarget === 'data-mover') {
+      const hit = await this.deleteDataMovers(op, volumeOps);
+      if (hit) return `${hit} (${op} in phase ${phase})`;
+      // Between two volumes no transfer is running: the node agent, which starts the next one, goes instead.
+    }
     const working = new Set<string>();
     for (const v of volumeOps) {
       const node = (v.spec?.node ?? v.status?.node) as string | undefined;
@@ -377,6 +396,29 @@ export class VeleroTool implements BackupTool {
     for (const p of victims) await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns, name: p.metadata.name! }, { gracePeriodSeconds: 0 });
     const names = victims.map((p) => `${p.metadata.name}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ''}`).join(', ');
     return `deleted Velero node-agent pod ${names} (${op} in phase ${phase})`;
+  }
+
+  /**
+   * Deletes the pods moving the bytes of the volume operations still running (waiting up to 5 s for one that is
+   * being started). Returns what was deleted, or undefined when no operation had a pod.
+   */
+  private async deleteDataMovers(op: 'backup' | 'restore', volumeOps: KubeObject[]): Promise<string | undefined> {
+    const kind = this.volumeOpKind(op);
+    const label = kind ? DATA_MOVER_LABEL[kind.plural] : undefined;
+    if (!kind || !label) return undefined;
+    const running = volumeOps.filter((v) => !DATA_TERMINAL.has(v.status?.phase)).map((v) => v.metadata.name!);
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const pods = (await listObjects(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns }, { labelSelector: label })).items.filter(
+        (p) => !p.metadata.deletionTimestamp && (running.length === 0 || running.includes(p.metadata.labels?.[label] ?? '')),
+      );
+      if (pods.length) {
+        for (const p of pods) await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns, name: p.metadata.name! }, { gracePeriodSeconds: 0 });
+        return `deleted Velero data-mover pod ${pods.map((p) => `${p.metadata.name} (${kind.plural.replace(/s$/, '')} ${p.metadata.labels?.[label]})`).join(', ')}`;
+      }
+      if (running.length === 0 || Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** Create a Backup or Restore, follow it and its volume operations until a terminal phase. */

@@ -199,3 +199,18 @@ test('silent corruption (check passes, restore returns damaged data) fails the c
   assert.equal(o.fault.detected, false);
   assert.match(o.fault.description, /SILENT CORRUPTION/);
 });
+
+// A tool whose operations never report themselves to a fault trigger: a crash aimed at them cannot land.
+class UnreachableCopy extends CopyTool {
+  override async backup(...args: Parameters<CopyTool['backup']>) {
+    return super.backup(args[0]);
+  }
+}
+
+test('a fault that did not land never reads as a pass: the trial is an error that says what did not happen', async () => {
+  const o = await scenario(new UnreachableCopy({ type: 'copy', name: 'unreachable', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('crash-backup', { kind: 'crash', phase: 'backup', at: 0.5, retries: 1 }));
+  assert.equal(o.fault.injected, false);
+  assert.equal(o.integrity?.ok, true, 'the data came back: only the fault is missing');
+  assert.equal(o.status, 'error');
+  assert.equal(o.error, 'the crash fault did not land (the backup finished before reaching 50%: no crash injected): this trial measured nothing about recovery from it');
+});

@@ -274,6 +274,37 @@ test('crash: deleting the node-agent pod fails the backup; recovery drops the pa
   await tool.cleanup();
 });
 
+test("crash: the pod moving a volume's bytes is what dies (Velero 1.17+ runs each transfer in a pod of its own), not the node agent", async () => {
+  const tool = await newTool();
+  plan = 'manual';
+  const mover = 'pvbench-run1-t1-b1-proxy-0-mover';
+  const off = server.onDelete('v1', 'pods', (pod) => {
+    if ((pod.metadata as { name: string }).name !== mover) return;
+    server.put(pvb('pvbench-run1-t1-b1', 'proxy-0', 'Failed', 300));
+    server.setStatus(V, 'backups', 'velero', 'pvbench-run1-t1-b1', { phase: 'PartiallyFailed', errors: 1, warnings: 0, startTimestamp: now(), completionTimestamp: now() });
+  });
+  try {
+    let killed = '';
+    const first = tool.backup(source, {
+      onStart: (op) => {
+        void (async () => {
+          await server.waitFor(V, 'podvolumebackups', 'velero', 'pvbench-run1-t1-b1-proxy-1', (o) => !!o, 10_000);
+          server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: mover, namespace: 'velero', labels: { 'velero.io/pod-volume-backup': 'pvbench-run1-t1-b1-proxy-0' } }, spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'velero' }] } });
+          killed = await op.kill();
+        })();
+      },
+    });
+    await assert.rejects(within(first, 20_000, 'crashed backup'), (e: unknown) => e instanceof ToolError && /partially failed/.test(e.message));
+    assert.equal(killed, `deleted Velero data-mover pod ${mover} (podvolumebackup pvbench-run1-t1-b1-proxy-0) (backup in phase InProgress)`);
+    assert.equal(server.get('v1', 'pods', 'velero', mover), undefined);
+    assert.ok(server.get('v1', 'pods', 'velero', 'node-agent-aaaaa') ?? server.get('v1', 'pods', 'velero', 'node-agent-bbbbb'), 'the node agent lives on');
+  } finally {
+    off();
+  }
+  await within(tool.recover(), 20_000, 'recover');
+  await tool.cleanup();
+});
+
 test('recovery cancels orphaned PodVolumeBackups of an ended backup (the stale locks)', async () => {
   const tool = await newTool();
   const out = await within(tool.backup(source), 20_000, 'backup');
