@@ -83,6 +83,6 @@ for ctl in /sys/fs/cgroup/*/; do
 done
 
 # 6. Files.
-rm -rf "$STATE" "$KUBELET_DIR" /run/pvbench-cluster /var/log/pods /var/log/containers
+rm -rf "$STATE" "$KUBELET_DIR" /run/pvbench-cluster /var/log/pods /var/log/containers /var/lib/csi-hostpath-data
 $stopped_any && log "local cluster stopped and removed" || log "no local cluster was running; leftovers removed"
 exit 0

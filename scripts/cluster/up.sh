@@ -18,8 +18,14 @@ source "$here/versions.sh"
 source "$here/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "the local cluster needs root (network namespace, mounts, cgroups)"
+[ -d /sys/fs/cgroup/pids ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ] ||
+  die "the local cluster runs on cgroup v1 hierarchies (as this project's machines mount them); this machine has cgroup v2: use kind there (examples/kind.yaml)"
 if [ -e "$STATE/pids" ]; then
-  die "a local cluster is already running or was not stopped (state in $STATE): run scripts/cluster/down.sh first"
+  for f in "$STATE"/pids/*.pid; do
+    [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && die "a local cluster is already running ($(basename "$f" .pid) is pid $(cat "$f"); state in $STATE): stop it with scripts/cluster/down.sh first"
+  done
+  log "a cluster that was not stopped left its state behind (none of its daemons runs): removing it first"
+  bash "$here/down.sh"
 fi
 
 K8S="$CACHE/bin/kubernetes-$KUBERNETES_VERSION"

@@ -607,9 +607,13 @@ export class VeleroTool implements BackupTool {
     if (this.usesNodeAgent) await this.waitReady('node-agent', this.ctx.timeouts.readyMs);
     actions.push(`Velero ${this.usesNodeAgent ? 'server and node agents' : 'server'} ready again after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const backups = await this.backupsOfLocation();
+    let backups = await this.backupsOfLocation();
     const ended = new Set(backups.filter((b) => BACKUP_TERMINAL.includes(b.status?.phase)).map((b) => b.metadata.name!));
-    // Volume operations still "running" for a backup that has ended hold the repository: cancel them.
+    // A backup still running after the crashed attempt gave up is abandoned, as a controller would abandon it: its
+    // transfers can be left waiting for a node agent or a data-mover pod that is gone, and Velero runs one backup at
+    // a time, so a retry would queue behind it.
+    const abandoned = new Set(backups.filter((b) => !ended.has(b.metadata.name!)).map((b) => b.metadata.name!));
+    // Volume operations still "running" for a backup that has ended (or is abandoned) hold the repository: cancel them.
     for (const phase of ['backup', 'restore'] as const) {
       const kind = this.volumeOpKind(phase);
       if (!kind) continue;
@@ -617,13 +621,30 @@ export class VeleroTool implements BackupTool {
       for (const op of ops.items) {
         const owner = op.metadata.labels?.[kind.label];
         if (!owner || DATA_TERMINAL.has(op.status?.phase)) continue;
-        if (phase === 'backup' && !ended.has(owner)) continue;
+        if (phase === 'backup' && !ended.has(owner) && !abandoned.has(owner)) continue;
         if (phase === 'restore' && !this.created.some((c) => c.plural === 'restores' && c.name === owner)) continue;
         await patchObject(this.kube, { apiVersion: kind.apiVersion, plural: kind.plural, namespace: this.ns, name: op.metadata.name! }, { spec: { cancel: true } }).catch(() => undefined);
         staleLocks++;
         actions.push(`cancelled orphaned ${kind.plural.replace(/s$/, '')} ${op.metadata.name} (${op.status?.phase ?? 'New'})`);
       }
     }
+    for (const name of abandoned) {
+      const final = await watchUntil(this.kube, {
+        ref: { apiVersion: V1, plural: 'backups', namespace: this.ns },
+        name,
+        what: `abandoned backup ${this.ns}/${name} to end once its transfers are cancelled`,
+        timeoutMs: this.ctx.timeouts.readyMs,
+        check: (state) => {
+          const b = state.get(`${this.ns}/${name}`);
+          return !b || BACKUP_TERMINAL.includes(b.status?.phase) ? (b ?? ({} as KubeObject)) : undefined;
+        },
+      }).catch((err: unknown) => {
+        actions.push(`abandoned backup ${name} did not end: ${msg(err)}`);
+        return undefined;
+      });
+      if (final?.status?.phase) actions.push(`abandoned backup ${name}: ended ${final.status.phase} after its transfers were cancelled`);
+    }
+    if (abandoned.size) backups = await this.backupsOfLocation();
     // Partial backups: delete them with their uploaded data before retrying.
     const partial = backups.filter((b) => ['PartiallyFailed', 'Failed', 'FailedValidation'].includes(b.status?.phase));
     for (const b of partial) {

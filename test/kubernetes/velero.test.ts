@@ -305,6 +305,35 @@ test("crash: the pod moving a volume's bytes is what dies (Velero 1.17+ runs eac
   await tool.cleanup();
 });
 
+test('recovery abandons a backup the crash left running: its transfers are cancelled, it ends, it is deleted, the retry runs', async () => {
+  const tool = await newTool();
+  plan = 'manual';
+  // Velero ends a backup whose PodVolumeBackups are all cancelled.
+  const off = server.onUpdate(V, 'podvolumebackups', (o, c) => {
+    const spec = o.spec as { cancel?: boolean };
+    if (c.source !== 'api' || !spec.cancel || (o.status as { phase?: string }).phase === 'Canceled') return;
+    server.patchStatus(V, 'podvolumebackups', 'velero', (o.metadata as { name: string }).name, { phase: 'Canceled' });
+    const backup = labelsOf(o)['velero.io/backup-name']!;
+    const open = server.list(V, 'podvolumebackups', 'velero', { labelSelector: `velero.io/backup-name=${backup}` }).filter((p) => !['Canceled', 'Completed', 'Failed'].includes((p.status as { phase: string }).phase));
+    if (open.length === 0) server.setStatus(V, 'backups', 'velero', backup, { phase: 'PartiallyFailed', errors: 2, warnings: 0, startTimestamp: now(), completionTimestamp: now() });
+  });
+  try {
+    const stuck = tool.backup(source, { signal: AbortSignal.timeout(1500) });
+    await assert.rejects(within(stuck, 20_000, 'stuck backup'));
+    assert.equal((server.get(V, 'backups', 'velero', 'pvbench-run1-t1-b1')?.status as { phase: string }).phase, 'InProgress');
+    const rec = await within(tool.recover(), 20_000, 'recover');
+    assert.ok(rec.actions.includes('abandoned backup pvbench-run1-t1-b1: ended PartiallyFailed after its transfers were cancelled'), rec.actions.join('; '));
+    assert.ok(rec.actions.includes('deleted PartiallyFailed backup pvbench-run1-t1-b1 and its data'), rec.actions.join('; '));
+    assert.equal(rec.staleLocks, 2);
+    assert.equal(server.get(V, 'backups', 'velero', 'pvbench-run1-t1-b1'), undefined);
+    plan = 'complete';
+    assert.equal((await within(tool.backup(source), 20_000, 'retry')).snapshotId, 'pvbench-run1-t1-b2');
+  } finally {
+    off();
+  }
+  await tool.cleanup();
+});
+
 test('recovery cancels orphaned PodVolumeBackups of an ended backup (the stale locks)', async () => {
   const tool = await newTool();
   const out = await within(tool.backup(source), 20_000, 'backup');

@@ -434,13 +434,7 @@ func (d *Driver) createSnapshot(meta snapshotMeta) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := finishFile(f); err != nil {
 		return err
 	}
 	if len(stats.Skipped) > 0 {

@@ -212,13 +212,7 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := finishFile(f); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
@@ -298,4 +292,16 @@ func (k *keyLocks) unlock(key string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.held, key)
+}
+
+// finishFile makes a file written under a temporary name ready to be renamed into place: world-readable, on disk,
+// closed.
+func finishFile(f *os.File) error {
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return f.Close()
 }
