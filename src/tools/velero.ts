@@ -114,6 +114,12 @@ export function locationConflict(bucket: string, root: string, others: LocationP
   return undefined;
 }
 
+/** A volume operation that has reported all its bytes: its transfer is over, whatever its phase says yet. */
+export function transferDone(v: KubeObject): boolean {
+  const total = Number(v.status?.progress?.totalBytes ?? 0);
+  return total > 0 && Number(v.status?.progress?.bytesDone ?? 0) >= total;
+}
+
 /** One line on why a backup or restore ended the way it did. */
 export function describeOutcome(kind: 'backup' | 'restore', obj: KubeObject, volumeOps: KubeObject[]): string {
   const s = obj.status ?? {};
@@ -380,7 +386,7 @@ export class VeleroTool implements BackupTool {
       return `deleted Velero server pod ${pod.metadata.name} (${op} in phase ${phase})`;
     }
     if (this.o.crashTarget === 'data-mover') {
-      const hit = await this.deleteDataMovers(op, volumeOps);
+      const hit = await this.deleteDataMovers(op, name);
       if (hit) return `${hit} (${op} in phase ${phase})`;
       // Between two volumes no transfer is running: the node agent, which starts the next one, goes instead.
     }
@@ -399,24 +405,28 @@ export class VeleroTool implements BackupTool {
   }
 
   /**
-   * Deletes the pods moving the bytes of the volume operations still running (waiting up to 5 s for one that is
-   * being started). Returns what was deleted, or undefined when no operation had a pod.
+   * Deletes the pod moving the bytes of a volume operation that is still transferring: not one that has reported all
+   * its bytes (it is finishing, and Velero 1.18 can leave its operation InProgress for good when the pod goes then),
+   * but the next one once its pod is up. Waits up to 10 s for such a pod; returns what was deleted, or undefined.
    */
-  private async deleteDataMovers(op: 'backup' | 'restore', volumeOps: KubeObject[]): Promise<string | undefined> {
+  private async deleteDataMovers(op: 'backup' | 'restore', name: string): Promise<string | undefined> {
     const kind = this.volumeOpKind(op);
     const label = kind ? DATA_MOVER_LABEL[kind.plural] : undefined;
     if (!kind || !label) return undefined;
-    const running = volumeOps.filter((v) => !DATA_TERMINAL.has(v.status?.phase)).map((v) => v.metadata.name!);
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 10_000;
     for (;;) {
-      const pods = (await listObjects(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns }, { labelSelector: label })).items.filter(
-        (p) => !p.metadata.deletionTimestamp && (running.length === 0 || running.includes(p.metadata.labels?.[label] ?? '')),
-      );
+      const ops = (await listObjects(this.kube, { apiVersion: kind.apiVersion, plural: kind.plural, namespace: this.ns }, { labelSelector: `${kind.label}=${name}` })).items;
+      const transferring = new Set(ops.filter((v) => !DATA_TERMINAL.has(v.status?.phase) && !transferDone(v)).map((v) => v.metadata.name!));
+      const pods = transferring.size
+        ? (await listObjects(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns }, { labelSelector: label })).items.filter(
+            (p) => !p.metadata.deletionTimestamp && transferring.has(p.metadata.labels?.[label] ?? ''),
+          )
+        : [];
       if (pods.length) {
         for (const p of pods) await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns, name: p.metadata.name! }, { gracePeriodSeconds: 0 });
         return `deleted Velero data-mover pod ${pods.map((p) => `${p.metadata.name} (${kind.plural.replace(/s$/, '')} ${p.metadata.labels?.[label]})`).join(', ')}`;
       }
-      if (running.length === 0 || Date.now() >= deadline) return undefined;
+      if (Date.now() >= deadline) return undefined;
       await new Promise((r) => setTimeout(r, 200));
     }
   }

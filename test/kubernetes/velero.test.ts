@@ -7,7 +7,7 @@ import { fakeKubelet, labelsOf, startFake, toolContext, within } from './helpers
 import type { KubeObject } from '../fake-apiserver/server.ts';
 import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
 import { RESULT_PREFIX, setLocation } from '../../src/platform/kubernetes/objects.ts';
-import { VeleroTool, locationConflict, operationProgress } from '../../src/tools/velero.ts';
+import { VeleroTool, locationConflict, operationProgress, transferDone } from '../../src/tools/velero.ts';
 import { ToolError } from '../../src/tools/types.ts';
 import type { RunningOp } from '../../src/tools/types.ts';
 import type { VolumeSet } from '../../src/platform/types.ts';
@@ -385,6 +385,14 @@ test('repository size and corruption go through a pod with the location\'s crede
   assert.deepEqual(spec.containers[0]!.env.find((e) => e.name === 'S3_ENDPOINT'), { name: 'S3_ENDPOINT', value: 'http://minio.minio.svc:9000' });
   assert.equal(server.list('v1', 'pods', 'velero', { labelSelector: 'pvbench.dev/role=repository' }).length, 0, 'helper pods are deleted');
   await tool.cleanup();
+});
+
+test('transferDone: all bytes reported ends the transfer whatever the phase says; no total yet is not done', () => {
+  const op = (progress: Record<string, number>, phase = 'InProgress') => ({ apiVersion: V, kind: 'PodVolumeBackup', metadata: { name: 'x' }, status: { phase, progress } });
+  assert.equal(transferDone(op({ bytesDone: 1000, totalBytes: 1000 })), true);
+  assert.equal(transferDone(op({ bytesDone: 999, totalBytes: 1000 })), false);
+  assert.equal(transferDone(op({ bytesDone: 52354 })), false);
+  assert.equal(transferDone(op({})), false);
 });
 
 test('operationProgress: phases, items and bytes', () => {
