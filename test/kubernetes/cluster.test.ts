@@ -148,7 +148,8 @@ test('installs: snapshot CRDs + controller + hostpath driver via argv, MinIO via
     const { spawner, calls } = fakeSpawner(async (c) => {
       if (c.cmd === 'velero') {
         secretFile = await readFile(c.args[c.args.indexOf('--secret-file') + 1]!, 'utf8');
-        // velero install creates the Deployment
+        // velero install creates the node agent and the Deployment
+        fake.server.put({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'node-agent', namespace: 'velero' }, spec: { selector: { matchLabels: { name: 'node-agent' } }, template: { metadata: { labels: { name: 'node-agent' } }, spec: { containers: [{ name: 'node-agent', image: 'velero/velero:v1.18.3', args: ['node-agent', 'server'] }] } } } });
         fake.server.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'velero', namespace: 'velero' }, spec: { selector: { matchLabels: { deploy: 'velero' } }, template: { metadata: { labels: { deploy: 'velero' } }, spec: { containers: [{ name: 'velero', image: 'velero/velero:v1.17.0' }] } } } });
       }
       return {};
@@ -179,6 +180,9 @@ test('installs: snapshot CRDs + controller + hostpath driver via argv, MinIO via
       assert.equal(labelsOf(o)['pvbench.dev/run'], undefined, `${plural} ${name} carries no run label`);
       assert.equal(labelsOf(o)['pvbench.dev/installed-by'], 'run1');
     }
+    // A transfer whose data-mover pod never starts fails in 90 s, not Velero's 30 minutes.
+    const agent = fake.server.get('apps/v1', 'daemonsets', 'velero', 'node-agent') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    assert.deepEqual(agent.spec.template.spec.containers[0]!.args, ['node-agent', 'server', '--data-mover-prepare-timeout=90s']);
     // Its location sits under a prefix of its own, so pvbench's trial locations (pvbench/...) go beside it.
     assert.equal(velero[velero.indexOf('--prefix') + 1], 'velero');
     assert.equal(maskSecrets(secretFile).includes(secretFile.split('=').pop()!.trim()), false, 'the MinIO password is masked');

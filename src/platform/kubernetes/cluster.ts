@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesPlatformConfig } from '../../config/schema.ts';
 import { registerSecret } from '../secrets.ts';
 import type { Kube } from './client.ts';
-import { HttpKube, ensureObject, findObject, KubeApiError } from './client.ts';
+import { HttpKube, ensureObject, findObject, KubeApiError, patchObject } from './client.ts';
 import type { Spawner } from './spawn.ts';
 import { runChecked, spawnProcess } from './spawn.ts';
 import { DEFAULT_POD_IMAGE, awsCredentialsFile, csiHostpathSnapshotClass, csiHostpathStorageClass, k8sName, minioObjects, s3Pod } from './objects.ts';
@@ -271,6 +271,24 @@ export interface InstallOptions {
   minioNamespace?: string;
 }
 
+/**
+ * How long the node agent of a Velero that pvbench installs waits for a transfer's data-mover pod before failing it.
+ * Velero's default, 30 minutes, holds a backup whose data-mover pod was killed before it started (Velero 1.18 keeps
+ * such a PodVolumeBackup or DataUpload Accepted until then, and a cancel does not end it): a crash trial would
+ * outlast any sensible backup timeout. velero install has no flag for it, so the DaemonSet gets the node agent's own.
+ */
+export const DATA_MOVER_PREPARE_TIMEOUT = '90s';
+
+/** Adds --data-mover-prepare-timeout to the node agent's arguments (replacing one already there). */
+export async function boundPrepareTimeout(kube: Kube, namespace: string, timeout: string): Promise<void> {
+  const ref = { apiVersion: 'apps/v1', plural: 'daemonsets', namespace, name: 'node-agent' };
+  const ds = await findObject(kube, ref);
+  if (!ds) return;
+  const containers = (ds.spec?.template?.spec?.containers ?? []) as { name: string; args?: string[] }[];
+  const patched = containers.map((c) => (c.name === 'node-agent' ? { ...c, args: [...(c.args ?? []).filter((a) => !a.startsWith('--data-mover-prepare-timeout')), `--data-mover-prepare-timeout=${timeout}`] } : c));
+  await patchObject(kube, ref, { spec: { template: { spec: { containers: patched } } } });
+}
+
 /** The bucket, endpoint and credentials file of a running S3 store named in install.objectStore. */
 export async function objectStoreOf(kube: Kube, os: NonNullable<KubernetesPlatformConfig['install']['objectStore']>): Promise<{ bucket: string; url: string; region: string; credentials: string }> {
   const [namespace = '', name = ''] = os.credentialsSecret.split('/');
@@ -350,6 +368,8 @@ export async function installComponents(cluster: Cluster, o: InstallOptions, dep
         log(`installing Velero from ${image} (node agent, kopia uploader, CSI) with its location in bucket ${store.bucket} at ${store.url}`);
         const args = veleroInstallArgs({ kubeconfig: kcArgs, namespace: ns, bucket: store.bucket, prefix: VELERO_PREFIX, s3Url: store.url, region: store.region, secretFile, image: o.images?.velero, pluginImage: o.images?.veleroAwsPlugin });
         await runChecked(spawner, 'velero', args, { timeoutMs: 900_000 });
+        await boundPrepareTimeout(kube, ns, DATA_MOVER_PREPARE_TIMEOUT);
+        log(`node agent: a transfer whose data-mover pod never comes up fails after ${DATA_MOVER_PREPARE_TIMEOUT} (Velero's default: 30m)`);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
