@@ -18,7 +18,7 @@ import type { Problem } from '../platform/kubernetes/preflight.ts';
 import { checkAccess, checkApis, checkObject, checkSnapshotClass, formatProblems } from '../platform/kubernetes/preflight.ts';
 import { phaseMetrics } from '../platform/kubernetes/resources.ts';
 import type { UsageSummary } from '../platform/kubernetes/resources.ts';
-import { observe, watchUntil } from '../platform/kubernetes/watch.ts';
+import { RESTARTING_API, observe, watchUntil } from '../platform/kubernetes/watch.ts';
 import type { WatchState } from '../platform/kubernetes/watch.ts';
 import { pickDistinct } from '../platform/local/fsutil.ts';
 import { excerpt } from '../platform/secrets.ts';
@@ -598,6 +598,8 @@ export class VeleroTool implements BackupTool {
       name,
       what: `Velero ${what} to be ready`,
       timeoutMs,
+      // After a node outage the API server may still be starting: its 401/403/404 mean "not yet".
+      transientStatuses: RESTARTING_API,
       check: (state) => {
         const s = state.get(`${this.ns}/${name}`)?.status;
         if (!s) return undefined;

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFake, within } from './helpers.ts';
 import type { Kube } from '../../src/platform/kubernetes/client.ts';
+import { KubeApiError } from '../../src/platform/kubernetes/client.ts';
 import type { Spawner } from '../../src/platform/kubernetes/spawn.ts';
 import { kindNodeOutage, kindRuntime, readySince } from '../../src/platform/kubernetes/node-outage.ts';
 
@@ -29,14 +30,22 @@ test('kind runtime from KIND_EXPERIMENTAL_PROVIDER; Ready means a heartbeat at o
   assert.equal(readySince(undefined, since), false);
 });
 
-test('strike kills the node containers, recover starts them and waits for a fresh Ready through an API outage', async () => {
+test('strike kills the node containers, recover starts them and waits for a fresh Ready through an API outage and its 403/404 restart', async () => {
   const fake = await startFake({ nodes: ['pvbench-worker', 'pvbench-worker2'] });
   try {
     const calls: string[] = [];
     let apiDown = false;
+    // A restarting API server first refuses connections, then answers 403 (its authorizer not ready yet) and 404
+    // (its resources not registered yet) for a while: all of that is the restart, not an answer.
+    let restarting: 403 | 404 | undefined;
     const kube: Kube = {
       describe: () => fake.kube.describe(),
-      request: (method, path, opts) => (apiDown ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443')) : fake.kube.request(method, path, opts)),
+      request: (method, path, opts) =>
+        apiDown
+          ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6443'))
+          : restarting
+            ? Promise.reject(new KubeApiError(method, path, restarting, restarting === 403 ? 'Forbidden' : 'NotFound', 'the server is starting', ''))
+            : fake.kube.request(method, path, opts),
       text: (path, opts) => fake.kube.text(path, opts),
       stream: (path, onLine, opts) => fake.kube.stream(path, onLine, opts),
     };
@@ -47,7 +56,9 @@ test('strike kills the node containers, recover starts them and waits for a fres
       if (args[0] === 'start' && args[1] === 'pvbench-worker2') {
         // The API comes back first with the old, stale status; the kubelets report later (stamped a second on,
         // as a kubelet's first heartbeat after a restart is).
-        setTimeout(() => (apiDown = false), 30);
+        setTimeout(() => ((apiDown = false), (restarting = 403)), 30);
+        setTimeout(() => (restarting = 404), 1500);
+        setTimeout(() => (restarting = undefined), 3000);
         setTimeout(() => setReady(fake, 'pvbench-worker', 'True', new Date(Date.now() + 1000)), 80);
         setTimeout(() => setReady(fake, 'pvbench-worker2', 'True', new Date(Date.now() + 1000)), 160);
       }

@@ -5,7 +5,7 @@
 import type { NodeOutage } from '../types.ts';
 import type { Kube, KubeObject } from './client.ts';
 import type { WatchState } from './watch.ts';
-import { WatchTimeoutError, watchUntil } from './watch.ts';
+import { RESTARTING_API, WatchTimeoutError, watchUntil } from './watch.ts';
 import type { Spawner } from './spawn.ts';
 import { runChecked } from './spawn.ts';
 
@@ -77,6 +77,7 @@ export function kindNodeOutage(o: NodeOutageOptions): NodeOutage {
           ref: { apiVersion: 'v1', plural: 'nodes' },
           what: `node ${list} to report Ready after ${o.runtime} start`,
           timeoutMs: Math.max(1, restartedAt + o.readyMs - Date.now()),
+          transientStatuses: RESTARTING_API,
           check: (state) => ((waiting = notReady(state)).length === 0 ? true : undefined),
           lastSeen: (state) => waiting.map((n) => `${n}: ${readyCondition(state.get(n)) ?? 'no Ready condition'}`).join(', '),
         });

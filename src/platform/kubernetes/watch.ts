@@ -65,7 +65,16 @@ export interface WatchOptions<R> {
   watchSeconds?: number;
   /** Also call check (with no event) this often: for conditions that depend on time passing. */
   tickMs?: number;
+  /**
+   * Answers that mean "not yet" rather than "no", retried like a 5xx within the deadline: for waits through an API
+   * server's restart, which answers 401/403 (authenticator or authorizer not ready) and 404 (resources not yet
+   * registered) for a while. See RESTARTING_API.
+   */
+  transientStatuses?: readonly number[];
 }
+
+/** What an API server answers while it restarts (a recovery waits through these). */
+export const RESTARTING_API: readonly number[] = [401, 403, 404];
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -115,7 +124,7 @@ export async function watchUntil<R>(kube: Kube, opts: WatchOptions<R>): Promise<
         });
       } catch (err) {
         if (opts.signal?.aborted) throw new WatchAbortedError(opts.what);
-        if (err instanceof KubeApiError && err.status < 500 && err.status !== 429) throw err;
+        if (err instanceof KubeApiError && err.status < 500 && err.status !== 429 && !opts.transientStatuses?.includes(err.status)) throw err;
         // The API server is restarting or overloaded: back off and list again, within the deadline.
         errors++;
         opts.onReconnect?.('error', stats);
@@ -223,7 +232,7 @@ export async function watchUntil<R>(kube: Kube, opts: WatchOptions<R>): Promise<
         opts.onReconnect?.('gone', stats);
         continue;
       }
-      if (err instanceof KubeApiError && err.status < 500 && err.status !== 429) throw err;
+      if (err instanceof KubeApiError && err.status < 500 && err.status !== 429 && !opts.transientStatuses?.includes(err.status)) throw err;
       errors++;
       needList = true;
       opts.onReconnect?.('error', stats);
