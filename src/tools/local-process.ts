@@ -23,7 +23,7 @@ export interface LocalOp {
    */
   progressBy?: 'read' | 'written' | (() => Promise<number>);
   hooks?: OpHooks;
-  /** Test knob (PVBENCH_TEST_SLOWDOWN): stretch a successful operation's wall time by this factor, by waiting. */
+  /** Test knob (PVBENCH_TEST_SLOWDOWN): stretch a successful operation's wall time (50 ms at least) by this factor, by waiting. */
   slowdown?: number;
 }
 
@@ -83,7 +83,9 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
   }
   const usage = { ...res.usage };
   if (op.slowdown && op.slowdown > 1) {
-    const extra = Math.round(usage.wallMs * (op.slowdown - 1));
+    // Stretched from at least 50 ms: a copy of a few milliseconds varies by more than itself on a busy machine, and
+    // the injected regression must stand out of that noise whatever the machine is doing.
+    const extra = Math.round(Math.max(usage.wallMs, 50) * (op.slowdown - 1));
     await new Promise((resolve) => setTimeout(resolve, extra));
     usage.wallMs += extra;
   }
