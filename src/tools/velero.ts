@@ -33,10 +33,12 @@ export const RESTORE_TERMINAL = ['Completed', 'PartiallyFailed', 'Failed', 'Fail
 const DATA_TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 
 /**
- * What the crash fault deletes. data-mover: the pod that moves the volume's bytes. Since Velero 1.17 each
- * PodVolumeBackup/Restore and DataUpload/Download runs in a pod of its own (the "VGDP micro-service"), labelled with
- * the operation's name; deleting the node agent no longer touches a transfer already running. node-agent and server:
- * those pods.
+ * What the crash fault deletes. node-agent (the default where the node agent works) and server: those pods.
+ * data-mover: the pod that moves a volume's bytes. Since Velero 1.17 each PodVolumeBackup/Restore and
+ * DataUpload/Download runs in a pod of its own (the "VGDP micro-service"), so deleting the node agent no longer
+ * touches a transfer already running. On the local cluster, Velero 1.18.3 did not recover from a deleted data-mover
+ * pod: the operation stayed Accepted until the node agent's prepare timeout, or InProgress and then Canceling, and
+ * the node agent's transfers that followed (a restore's too) stayed Prepared, until the node agent restarted.
  */
 export type CrashTarget = 'data-mover' | 'node-agent' | 'server';
 
@@ -77,7 +79,8 @@ export function veleroOptions(config: ToolConfig): VeleroOptions {
     storageLocation: str('storageLocation'),
     snapshotMoveData: mode === 'csi' && move,
     parallelFilesUpload: typeof o.parallelFilesUpload === 'number' ? o.parallelFilesUpload : undefined,
-    crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'data-mover' : 'server'),
+    // The node agent by default: deleting a data-mover pod wedges Velero 1.18's node agent (see CrashTarget).
+    crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'node-agent' : 'server'),
     bucket: str('bucket'),
     prefix: (str('prefix') ?? 'pvbench').replace(/^\/+|\/+$/g, ''),
     credentialsSecret: str('credentialsSecret'),

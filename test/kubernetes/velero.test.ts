@@ -274,8 +274,10 @@ test('crash: deleting the node-agent pod fails the backup; recovery drops the pa
   await tool.cleanup();
 });
 
-test("crash: the pod moving a volume's bytes is what dies (Velero 1.17+ runs each transfer in a pod of its own), not the node agent", async () => {
-  const tool = await newTool();
+test("crash with crashTarget data-mover: the pod moving a volume's bytes is what dies (Velero 1.17+ runs each transfer in a pod of its own), not the node agent", async () => {
+  const tool = new VeleroTool({ type: 'velero-fs', options: { crashTarget: 'data-mover' } }, ctx());
+  current = tool;
+  await within(tool.init('t1'), 20_000, 'init');
   plan = 'manual';
   const mover = 'pvbench-run1-t1-b1-proxy-0-mover';
   const off = server.onDelete('v1', 'pods', (pod) => {
