@@ -20,7 +20,13 @@ function timed(script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promi
     const t0 = performance.now();
     const child = spawn('bash', [join(root, 'scripts', 'cluster', script)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
+    const built: string[] = [];
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      // Every component's "built in" line is kept (a cold build's output is far longer than the tail kept).
+      for (const line of text.split('\n')) if (/ built in \d+ s/.test(line)) built.push(line);
+      err = (err + text).slice(-20_000);
+    });
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
       rej(new Error(`${script} exceeded ${timeoutMs / 1000} s\n${err.slice(-3000)}`));
@@ -28,7 +34,7 @@ function timed(script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promi
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code !== 0) rej(new Error(`${script} exited ${code}\n${err.slice(-3000)}`));
-      else res({ seconds: (performance.now() - t0) / 1000, stderr: err });
+      else res({ seconds: (performance.now() - t0) / 1000, stderr: [...built, err].join('\n') });
     });
   });
 }
