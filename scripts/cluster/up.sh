@@ -238,7 +238,9 @@ import_start=$SECONDS
 while IFS=$'\t' read -r name archive; do
   [ -f "$archive" ] || die "image archive $archive is missing: run scripts/cluster/images.sh"
   timeout 600 "${CTR[@]}" images import --no-unpack=false --digests "$archive" > /dev/null
-  "${CTR[@]}" images ls -q | grep -qx "$name" || die "containerd did not list $name after importing $archive"
+  # The list is read whole first: grep -q leaving early would fail the pipeline (pipefail) on ctr's SIGPIPE.
+  listed="$("${CTR[@]}" images ls -q)"
+  grep -qxF "$name" <<< "$listed" || die "containerd did not list $name after importing $archive"
 done < <(bash "$here/images.sh" --list)
 log "images imported in $((SECONDS - import_start)) s"
 
