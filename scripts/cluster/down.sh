@@ -70,7 +70,7 @@ for root in "$KUBELET_DIR" "$STATE" /run/pvbench-cluster; do
 done
 
 # 4. Network namespace (its end of the veth pair goes with it, and so does ours).
-if ip netns list 2>/dev/null | grep -qw "$NETNS"; then
+if [ -e "/run/netns/$NETNS" ]; then
   ip netns delete "$NETNS" || log "could not delete network namespace $NETNS"
 fi
 ip link show "$VETH_HOST" >/dev/null 2>&1 && ip link delete "$VETH_HOST"
