@@ -217,6 +217,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # Root here lacks CAP_SYS_RESOURCE, so no process may lower its OOM score below containerd's (the kubelet asks
   # -998 for every pod sandbox): keep containers' scores at or above containerd's.
   restrict_oom_score_adj = true
+  # Pod network namespaces under the state folder (not /run/netns/cni-*), so down.sh unmounts and removes them
+  # with the rest of the cluster even when no pod was torn down through the CRI.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
