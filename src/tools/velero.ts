@@ -11,7 +11,7 @@ import { createObject, deleteObject, ensureObject, findObject, getObject, listOb
 import type { KubeToolContext } from '../platform/kubernetes/context.ts';
 import { msg } from '../platform/kubernetes/context.ts';
 import type { BslSource, S3Target, VeleroMode } from '../platform/kubernetes/objects.ts';
-import { RESULT_PREFIX, backupStorageLocation, deleteBackupRequest, k8sName, parseLocation, s3Pod, veleroBackup, veleroRestore } from '../platform/kubernetes/objects.ts';
+import { RESULT_PREFIX, backupStorageLocation, deleteBackupRequest, k8sName, parseLocation, s3Pod, trimSlashes, veleroBackup, veleroRestore } from '../platform/kubernetes/objects.ts';
 import { parseResultLine } from '../platform/kubernetes/integrity.ts';
 import { nodesOfClaims, runPod } from '../platform/kubernetes/pods.ts';
 import type { Problem } from '../platform/kubernetes/preflight.ts';
@@ -82,7 +82,7 @@ export function veleroOptions(config: ToolConfig): VeleroOptions {
     // The node agent by default: deleting a data-mover pod wedges Velero 1.18's node agent (see CrashTarget).
     crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'node-agent' : 'server'),
     bucket: str('bucket'),
-    prefix: (str('prefix') ?? 'pvbench').replace(/^\/+|\/+$/g, ''),
+    prefix: trimSlashes(str('prefix') ?? 'pvbench'),
     credentialsSecret: str('credentialsSecret'),
     credentialsKey: str('credentialsKey'),
   };
@@ -102,11 +102,10 @@ export interface LocationPlace {
  * Returns the problem, or undefined when the place is free.
  */
 export function locationConflict(bucket: string, root: string, others: LocationPlace[]): Problem | undefined {
-  const clean = (p: string) => p.replace(/^\/+|\/+$/g, '');
-  const ours = clean(root);
+  const ours = trimSlashes(root);
   for (const o of others) {
     if (o.bucket !== bucket) continue;
-    const theirs = clean(o.prefix);
+    const theirs = trimSlashes(o.prefix);
     if (theirs === '' || theirs === ours || ours.startsWith(`${theirs}/`) || theirs.startsWith(`${ours}/`)) {
       return {
         missing: `a place of its own for pvbench's trial locations: ${bucket}/${ours}/ would be ${theirs === '' ? `inside BackupStorageLocation ${o.name}, which uses the whole bucket` : `inside or over BackupStorageLocation ${o.name} (prefix ${theirs}/)`}, and Velero marks a location whose prefix holds folders it does not know as Unavailable`,

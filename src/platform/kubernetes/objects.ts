@@ -446,13 +446,18 @@ export interface BslSource {
   credential?: { name: string; key: string };
 }
 
+/** An object-store prefix without leading or trailing slashes ("/a/b/" → "a/b"), as locations are compared. */
+export function trimSlashes(prefix: string): string {
+  return prefix.replace(/^\/+|\/+$/g, '');
+}
+
 /**
  * A BackupStorageLocation of its own per trial: the tool's "repository" is this bucket prefix, with the source
  * location's provider, config and credential. The prefix is used as given, never nested inside the source's own:
  * Velero marks a location Unavailable when its prefix holds top-level folders it does not know.
  */
 export function backupStorageLocation(o: { name: string; namespace: string; runId: string; bucket?: string; prefix: string; source: BslSource }): KubeObject {
-  const prefix = o.prefix.replace(/^\/+|\/+$/g, '');
+  const prefix = trimSlashes(o.prefix);
   return {
     apiVersion: 'velero.io/v1',
     kind: 'BackupStorageLocation',
