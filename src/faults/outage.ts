@@ -74,8 +74,9 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
     if (!trigger.fired()) outageAt = Date.now();
     await writer.kill();
 
-    // Recovery, as an operator would: clear locks, find the last completed backup, restore it, verify.
-    const rec = await ctx.tool.recover();
+    // Recovery, as an operator would: clear locks, find the last completed backup, restore it, verify. After a
+    // node outage everything on the node restarted: the tool's components must be ready again since the outage.
+    const rec = await ctx.tool.recover(node && trigger.fired() ? { since: outageAt } : undefined);
     const snaps = await ctx.tool.snapshots();
     const last = snaps[snaps.length - 1] ?? first.snapshotId;
     const { target, restore } = await restoreInto(ctx, last);

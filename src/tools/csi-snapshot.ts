@@ -25,7 +25,7 @@ import {
   volumeSnapshot,
 } from '../platform/kubernetes/objects.ts';
 import { parseResultLine } from '../platform/kubernetes/integrity.ts';
-import { runPod, waitPodsReady } from '../platform/kubernetes/pods.ts';
+import { runPod, waitPodsReady, waitPodsReadySince } from '../platform/kubernetes/pods.ts';
 import type { Problem } from '../platform/kubernetes/preflight.ts';
 import { checkAccess, checkApis, checkSnapshotClass, formatProblems } from '../platform/kubernetes/preflight.ts';
 import type { PodTarget } from '../platform/kubernetes/resources.ts';
@@ -33,7 +33,7 @@ import { parseMemory, phaseMetrics } from '../platform/kubernetes/resources.ts';
 import { watchUntil } from '../platform/kubernetes/watch.ts';
 import { pickDistinct } from '../platform/local/fsutil.ts';
 import { ToolError } from './types.ts';
-import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome, RunningOp } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoverOptions, RecoveryReport, RestoreOutcome, RunningOp } from './types.ts';
 
 const SNAP = 'snapshot.storage.k8s.io/v1';
 const HOSTPATH_DRIVER = 'hostpath.csi.k8s.io';
@@ -368,12 +368,18 @@ export class CsiSnapshotTool implements BackupTool {
     }
   }
 
-  async recover(): Promise<RecoveryReport> {
+  async recover(opts: RecoverOptions = {}): Promise<RecoveryReport> {
     const actions: string[] = [];
     let staleLocks = 0;
     // The driver comes back (its pods are re-created by their controller) before anything is retried.
     for (const t of this.o.crashPods) {
       const t0 = Date.now();
+      if (opts.since !== undefined && t.labelSelector) {
+        // After a node outage: the driver's pods Ready again since then, not a status from before it.
+        const names = await waitPodsReadySince(this.kube, t.namespace, t.labelSelector, opts.since, this.ctx.timeouts.readyMs, 'the CSI driver');
+        actions.push(`CSI driver pods ${names.join(', ')} Ready again since the outage after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        continue;
+      }
       const list = await listObjects(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: t.namespace }, t.labelSelector ? { labelSelector: t.labelSelector } : undefined);
       const names = list.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name!);
       if (names.length) {

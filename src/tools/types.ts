@@ -45,6 +45,16 @@ export interface RestoreOutcome {
   metrics: PhaseMetrics;
 }
 
+/** What the fault knows about what it did, for the recovery after it. */
+export interface RecoverOptions {
+  /**
+   * Everything the tool runs was restarted at or after this instant (ms since epoch), as after a node outage:
+   * recovery waits for its components to be ready again since then, and for its storage to be re-checked, rather
+   * than trusting a status written before the outage.
+   */
+  since?: number;
+}
+
 /** What a controller-style recovery found and did after a crash (stale locks, partial snapshots ...). */
 export interface RecoveryReport {
   staleLocks: number;
@@ -75,7 +85,7 @@ export interface BackupTool {
   /** The tool's own consistency check of the repository (restic check --read-data, kopia snapshot verify ...). */
   check(): Promise<RepositoryCheck>;
   /** After a crash: what a controller does before retrying (unlock, drop partial uploads). */
-  recover(): Promise<RecoveryReport>;
+  recover(opts?: RecoverOptions): Promise<RecoveryReport>;
   /** Completed snapshots, oldest first. */
   snapshots(): Promise<string[]>;
   repositorySize(): Promise<number>;

@@ -13,17 +13,17 @@ import { msg } from '../platform/kubernetes/context.ts';
 import type { BslSource, S3Target, VeleroMode } from '../platform/kubernetes/objects.ts';
 import { RESULT_PREFIX, backupStorageLocation, deleteBackupRequest, k8sName, parseLocation, s3Pod, trimSlashes, veleroBackup, veleroRestore } from '../platform/kubernetes/objects.ts';
 import { parseResultLine } from '../platform/kubernetes/integrity.ts';
-import { nodesOfClaims, runPod } from '../platform/kubernetes/pods.ts';
+import { nodesOfClaims, runPod, waitPodsReadySince } from '../platform/kubernetes/pods.ts';
 import type { Problem } from '../platform/kubernetes/preflight.ts';
 import { checkAccess, checkApis, checkObject, checkSnapshotClass, formatProblems } from '../platform/kubernetes/preflight.ts';
 import { phaseMetrics } from '../platform/kubernetes/resources.ts';
 import type { UsageSummary } from '../platform/kubernetes/resources.ts';
-import { RESTARTING_API, observe, watchUntil } from '../platform/kubernetes/watch.ts';
+import { RESTARTING_API, observe, stampedAfter, watchUntil } from '../platform/kubernetes/watch.ts';
 import type { WatchState } from '../platform/kubernetes/watch.ts';
 import { pickDistinct } from '../platform/local/fsutil.ts';
 import { excerpt } from '../platform/secrets.ts';
 import { ToolError } from './types.ts';
-import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome, RunningOp } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoverOptions, RecoveryReport, RestoreOutcome, RunningOp } from './types.ts';
 
 const V1 = 'velero.io/v1';
 const V2 = 'velero.io/v2alpha1';
@@ -592,10 +592,11 @@ export class VeleroTool implements BackupTool {
     }
   }
 
-  private async waitReady(what: 'server' | 'node-agent', timeoutMs: number): Promise<void> {
+  /** Waits for the Velero deployment or daemon set to say it is ready; resolves with its pods' label selector. */
+  private async waitReady(what: 'server' | 'node-agent', timeoutMs: number): Promise<string> {
     const isServer = what === 'server';
     const name = isServer ? 'velero' : 'node-agent';
-    await watchUntil(this.kube, {
+    const workload = await watchUntil(this.kube, {
       ref: { apiVersion: 'apps/v1', plural: isServer ? 'deployments' : 'daemonsets', namespace: this.ns },
       name,
       what: `Velero ${what} to be ready`,
@@ -603,23 +604,63 @@ export class VeleroTool implements BackupTool {
       // After a node outage the API server may still be starting: its 401/403/404 mean "not yet".
       transientStatuses: RESTARTING_API,
       check: (state) => {
-        const s = state.get(`${this.ns}/${name}`)?.status;
+        const obj = state.get(`${this.ns}/${name}`);
+        const s = obj?.status;
         if (!s) return undefined;
-        if (isServer) return (s.availableReplicas ?? 0) >= 1 && (s.unavailableReplicas ?? 0) === 0 ? true : undefined;
-        return (s.desiredNumberScheduled ?? 0) > 0 && s.numberReady === s.desiredNumberScheduled && (s.numberUnavailable ?? 0) === 0 ? true : undefined;
+        if (isServer) return (s.availableReplicas ?? 0) >= 1 && (s.unavailableReplicas ?? 0) === 0 ? obj : undefined;
+        return (s.desiredNumberScheduled ?? 0) > 0 && s.numberReady === s.desiredNumberScheduled && (s.numberUnavailable ?? 0) === 0 ? obj : undefined;
       },
       lastSeen: (state) => JSON.stringify(state.get(`${this.ns}/${name}`)?.status ?? {}),
     });
+    const labels = (workload.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    return selector || (isServer ? 'deploy=velero' : 'name=node-agent');
+  }
+
+  /**
+   * After a node outage: the server and node agents Ready again since the outage (their controllers' status can
+   * still be the one from before it), and the trial's storage location validated Available since then, before
+   * anything is restored from it.
+   */
+  private async readyAgainSince(since: number, selectors: { server: string; agent?: string }): Promise<string[]> {
+    const t0 = Date.now();
+    const timeoutMs = this.ctx.timeouts.readyMs;
+    const server = await waitPodsReadySince(this.kube, this.ns, selectors.server, since, timeoutMs, 'the Velero server');
+    const agents = selectors.agent ? await waitPodsReadySince(this.kube, this.ns, selectors.agent, since, timeoutMs, "Velero's node agents") : [];
+    const pods = (what: string, names: string[]) => `${what} pod${names.length > 1 ? 's' : ''} ${names.join(', ')}`;
+    const actions = [`Velero ${pods('server', server)}${agents.length ? ` and ${pods('node-agent', agents)}` : ''} Ready again since the outage after ${((Date.now() - t0) / 1000).toFixed(1)} s`];
+    if (!this.bsl) return actions;
+    const where = `BackupStorageLocation ${this.ns}/${this.bsl}`;
+    await watchUntil(this.kube, {
+      ref: { apiVersion: V1, plural: 'backupstoragelocations', namespace: this.ns },
+      name: this.bsl,
+      what: `${where} to be validated Available again after the outage`,
+      timeoutMs,
+      transientStatuses: RESTARTING_API,
+      check: (state) => {
+        const s = state.get(`${this.ns}/${this.bsl}`)?.status;
+        return s?.phase === 'Available' && stampedAfter(s.lastValidationTime, since) ? true : undefined;
+      },
+      lastSeen: (state) => {
+        const s = state.get(`${this.ns}/${this.bsl}`)?.status;
+        return s ? `phase ${s.phase ?? '(none)'}, last validated ${s.lastValidationTime ?? 'never'}${s.message ? `: ${s.message}` : ''}` : 'not found';
+      },
+    });
+    actions.push(`${where} validated Available again since the outage`);
+    return actions;
   }
 
   /** What an operator does after a crash: wait for Velero to come back, cancel orphaned volume operations, drop partial backups. */
-  async recover(): Promise<RecoveryReport> {
+  async recover(opts: RecoverOptions = {}): Promise<RecoveryReport> {
     const actions: string[] = [];
     let staleLocks = 0;
     const t0 = Date.now();
-    await this.waitReady('server', this.ctx.timeouts.readyMs);
-    if (this.usesNodeAgent) await this.waitReady('node-agent', this.ctx.timeouts.readyMs);
+    const server = await this.waitReady('server', this.ctx.timeouts.readyMs);
+    const agent = this.usesNodeAgent ? await this.waitReady('node-agent', this.ctx.timeouts.readyMs) : undefined;
     actions.push(`Velero ${this.usesNodeAgent ? 'server and node agents' : 'server'} ready again after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (opts.since !== undefined) actions.push(...(await this.readyAgainSince(opts.since, { server, agent })));
 
     let backups = await this.backupsOfLocation();
     const ended = new Set(backups.filter((b) => BACKUP_TERMINAL.includes(b.status?.phase)).map((b) => b.metadata.name!));

@@ -185,6 +185,9 @@ test('a node outage on kind: the node container is killed mid-backup and started
       setTimeout(() => {
         downNodes.delete(args[1]!);
         setReady('True');
+        // The node's pods come back with it: the CSI driver is Ready again, since the restart.
+        const t = new Date(Date.now() + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        fake.server.setStatus('v1', 'pods', 'default', 'csi-hostpathplugin-0', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t }] });
       }, 50);
     }
     return { exitCode: 0, stdout: '', stderr: '' };
@@ -216,6 +219,8 @@ test('a node outage on kind: the node container is killed mid-backup and started
     /^docker kill node-1 \(the kind node hosting the volumes\) mid-backup \(the backup then (completed|failed)\), with workload writer pods .*; docker start node-1: Ready again after \d+\.\d s; restored (the last completed backup|the latest snapshot); \d+ of \d+ acknowledged writes lost$/,
   );
   assert.equal(t.fault.details.scope, 'node');
+  // Recovery waited for the driver's pod to be Ready since the outage, not for a status from before it.
+  assert.match(String(t.fault.details.recoveryActions), /CSI driver pods csi-hostpathplugin-0 Ready again since the outage after \d+\.\d s/);
   assert.ok((t.fault.details.acknowledgedWrites as number) > 0, 'the simulated writers acknowledged writes before the outage');
   assert.equal(t.integrity?.ok, true, 'restored logs are prefixes of the logs at the outage; other files match');
   const recoveredInMs = Number(/Ready again after (\d+\.\d) s/.exec(String(t.fault.details.nodeRecovery))?.[1]) * 1000;

@@ -336,6 +336,30 @@ test('recovery abandons a backup the crash left running: its transfers are cance
   await tool.cleanup();
 });
 
+test('after a node outage, recovery waits for Velero pods Ready again since the outage and a re-validated storage location', async () => {
+  const tool = await newTool();
+  const stale = '2026-01-01T00:00:00Z';
+  const readyAt = (at: string) => ({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }] });
+  const veleroPods = () => server.list('v1', 'pods', 'velero').filter((p) => ['velero', 'node-agent'].includes(labelsOf(p).deploy ?? labelsOf(p).name ?? ''));
+  for (const p of veleroPods()) server.setStatus('v1', 'pods', 'velero', (p.metadata as { name: string }).name, readyAt(stale));
+  const bsl = 'pvbench-run1-t1';
+  server.setStatus(V, 'backupstoragelocations', 'velero', bsl, { phase: 'Available', lastValidationTime: stale });
+  const since = Date.now();
+  let done = false;
+  const rec = tool.recover({ since }).finally(() => (done = true));
+  // The deployment and daemon set say ready (their status is stale after a node restart): not enough.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(done, false, 'recovery must wait for pods that became Ready after the outage');
+  for (const p of veleroPods()) server.setStatus('v1', 'pods', 'velero', (p.metadata as { name: string }).name, readyAt(new Date(since + 1000).toISOString()));
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(done, false, 'recovery must wait for the storage location to be validated after the outage');
+  server.setStatus(V, 'backupstoragelocations', 'velero', bsl, { phase: 'Available', lastValidationTime: new Date(since + 2000).toISOString() });
+  const report = await within(rec, 20_000, 'recover after a node outage');
+  assert.ok(report.actions.some((a) => /^Velero server pod velero-7c9d and node-agent pods? node-agent-\w+ Ready again since the outage after \d+\.\d s$/.test(a)), report.actions.join('; '));
+  assert.ok(report.actions.includes(`BackupStorageLocation velero/${bsl} validated Available again since the outage`), report.actions.join('; '));
+  await tool.cleanup();
+});
+
 test('recovery cancels orphaned PodVolumeBackups of an ended backup (the stale locks)', async () => {
   const tool = await newTool();
   const out = await within(tool.backup(source), 20_000, 'backup');

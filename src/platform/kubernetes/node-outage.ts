@@ -5,7 +5,7 @@
 import type { NodeOutage } from '../types.ts';
 import type { Kube, KubeObject } from './client.ts';
 import type { WatchState } from './watch.ts';
-import { RESTARTING_API, WatchTimeoutError, watchUntil } from './watch.ts';
+import { RESTARTING_API, WatchTimeoutError, stampedAfter, watchUntil } from './watch.ts';
 import type { Spawner } from './spawn.ts';
 import { runChecked } from './spawn.ts';
 
@@ -32,15 +32,10 @@ function readyCondition(node: KubeObject | undefined): string | undefined {
   return r ? `Ready=${r.status ?? '?'} at ${r.lastHeartbeatTime ?? '?'}` : undefined;
 }
 
-/**
- * Ready=True reported after `since` (ms since epoch). The API's timestamps have whole seconds, so only a heartbeat
- * stamped in a later second than `since` is surely newer: one in the same second may be from before it.
- */
+/** Ready=True reported after `since` (ms since epoch), by a heartbeat in a later second (see stampedAfter). */
 export function readySince(node: KubeObject | undefined, since: number): boolean {
   const ready = readyOf(node);
-  if (ready?.status !== 'True' || !ready.lastHeartbeatTime) return false;
-  const t = Date.parse(ready.lastHeartbeatTime);
-  return Number.isFinite(t) && t > Math.floor(since / 1000) * 1000;
+  return ready?.status === 'True' && stampedAfter(ready.lastHeartbeatTime, since);
 }
 
 export interface NodeOutageOptions {

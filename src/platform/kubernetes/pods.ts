@@ -2,7 +2,7 @@
 // a volume is in use on (ReadWriteOnce volumes are shared only by pods on the same node).
 import type { Kube, KubeObject } from './client.ts';
 import { createObject, deleteObject, listObjects } from './client.ts';
-import { watchUntil } from './watch.ts';
+import { RESTARTING_API, stampedAfter, watchUntil } from './watch.ts';
 import type { WatchState } from './watch.ts';
 
 /** Container states that will not fix themselves. */
@@ -155,6 +155,33 @@ export async function waitPodsReady(kube: Kube, ns: string, names: string[], tim
       return out;
     },
     lastSeen: summary,
+  });
+}
+
+/**
+ * Wait until the pods a label selector picks (at least one, none being deleted) are Ready, each having become
+ * Ready after `since`: after a node restart a controller's status still says "ready" for a while, and only the
+ * pods' own Ready transitions show they came back. Rides out an API server that is itself restarting.
+ * Resolves with the pods' names.
+ */
+export async function waitPodsReadySince(kube: Kube, ns: string, labelSelector: string, since: number, timeoutMs: number, what: string): Promise<string[]> {
+  const readyTransition = (pod: KubeObject) => ((pod.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[]).find((c) => c.type === 'Ready');
+  const fresh = (pod: KubeObject) => podReady(pod) && stampedAfter(readyTransition(pod)?.lastTransitionTime, since);
+  const live = (state: WatchState) => [...state.values()].filter((p) => !p.metadata.deletionTimestamp);
+  return watchUntil(kube, {
+    ref: { apiVersion: 'v1', plural: 'pods', namespace: ns },
+    labelSelector,
+    what: `${what} (pods ${labelSelector} in ${ns}) to be Ready again after ${new Date(since).toISOString()}`,
+    timeoutMs,
+    transientStatuses: RESTARTING_API,
+    check: (state) => {
+      const pods = live(state);
+      return pods.length > 0 && pods.every(fresh) ? pods.map((p) => p.metadata.name!).sort() : undefined;
+    },
+    lastSeen: (state) =>
+      live(state)
+        .map((p) => `${p.metadata.name}: ${podSummary(p)}, Ready since ${readyTransition(p)?.lastTransitionTime ?? 'never'}`)
+        .join(', ') || 'no pods',
   });
 }
 

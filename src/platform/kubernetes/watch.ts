@@ -73,6 +73,16 @@ export interface WatchOptions<R> {
   transientStatuses?: readonly number[];
 }
 
+/**
+ * A status timestamp (RFC 3339, whole seconds) surely later than `since` (ms since epoch): only one stamped in a
+ * later second than `since` is, since one in the same second may be from before it.
+ */
+export function stampedAfter(stamp: unknown, since: number): boolean {
+  if (typeof stamp !== 'string') return false;
+  const t = Date.parse(stamp);
+  return Number.isFinite(t) && t > Math.floor(since / 1000) * 1000;
+}
+
 /** What an API server answers while it restarts (a recovery waits through these). */
 export const RESTARTING_API: readonly number[] = [401, 403, 404];
 
