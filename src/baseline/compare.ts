@@ -113,6 +113,39 @@ function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
   return out;
 }
 
+/** Upper bounds no real measurement reaches: a year of time, an exbibyte of data. */
+const IMPOSSIBLE_ABOVE = { ms: 365 * 24 * 3600 * 1000, bytes: 2 ** 60 } as const;
+
+/**
+ * Why a baseline value cannot be a measurement (a hand-edited or damaged file: a non-number, a negative or zero
+ * duration, an absurd magnitude). Such values would turn into "+∞%" or "×-0.00".
+ */
+export function impossibleValue(metric: MetricName, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return true;
+  const info = METRICS[metric];
+  if (v === 0) return !('zeroIsPossible' in info) && !('zeroIsUnmeasured' in info);
+  return v > IMPOSSIBLE_ABOVE[info.unit];
+}
+
+/** A baseline trial with the run it came from. */
+interface BaselineTrial {
+  run: string;
+  trial: TrialResult;
+}
+
+/** Plausible values of a metric over passed baseline trials; the impossible ones go to `rejected`. */
+function baselineSamples(trials: readonly BaselineTrial[], metric: MetricName, rejected: string[]): number[] {
+  const plausible: TrialResult[] = [];
+  for (const b of trials) {
+    if (b.trial.status !== 'passed') continue;
+    const v = metricValue(b.trial, metric);
+    if (impossibleValue(metric, v)) rejected.push(`${typeof v === 'number' ? String(v) : JSON.stringify(v)} in run ${oneLine(b.run)} trial ${b.trial.trial}`);
+    else plausible.push(b.trial);
+  }
+  return samples(plausible, metric);
+}
+
 /** One line about a trial that lost data, e.g. "3 files missing, 1 mismatched after restore". */
 export function integrityLine(t: TrialResult): string {
   const i = t.integrity;
@@ -139,18 +172,24 @@ function changeLine(tool: string, scenario: string, m: MetricComparison, confide
 
 export function compare(current: ResultsFile, baseline: BaselineInput, cfg: CompareConfig): Comparison {
   const metrics = configuredMetrics(cfg);
-  const available = baseline.runs.length > 0;
+  const notices = baseline.notice ? [baseline.notice] : [];
+  // A run is never its own baseline (a history or a --baseline file that already holds it): it would show ±0%.
+  const runs = baseline.runs.filter((r) => r.run.id !== current.run.id);
+  if (runs.length < baseline.runs.length) notices.push(`left out run ${oneLine(current.run.id)}: it is the run being compared, not an earlier one`);
+  const available = runs.length > 0;
 
   // Pool the baseline trials by tool × scenario.
-  const pooled = new Map<string, TrialResult[]>();
-  for (const run of baseline.runs) {
+  const pooled = new Map<string, BaselineTrial[]>();
+  for (const run of runs) {
     for (const t of run.trials) {
       const k = key(t.tool, t.scenario);
       let list = pooled.get(k);
       if (!list) pooled.set(k, (list = []));
-      list.push(t);
+      list.push({ run: run.run.id, trial: t });
     }
   }
+  const impossible: string[] = [];
+  let impossibleCount = 0;
 
   const cells: CellComparison[] = [];
   const failureReasons: string[] = [];
@@ -201,7 +240,12 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
         current: { n: values.length, median: median(values), values },
         status: 'new',
       };
-      const base = available ? samples(baseTrials, metric) : [];
+      const rejected: string[] = [];
+      const base = available ? baselineSamples(baseTrials, metric, rejected) : [];
+      if (rejected.length) {
+        impossibleCount += rejected.length;
+        impossible.push(`${oneLine(g.tool)} / ${oneLine(g.scenario)} ${info.label}: ${rejected.length <= 5 ? rejected.join(', ') : `${rejected.slice(0, 5).join(', ')} and ${rejected.length - 5} more`}`);
+      }
       if (base.length > 0) {
         m.baseline = { n: base.length, median: median(base) };
         const d = decide(values, base, {
@@ -236,10 +280,11 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     improvements,
     integrityFailures,
     erroredTrials,
-    baseline: { source: baseline.source, runs: baseline.runs.length, available },
+    baseline: { source: baseline.source, runs: runs.length, available },
     cells,
     settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, metrics },
   };
-  if (baseline.notice) comparison.baseline.notice = baseline.notice;
+  if (impossibleCount) notices.push(`left out ${plural(impossibleCount, 'impossible baseline value')}: ${impossible.join('; ')}`);
+  if (notices.length) comparison.baseline.notice = notices.join('; ');
   return comparison;
 }

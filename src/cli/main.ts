@@ -119,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       const suite = await resolveSuite(values.suite, { threshold: num(values.threshold, '--threshold'), baseline: values.baseline });
       const baseline = await loadBaseline(suite, resolve(file, '..'));
       const { comparison, report } = await analyse(results, baseline, suite);
+      if (comparison.baseline.notice) log.warn(`baseline: ${comparison.baseline.notice}`);
       if (values.out) await writeFile(values.out, report);
       if (command === 'report') {
         if (!values.out) process.stdout.write(report);

@@ -171,6 +171,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcom
   const dir = resolve(suite.output.dir);
   const paths = { dir, results: join(dir, 'results.json'), report: join(dir, 'report.md') };
   await mkdir(dir, { recursive: true });
+  // Read before the run, which overwrites results.json: `--baseline <output>/results.json` means the previous run.
+  const baseline = opts.baseline ?? (await loadBaseline(suite, dir));
   const platform = await createPlatform(suite, opts.onCreated);
   let results: ResultsFile;
   try {
@@ -182,9 +184,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcom
   } finally {
     await platform.cleanup().catch((err: unknown) => log.warn(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
   }
-  const baseline = opts.baseline ?? (await loadBaseline(suite, dir));
-  if (baseline.notice) log.warn(`baseline: ${baseline.notice}`);
   const { comparison, report, findings } = await analyse(results, baseline, suite, opts.marker);
+  if (comparison.baseline.notice) log.warn(`baseline: ${comparison.baseline.notice}`);
   await writeFile(paths.report, report);
   // Only passing runs join the history: a failed run in the baseline pool would pull it towards the regression.
   if (results.run.complete && comparison.verdict === 'pass') await saveToHistory(join(dir, 'history'), results);

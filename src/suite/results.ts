@@ -149,10 +149,10 @@ export const METRICS = {
   'restore.cpuMs': { label: 'Restore CPU', unit: 'ms', zeroIsUnmeasured: true },
   'backup.peakRssBytes': { label: 'Backup peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
   'restore.peakRssBytes': { label: 'Restore peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
-  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes' },
+  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes', zeroIsPossible: true },
   'repository.sizeBytes': { label: 'Repository size', unit: 'bytes' },
   rtoMs: { label: 'RTO', unit: 'ms' },
-  rpoMs: { label: 'RPO', unit: 'ms' },
+  rpoMs: { label: 'RPO', unit: 'ms', zeroIsPossible: true },
 } as const;
 
 export type MetricName = keyof typeof METRICS;

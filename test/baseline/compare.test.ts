@@ -223,3 +223,40 @@ test('a run in which no trial ran (every tool skipped) fails and says why', () =
   assert.equal(c.verdict, 'fail');
   assert.match(c.reasons[0] ?? '', /^no trial ran: every tool was skipped — restic \(restic is not on PATH\)/);
 });
+
+test('a run is never compared with itself: a baseline run with the same run id is left out and named', () => {
+  const cur = results({ id: 'run-self', trials: timed('restic', 'no-fault', [3000, 3010, 2990]) });
+  const older = results({ id: 'run-old', startedAt: '2024-12-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1000, 1010, 990]) });
+  // The history (or a --baseline file) already holds the run being compared, beside an older run.
+  const c = compare(cur, baseline(cur, older), config());
+  assert.equal(c.baseline.runs, 1);
+  assert.equal(metric(cell(c, 'restic', 'no-fault'), 'backup.wallMs').ratio, 3);
+  assert.equal(c.verdict, 'fail');
+  assert.equal(c.baseline.notice, 'left out run run-self: it is the run being compared, not an earlier one');
+  // Only itself: nothing to compare with, said so.
+  const alone = compare(cur, { runs: [cur], source: 'file (results.json)', notice: 'loaded' }, config());
+  assert.equal(alone.baseline.available, false);
+  assert.equal(alone.baseline.runs, 0);
+  assert.equal(alone.baseline.notice, 'loaded; left out run run-self: it is the run being compared, not an earlier one');
+  assert.equal(metric(cell(alone, 'restic', 'no-fault'), 'backup.wallMs').status, 'new');
+});
+
+test('baseline trials with impossible values are named in the notice and left out, never turned into +∞% or ×-0.00', () => {
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990]) });
+  const bad = results({ id: 'run-bad', trials: [0, -5, 1e15].map((b, i) => trial({ trial: i + 1, backupMs: b, restoreMs: 500 })) });
+  const nan = results({ id: 'run-nan', trials: timed('restic', 'no-fault', [1000]) });
+  (nan.trials[0]!.backup as { wallMs: unknown }).wallMs = 'fast';
+  const c = compare(cur, baseline(bad, nan), config({ metrics: ['backup.wallMs', 'restore.wallMs'] }));
+  const m = metric(cell(c, 'restic', 'no-fault'), 'backup.wallMs');
+  assert.equal(m.status, 'new', 'no plausible baseline value is left');
+  assert.equal(m.baseline, undefined);
+  assert.equal(m.ratio, undefined);
+  assert.equal(c.regressions, 0);
+  assert.equal(c.verdict, 'pass');
+  assert.equal(
+    c.baseline.notice,
+    'left out 4 impossible baseline values: restic / no-fault Backup time: 0 in run run-bad trial 1, -5 in run run-bad trial 2, 1000000000000000 in run run-bad trial 3, "fast" in run run-nan trial 1',
+  );
+  // Restore times of the same trials are plausible and still compared.
+  assert.equal(metric(cell(c, 'restic', 'no-fault'), 'restore.wallMs').baseline?.n, 4);
+});

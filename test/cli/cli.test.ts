@@ -90,6 +90,28 @@ test('run twice: the second run is compared with the first; an injected 10x back
   assert.ok(rep.stdout.startsWith('<!-- pvbench:suite=cli-e2e -->'));
 });
 
+test('--baseline naming the output\'s own results.json compares with the previous run, never with the run itself', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const suite = join(dir, 'suite.yaml');
+  await writeFile(suite, SUITE);
+  const out = join(dir, 'out');
+  const own = join(out, 'results.json');
+  const first = await pvbench(['run', suite, '--output', out, '--baseline', own]);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.match(first.stderr, /baseline .*results\.json does not exist/);
+  const firstId = (JSON.parse(await readFile(own, 'utf8')) as { run: { id: string } }).run.id;
+  // The same file again: it holds the first run when the second starts; a 10x slowdown must show.
+  const second = await pvbench(['run', suite, '--output', out, '--baseline', own], { env: { PVBENCH_TEST_SLOWDOWN: '10' } });
+  assert.equal(second.code, 1, second.stdout + second.stderr);
+  assert.match(second.stdout, /copy \/ no-fault: Backup time \+\d+%/);
+  // Comparing the results file with itself afterwards: left out, said so, nothing compared.
+  const self = await pvbench(['compare', own, '--baseline', own, '--suite', suite]);
+  const secondId = (JSON.parse(await readFile(own, 'utf8')) as { run: { id: string } }).run.id;
+  assert.notEqual(secondId, firstId);
+  assert.match(self.stderr + self.stdout, new RegExp(`left out run ${secondId}: it is the run being compared`));
+});
+
 test('an interrupted run keeps what it measured (results written after every trial)', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));

@@ -101,6 +101,9 @@ export interface ResultsSpec {
   trials: TrialResult[];
 }
 
+/** Each results file gets its own run id unless the test names one: a run is never compared with itself. */
+let runSeq = 0;
+
 export function results(s: ResultsSpec): ResultsFile {
   const toolNames = [...new Set(s.trials.map((t) => t.tool))];
   const scenarioNames = [...new Set(s.trials.map((t) => t.scenario))];
@@ -109,7 +112,7 @@ export function results(s: ResultsSpec): ResultsFile {
     pvbenchVersion: '0.1.0',
     suite: { name: s.suite ?? 'default', file: '(embedded default)', seed: 42, trials: 3, platform: 'local' },
     run: {
-      id: s.id ?? 'run000000001',
+      id: s.id ?? `run${String(++runSeq).padStart(9, '0')}`,
       startedAt: s.startedAt ?? '2025-01-01T00:00:00.000Z',
       finishedAt: s.startedAt ?? '2025-01-01T00:10:00.000Z',
       complete: s.complete ?? true,
