@@ -40,6 +40,8 @@ export interface CellComparison {
   failed: number;
   errored: number;
   skipped: number;
+  /** Trials whose fault did not land. */
+  notInjected: number;
   integrityOk: boolean;
   /** Distinct fault descriptions. */
   faults: string[];
@@ -53,10 +55,12 @@ export interface Comparison {
   improvements: number;
   integrityFailures: number;
   erroredTrials: number;
+  /** Trials of fault scenarios whose fault did not land. */
+  notInjectedTrials: number;
   baseline: { source: string; runs: number; available: boolean; notice?: string };
   cells: CellComparison[];
   /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
-  settings?: { threshold: number; confidence: number; failOnRegression: boolean; metrics: MetricName[] };
+  settings?: { threshold: number; confidence: number; failOnRegression: boolean; failOnNotInjected?: boolean; metrics: MetricName[] };
 }
 
 /** Known metric names from the configuration, in the configured order, without duplicates. */
@@ -195,6 +199,8 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   const failureReasons: string[] = [];
   const errorReasons: string[] = [];
   const changeReasons: string[] = [];
+  const notInjectedReasons: string[] = [];
+  let notInjectedTrials = 0;
   let regressions = 0;
   let improvements = 0;
   let integrityFailures = 0;
@@ -211,6 +217,7 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
       failed: count('failed'),
       errored: count('error'),
       skipped: count('skipped'),
+      notInjected: count('not-injected'),
       integrityOk: true,
       faults: [...new Set(trials.map((t) => t.fault?.description).filter((d): d is string => typeof d === 'string' && d.length > 0))],
       metrics: [],
@@ -225,6 +232,9 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
       } else if (t.status === 'error') {
         erroredTrials++;
         errorReasons.push(`${label}: did not complete${t.error ? ` — ${oneLine(t.error)}` : ''}`);
+      } else if (t.status === 'not-injected') {
+        notInjectedTrials++;
+        notInjectedReasons.push(`${label}: fault not injected${t.fault?.description ? ` — ${oneLine(t.fault.description)}` : ''}`);
       }
     }
 
@@ -272,17 +282,19 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   const nothingRan = current.trials.length === 0;
   const skipped = current.tools.filter((t) => t.status === 'skipped').map((t) => `${t.name} (${t.reason ?? 'skipped'})`);
   const emptyReasons = nothingRan ? [`no trial ran${skipped.length ? `: every tool was skipped — ${skipped.join('; ')}` : ''}`] : [];
-  const failing = nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression);
+  const failOnNotInjected = cfg.failOnNotInjected ?? false;
+  const failing = nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression) || (notInjectedTrials > 0 && failOnNotInjected);
   const comparison: Comparison = {
     verdict: failing ? 'fail' : 'pass',
-    reasons: [...emptyReasons, ...failureReasons, ...errorReasons, ...changeReasons],
+    reasons: [...emptyReasons, ...failureReasons, ...errorReasons, ...changeReasons, ...notInjectedReasons],
     regressions,
     improvements,
     integrityFailures,
     erroredTrials,
+    notInjectedTrials,
     baseline: { source: baseline.source, runs: runs.length, available },
     cells,
-    settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, metrics },
+    settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, failOnNotInjected, metrics },
   };
   if (impossibleCount) notices.push(`left out ${plural(impossibleCount, 'impossible baseline value')}: ${impossible.join('; ')}`);
   if (notices.length) comparison.baseline.notice = notices.join('; ');

@@ -8,7 +8,7 @@ import { RESULTS_SCHEMA_VERSION } from '../suite/results.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import type { BaselineInput } from './compare.ts';
 
-const STATUSES = new Set(['passed', 'failed', 'error', 'skipped']);
+const STATUSES = new Set(['passed', 'failed', 'error', 'skipped', 'not-injected']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -67,7 +67,7 @@ export function parseResults(text: string, fileLabel: string): ResultsFile {
     if (!isObject(t)) return fail(`${where} is not an object`);
     if (typeof t.tool !== 'string' || typeof t.scenario !== 'string') fail(`${where} has no "tool" or "scenario" name`);
     if (typeof t.trial !== 'number') fail(`${where}.trial is not a number`);
-    if (typeof t.status !== 'string' || !STATUSES.has(t.status)) fail(`${where}.status ${JSON.stringify(t.status)} is not one of passed, failed, error, skipped`);
+    if (typeof t.status !== 'string' || !STATUSES.has(t.status)) fail(`${where}.status ${JSON.stringify(t.status)} is not one of passed, failed, error, skipped, not-injected`);
     if (!isObject(t.fault)) fail(`${where}.fault is missing`);
     return undefined;
   });

@@ -195,6 +195,10 @@ export const compareSchema = z
       .default(['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'])
       .describe('Metrics compared against the baseline.'),
     failOnRegression: z.boolean().default(true),
+    failOnNotInjected: z
+      .boolean()
+      .default(false)
+      .describe('Fail the run when a fault scenario\'s fault did not land in some trial (e.g. the backup of a tiny workload finished before the crash point). Off: such trials are shown as "not injected" and left out of the figures.'),
   })
   .strict();
 

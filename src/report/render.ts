@@ -125,6 +125,7 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     `**${plural(c.erroredTrials, 'errored trial')}**`,
     `**${plural(c.regressions, 'regression')}**`,
     plural(c.improvements, 'improvement'),
+    ...(c.notInjectedTrials ? [`**${plural(c.notInjectedTrials, 'fault')} not injected**`] : []),
   ].join(' · ');
   const maxReasons = cut.has('reasons') ? 5 : MAX_REASONS;
   const verdictNote =

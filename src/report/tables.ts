@@ -87,6 +87,7 @@ export function deltaText(m: MetricComparison | undefined): string {
 export function cellStatus(c: CellComparison): string {
   if (c.failed > 0) return '❌ data loss';
   if (c.errored > 0) return '⚠️ error';
+  if ((c.notInjected ?? 0) > 0) return '⚠️ not injected';
   if (c.metrics.some((m) => m.status === 'regression')) return '🔺 regression';
   if (c.metrics.some((m) => m.status === 'improvement')) return '🟢 improvement';
   if (c.trials > 0 && c.skipped === c.trials) return '➖ skipped';
@@ -95,7 +96,7 @@ export function cellStatus(c: CellComparison): string {
 
 /** True when a cell needs attention (shown even when the summary is collapsed). */
 export function cellNeedsAttention(c: CellComparison): boolean {
-  return c.failed > 0 || c.errored > 0 || c.metrics.some((m) => m.status === 'regression' || m.status === 'improvement');
+  return c.failed > 0 || c.errored > 0 || (c.notInjected ?? 0) > 0 || c.metrics.some((m) => m.status === 'regression' || m.status === 'improvement');
 }
 
 function integrityText(c: CellComparison, trials: readonly TrialResult[]): string {
@@ -168,6 +169,7 @@ export function faultsTable(results: ResultsFile, comparison: Comparison): strin
       c.failed ? `${c.failed} lost data` : '',
       c.errored ? `${plural(c.errored, 'error')}` : '',
       c.skipped ? `${c.skipped} skipped` : '',
+      c.notInjected ? `${c.notInjected} not injected` : '',
     ].filter(Boolean);
     rows.push([
       escapeCell(c.tool),
@@ -296,7 +298,7 @@ export function toolsTable(results: ResultsFile): string {
   return table(['Tool', 'Type', 'Status', 'Version / reason'], rows, ['l', 'l', 'l', 'l']);
 }
 
-const TRIAL_ICON: Record<string, string> = { passed: '✅', failed: '❌', error: '⚠️', skipped: '➖' };
+const TRIAL_ICON: Record<string, string> = { passed: '✅', failed: '❌', error: '⚠️', skipped: '➖', 'not-injected': '⚠️' };
 
 /** Every trial (or only those that did not pass), one row each. */
 export function trialsTable(results: ResultsFile, comparison: Comparison, opts: { onlyProblems?: boolean } = {}): { text: string; rows: number } {

@@ -155,6 +155,7 @@ export async function analyse(results: ResultsFile, baseline: BaselineInput, sui
   for (const t of results.trials) {
     if (t.status === 'failed') findings.push({ level: 'error', title: `pvbench integrity: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'integrity loss after restore' });
     if (t.status === 'error') findings.push({ level: 'error', title: `pvbench error: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'the trial did not complete' });
+    if (t.status === 'not-injected') findings.push({ level: suite.compare.failOnNotInjected ? 'error' : 'warning', title: `pvbench fault not injected: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? `the ${t.fault.kind} fault did not land` });
   }
   return { comparison, report, findings };
 }

@@ -3,7 +3,8 @@
 
 export const RESULTS_SCHEMA_VERSION = 1 as const;
 
-export type TrialStatus = 'passed' | 'failed' | 'error' | 'skipped';
+/** not-injected: the scenario's fault did not land, so the trial measured nothing about recovery from it. */
+export type TrialStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'not-injected';
 
 /** One timed phase of a tool's work (a backup or a restore), measured on its process tree or pods. */
 export interface PhaseMetrics {

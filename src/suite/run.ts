@@ -41,7 +41,7 @@ export async function runScenario(ctx: TrialContext, scenario: ScenarioConfig): 
  */
 export function faultLanded(o: ScenarioOutcome): ScenarioOutcome {
   if (o.fault.kind === 'none' || o.fault.injected || o.status !== 'passed') return o;
-  return { ...o, status: 'error', error: `the ${o.fault.kind} fault did not land (${o.fault.description}): this trial measured nothing about recovery from it` };
+  return { ...o, status: 'not-injected', error: `the ${o.fault.kind} fault was not injected (${o.fault.description}): this trial measured nothing about recovery from it` };
 }
 
 function dispatch(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {

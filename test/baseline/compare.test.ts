@@ -260,3 +260,28 @@ test('baseline trials with impossible values are named in the notice and left ou
   // Restore times of the same trials are plausible and still compared.
   assert.equal(metric(cell(c, 'restic', 'no-fault'), 'restore.wallMs').baseline?.n, 4);
 });
+
+test('a fault that was not injected is counted and named, never "ok"; failOnNotInjected makes it fail the run', () => {
+  const crash = (n: number, injected: boolean) =>
+    trial({
+      tool: 'copy',
+      scenario: 'crash-backup',
+      trial: n,
+      status: injected ? 'passed' : 'not-injected',
+      ...(injected ? {} : { error: 'the crash fault was not injected (the backup finished before reaching 30%: no crash injected): this trial measured nothing about recovery from it' }),
+      fault: { kind: 'crash', injected, description: injected ? 'SIGKILL at 31%' : 'the backup finished before reaching 30%: no crash injected', details: {} },
+    });
+  const cur = results({ trials: [crash(1, true), crash(2, false)] });
+  const c = compare(cur, baseline(), config());
+  const k = cell(c, 'copy', 'crash-backup');
+  assert.equal(k.notInjected, 1);
+  assert.equal(k.passed, 1);
+  assert.equal(c.notInjectedTrials, 1);
+  assert.equal(c.erroredTrials, 0);
+  assert.equal(c.verdict, 'pass', 'by default a fault that did not land is shown, not failed');
+  assert.deepEqual(c.reasons, ['copy / crash-backup trial 2: fault not injected — the backup finished before reaching 30%: no crash injected']);
+  assert.equal(metric(k, 'backup.wallMs').current.n, 1, "the trial's figures are not the fault scenario's");
+  const strict = compare(cur, baseline(), config({ failOnNotInjected: true }));
+  assert.equal(strict.verdict, 'fail');
+  assert.deepEqual(strict.reasons, c.reasons);
+});

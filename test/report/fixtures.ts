@@ -133,6 +133,7 @@ export function config(over: Partial<CompareConfig> = {}): CompareConfig {
     confidence: 0.95,
     metrics: ['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'],
     failOnRegression: true,
+    failOnNotInjected: false,
     ...over,
   };
 }

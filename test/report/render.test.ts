@@ -289,3 +289,25 @@ test('an interrupted run and skipped tools are shown', () => {
   assert.match(r, /\| kopia \| kopia \| ➖ skipped \| kopia is not on PATH \|/);
   assert.match(r, /\| restic \| restic \| ✅ ran \| restic 0\.17\.3 \|/);
 });
+
+test('a fault that was not injected reads "not injected" in the summary, the fault table and the trials, never ✅ ok', () => {
+  const cur = results({
+    trials: [
+      trial({ tool: 'copy', scenario: 'crash-backup', trial: 1, fault: { kind: 'crash', injected: true, description: 'SIGKILL at 31%', details: {} } }),
+      trial({
+        tool: 'copy',
+        scenario: 'crash-backup',
+        trial: 2,
+        status: 'not-injected',
+        error: 'the crash fault was not injected (no crash injected): this trial measured nothing about recovery from it',
+        fault: { kind: 'crash', injected: false, description: 'no crash injected', details: {} },
+      }),
+    ],
+  });
+  const r = render(cur, { runs: [], source: 'none' });
+  assert.match(r, /1 fault not injected/);
+  assert.match(r, /\| copy \| crash-backup \|[^\n]*⚠️ not injected/);
+  assert.doesNotMatch(r, /\| copy \| crash-backup \|[^\n]*✅ ok/);
+  assert.match(r, /\| copy \| crash-backup \| crash \| 1\/2 \|[^\n]*\| 1 recovered, 1 not injected \|/);
+  assert.match(r, /\| copy \| crash-backup \| 2 \| ⚠️ not-injected \|/);
+});
