@@ -52,7 +52,7 @@ async function installKubeconfig(content: string, dir: string): Promise<string> 
   return path;
 }
 
-/** Stop at the first signal after the current trial (what was measured is reported); leave at the second. */
+/** Stop the operation in progress at the first signal (what finished is reported); leave at the second. */
 function cancellation(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -60,7 +60,7 @@ function cancellation(): { signal: AbortSignal; dispose: () => void } {
       core.setFailed(`pvbench: cancelled (${sig} twice); the post step removes what the run created`);
       process.exit(1);
     }
-    core.warning(`pvbench: ${sig}: finishing the current trial, then reporting what was measured`);
+    core.warning(`pvbench: ${sig}: stopping the operation in progress, then reporting what finished`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -145,7 +145,12 @@ export async function run(): Promise<void> {
   state.flag('finished', true);
 
   const notices: string[] = [];
-  if (inputs.uploadArtifact) {
+  if (inputs.uploadArtifact && !outcome.results.run.complete) {
+    // A run that did not finish is no baseline for later runs: its missing trials would skew them.
+    const notice = 'results not uploaded as a baseline artifact: the run did not finish';
+    core.info(notice);
+    notices.push(notice);
+  } else if (inputs.uploadArtifact) {
     const up = await uploadResultsArtifact({ name: inputs.baselineArtifact, files: [outcome.paths.results], rootDirectory: outcome.paths.dir });
     if (up.uploaded) core.info(`artifact: uploaded "${inputs.baselineArtifact}" (id ${up.id ?? '?'}) for later runs`);
     if (up.notice) {

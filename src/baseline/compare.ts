@@ -282,11 +282,21 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   const nothingRan = current.trials.length === 0;
   const skipped = current.tools.filter((t) => t.status === 'skipped').map((t) => `${t.name} (${t.reason ?? 'skipped'})`);
   const emptyReasons = nothingRan ? [`no trial ran${skipped.length ? `: every tool was skipped — ${skipped.join('; ')}` : ''}`] : [];
+  // A run that did not finish is not a measurement of the suite: it fails, whatever the trials it has say.
+  const unfinished: string[] = [];
+  if (!current.run.complete) {
+    if (current.run.interrupted) unfinished.push(`the run did not finish: ${oneLine(current.run.interrupted)}`);
+    // When nothing ran, the skipped tools are already named in the "no trial ran" line.
+    for (const t of nothingRan ? [] : current.tools) {
+      if (t.status === 'skipped' && !t.optional) unfinished.push(`tool ${oneLine(t.name)} could not run (${oneLine(t.reason ?? 'skipped')}): install it, or mark it optional: true in the suite`);
+    }
+    if (unfinished.length === 0 && !nothingRan) unfinished.push('the run did not finish (its results file says it is incomplete)');
+  }
   const failOnNotInjected = cfg.failOnNotInjected ?? false;
-  const failing = nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression) || (notInjectedTrials > 0 && failOnNotInjected);
+  const failing = unfinished.length > 0 || nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression) || (notInjectedTrials > 0 && failOnNotInjected);
   const comparison: Comparison = {
     verdict: failing ? 'fail' : 'pass',
-    reasons: [...emptyReasons, ...failureReasons, ...errorReasons, ...changeReasons, ...notInjectedReasons],
+    reasons: [...emptyReasons, ...unfinished, ...failureReasons, ...errorReasons, ...changeReasons, ...notInjectedReasons],
     regressions,
     improvements,
     integrityFailures,

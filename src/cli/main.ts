@@ -17,7 +17,9 @@ Usage:
   pvbench run [suite.yaml] [--trials N] [--output DIR] [--baseline FILE|none] [--threshold 0.1]
               [--template FILE] [--no-fail-on-regression]
       Run the suite (the embedded default when no file is given): results.json, report.md and
-      history/ under --output (default .pvbench). Exit 1 on a regression or integrity loss.
+      history/ under --output (default .pvbench). Exit 1 on a regression, an integrity loss, an errored
+      trial or a run that did not finish; 130 (143) after Ctrl-C (SIGTERM), which stops the operation in
+      progress and writes what finished (a second one ends pvbench at once).
   pvbench compare <results.json> [--baseline FILE|DIR] [--suite suite.yaml] [--threshold 0.1] [--out report.md]
       Compare a results file with a baseline; print the verdict; exit 1 when it fails.
   pvbench report <results.json> [--baseline FILE|DIR] [--suite suite.yaml] [--out report.md]
@@ -77,8 +79,12 @@ export async function main(argv: string[]): Promise<number> {
       const suiteFile = positionals[0];
       const outputDir = values.output;
       const controller = new AbortController();
-      const onSignal = () => {
-        log.warn('interrupted: finishing the current trial, then writing what was measured');
+      // The first Ctrl-C or SIGTERM stops the operation in progress and writes what finished; a second one ends
+      // pvbench at once (Node's default for a signal without a handler).
+      let interruptedBy: NodeJS.Signals | undefined;
+      const onSignal = (sig: NodeJS.Signals) => {
+        interruptedBy = sig;
+        log.warn(`interrupted (${sig}): stopping the operation in progress, then writing the results and report of what finished`);
         controller.abort();
       };
       process.once('SIGINT', onSignal);
@@ -98,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
           signal: controller.signal,
         });
         printVerdict(out.verdict, out.reasons, out.paths);
+        // 128 + the signal's number, as a shell reports a command ended by it.
+        if (interruptedBy) return 128 + (interruptedBy === 'SIGINT' ? 2 : 15);
         return out.verdict === 'pass' ? 0 : 1;
       } finally {
         process.off('SIGINT', onSignal);

@@ -18,6 +18,10 @@ export const toolSchema = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
       .describe('Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }.'),
+    optional: z
+      .boolean()
+      .optional()
+      .describe('A tool that may be missing: skipped when it cannot run, without making the run incomplete. Off: a configured tool that cannot run leaves the run incomplete (exit 1, not kept as a baseline).'),
   })
   .strict();
 
@@ -213,7 +217,7 @@ const suiteObject = z
     tools: z
       .array(toolSchema)
       .min(1)
-      .default(() => z.array(toolSchema).parse([{ type: 'copy' }, { type: 'restic' }, { type: 'kopia' }])),
+      .default(() => z.array(toolSchema).parse([{ type: 'copy' }, { type: 'restic' }, { type: 'kopia', optional: true }])),
     scenarios: z
       .array(scenarioSchema)
       .min(1)

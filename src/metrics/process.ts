@@ -8,6 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { startTimer } from './timer.ts';
+import { diesWithParent } from '../platform/child.ts';
 import type { ProcessUsage } from './types.ts';
 
 const IS_LINUX = process.platform === 'linux';
@@ -317,12 +318,20 @@ export interface RunMeasuredOptions {
    * injectors a way to watch, hold and kill it. `signal` sends a signal to the child only while it has not been
    * reaped, so never to another process that reuses its pid; it returns whether the signal was sent.
    */
-  onStart?: (pid: number, watch: ProcessWatch, signal: (sig: NodeJS.Signals) => boolean) => void;
+  onStart?: (pid: number, watch: ProcessWatch, signal: (sig: NodeJS.Signals) => boolean, held: boolean) => void;
+  /**
+   * Stop the child (SIGSTOP) as soon as it runs the command itself, before onStart: once the launcher that makes
+   * it die with pvbench (see platform/child.ts) has handed over, so a held child never outlives pvbench.
+   * onStart's `held` says whether it was stopped.
+   */
+  holdAtExec?: boolean;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   input?: string;
   intervalMs?: number;
   /** Per stream; the tail is kept when a stream says more. Default 4 MiB. */
   maxOutputBytes?: number;
+  /** Aborting kills the child and its known descendants at once (an interrupt of the run), like the timeout. */
+  signal?: AbortSignal;
 }
 
 export interface MeasuredRun {
@@ -332,6 +341,8 @@ export interface MeasuredRun {
   stderr: string;
   usage: ProcessUsage;
   timedOut: boolean;
+  /** Killed because `signal` was aborted. */
+  aborted: boolean;
 }
 
 /** Collects the last `cap` bytes of a stream. */
@@ -365,7 +376,8 @@ function tailCollector(cap: number): { push(chunk: Buffer): void; text(): string
  */
 export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOptions): Promise<MeasuredRun> {
   return new Promise<MeasuredRun>((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    const run = diesWithParent(cmd, args, opts.env);
+    const child = spawn(run.cmd, run.args, {
       env: opts.env,
       cwd: opts.cwd,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -386,6 +398,7 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
 
     const watch = watchProcess(childPid, { intervalMs: opts.intervalMs, expectArgv: [cmd, ...args] });
     let timedOut = false;
+    let aborted = false;
     let finished = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let closed = false;
@@ -396,6 +409,7 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
       if (finished) return;
       finished = true;
       for (const t of timers) clearTimeout(t);
+      opts.signal?.removeEventListener('abort', onAbort);
       out.destroy();
       err.destroy();
       if (startError !== undefined) {
@@ -410,12 +424,13 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
           stderr: stderr.text(),
           usage,
           timedOut,
+          aborted,
         }),
       );
     };
 
-    const deadline = setTimeout(() => {
-      timedOut = true;
+    /** SIGKILL to the child and every descendant seen, then give up waiting after a grace period. */
+    const killTree = (): void => {
       void watch.sample(); // synchronous inside: the tree as of now, not of the last tick
       for (const p of new Set([childPid, ...watch.pids()])) {
         try {
@@ -426,8 +441,21 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
       }
       // A process stuck in uninterruptible sleep may not die: give up waiting rather than hang.
       timers.push(setTimeout(finish, GRACE_MS));
+    };
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      killTree();
     }, opts.timeoutMs);
     timers.push(deadline);
+    // Only before the child has exited: afterwards its pid may be another process's.
+    const onAbort = (): void => {
+      if (exit || finished) return;
+      aborted = true;
+      clearTimeout(deadline);
+      killTree();
+    };
+    if (opts.signal?.aborted) queueMicrotask(onAbort);
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     child.on('exit', (code, signal) => {
       exit = { code, signal };
@@ -456,14 +484,33 @@ export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOption
         return false;
       }
     };
+    const held = opts.holdAtExec === true && holdOnceExeced(childPid, [cmd, ...args].join('\0'), signalChild);
     try {
-      opts.onStart?.(childPid, watch, signalChild);
+      opts.onStart?.(childPid, watch, signalChild, held);
     } catch (error) {
       // A failing observer must not leave the child running: kill it, and reject once it has gone.
       startError = error;
       child.kill('SIGKILL');
     }
   });
+}
+
+const HOLD_WAIT_MS = 250;
+
+/**
+ * Waits (synchronously: a few milliseconds at most, so nothing else runs in between) until the child's cmdline is
+ * the command's own, then stops it. spawn() returns once the child has exec'd its launcher; the launcher execs the
+ * command right after arranging its death with pvbench. Gives up after HOLD_WAIT_MS or when the child is gone.
+ */
+function holdOnceExeced(pid: number, expectCmdline: string, signal: (sig: NodeJS.Signals) => boolean): boolean {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + HOLD_WAIT_MS;
+  for (;;) {
+    const cmdline = readProc(`/proc/${pid}/cmdline`);
+    if (cmdline === undefined) return false;
+    if (cmdline.replace(/\0$/, '') === expectCmdline || Date.now() > until) return signal('SIGSTOP');
+    Atomics.wait(nap, 0, 0, 0.2);
+  }
 }
 
 /** Turns measured usage into a phase's metrics. */

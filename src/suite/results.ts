@@ -100,6 +100,8 @@ export interface ToolInfo {
   version?: string;
   /** Why a tool was skipped, e.g. "kopia is not on PATH". */
   reason?: string;
+  /** Configured as optional: its being skipped does not make the run incomplete. */
+  optional?: boolean;
 }
 
 export interface WorkloadInfo {
@@ -125,8 +127,13 @@ export interface ResultsFile {
     id: string;
     startedAt: string;
     finishedAt?: string;
-    /** False while trials are still being written, or when the run was interrupted. */
+    /**
+     * False while trials are still being written, when the run was interrupted, or when a configured tool (not
+     * optional) could not run.
+     */
     complete: boolean;
+    /** What an interrupt stopped, e.g. "interrupted during restic / crash-backup #2; 5 of 12 planned trials not run". */
+    interrupted?: string;
     git?: { sha?: string; ref?: string; runId?: string; runUrl?: string };
     host: { cpus: number; memoryBytes: number; os: string; node: string };
     /** The platform as it described itself once ready, e.g. a cluster's API server and the version it reported. */

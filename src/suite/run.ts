@@ -3,10 +3,10 @@
 import { availableParallelism, totalmem, platform as osPlatform, release } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ScenarioConfig, Suite } from '../config/schema.ts';
-import type { Platform } from '../platform/types.ts';
+import type { Platform, VolumeSet } from '../platform/types.ts';
 import { writeFileAtomic } from '../platform/local/fsutil.ts';
 import { maskSecrets } from '../platform/secrets.ts';
-import type { BackupTool } from '../tools/types.ts';
+import type { BackupTool, OpHooks } from '../tools/types.ts';
 import { deriveSeed, seededRandom } from '../workloads/random.ts';
 import type { ScenarioOutcome, TrialContext } from '../faults/context.ts';
 import { runNoFault } from '../faults/none.ts';
@@ -116,6 +116,23 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
   }
 }
 
+/**
+ * The tool with the run's interrupt added to every backup and restore it is asked for, so the first Ctrl-C or
+ * SIGTERM stops the operation in progress (its process killed, its wait ended) instead of waiting for it to end.
+ */
+export function interruptible(tool: BackupTool, signal: AbortSignal | undefined): BackupTool {
+  if (!signal) return tool;
+  const withSignal = (hooks?: OpHooks): OpHooks => ({ ...hooks, signal: hooks?.signal ? AbortSignal.any([hooks.signal, signal]) : signal });
+  return new Proxy(tool, {
+    get(target, prop) {
+      if (prop === 'backup') return (source: VolumeSet, hooks?: OpHooks) => target.backup(source, withSignal(hooks));
+      if (prop === 'restore') return (id: string, to: VolumeSet, hooks?: OpHooks) => target.restore(id, to, withSignal(hooks));
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   const { suite, platform, log } = opts;
   const results = newResults(suite, opts.suiteFile, platform.kind, opts.git);
@@ -130,7 +147,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   for (const cfg of suite.tools) {
     const tool = platform.createTool(cfg);
     const probe = await tool.probe();
-    const info: ToolInfo = { name: tool.name, type: cfg.type, status: probe.ok ? 'ok' : 'skipped' };
+    const info: ToolInfo = { name: tool.name, type: cfg.type, status: probe.ok ? 'ok' : 'skipped', ...(cfg.optional ? { optional: true } : {}) };
     if (probe.ok) {
       info.version = probe.version;
       ready.set(tool.name, tool);
@@ -142,20 +159,29 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
 
   const plan = planTrials(suite).filter((p) => ready.has(p.toolName));
   const width = String(plan.length).length;
+  const notRun = (i: number) => `${plan.length - i} of ${plan.length} planned trials not run`;
   for (const [i, p] of plan.entries()) {
+    const label = `${p.toolName} / ${p.scenario.name} #${p.trial}`;
     if (opts.signal?.aborted) {
-      log(`interrupted: ${plan.length - i} trial(s) not run; the results so far are kept`);
+      results.run.interrupted = `interrupted ${i === 0 ? 'before the first trial' : `after ${plan[i - 1]!.toolName} / ${plan[i - 1]!.scenario.name} #${plan[i - 1]!.trial}`}; ${notRun(i)}`;
+      log(`interrupted: ${notRun(i)}; the results so far are kept`);
       break;
     }
-    const tool = ready.get(p.toolName)!;
-    const trial = await runTrial(p, tool, opts);
+    const trial = await runTrial(p, interruptible(ready.get(p.toolName)!, opts.signal), opts);
+    if (opts.signal?.aborted) {
+      // Stopped mid-way (its operation killed, or it failed because of that): it measured nothing to keep.
+      results.run.interrupted = `interrupted during ${label}; ${notRun(i)}`;
+      log(`interrupted: ${label} was stopped and is not recorded; the results so far are kept`);
+      break;
+    }
     results.trials.push(trial);
     await save();
     const secs = (trial.durationMs / 1000).toFixed(1);
-    log(`[${String(i + 1).padStart(width)}/${plan.length}] ${p.toolName} / ${p.scenario.name} #${p.trial}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
+    log(`[${String(i + 1).padStart(width)}/${plan.length}] ${label}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
   }
   results.run.finishedAt = new Date().toISOString();
-  results.run.complete = results.trials.length === plan.length;
+  const missingTools = results.tools.filter((t) => t.status === 'skipped' && !t.optional);
+  results.run.complete = results.trials.length === plan.length && !results.run.interrupted && missingTools.length === 0;
   await save();
   return results;
 }

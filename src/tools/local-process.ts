@@ -40,7 +40,11 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
     env: op.env,
     cwd: op.cwd,
     timeoutMs: op.timeoutMs,
-    onStart: (pid, watch, signal) => {
+    signal: op.hooks?.signal,
+    // Held from the start when asked: stopped as soon as it runs the tool's own code (and no sooner: before that
+    // it is the launcher that makes it die with pvbench), so a trigger sees it before it moves.
+    holdAtExec: op.hooks?.holdAtStart === true && op.hooks.onStart !== undefined,
+    onStart: (pid, watch, signal, heldAtStart) => {
       const by = op.progressBy;
       // A fresh sample of the counters, not the sampler's last one: a held process must be seen where it is.
       const moved = async () => {
@@ -49,10 +53,9 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
         return by === 'written' ? watch.bytesWritten() : watch.bytesRead();
       };
       if (!op.hooks?.onStart) return;
-      // Held from the start when asked (stopped before it even exec's), so a trigger sees it before it moves. Such a
-      // held operation also runs at the lowest CPU priority: on a busy machine the trigger's timer can fire late,
+      // A held operation also runs at the lowest CPU priority: on a busy machine the trigger's timer can fire late,
       // and the operation must not get the CPU ahead of the trigger that is due to hold it again.
-      let held = op.hooks.holdAtStart === true && signal('SIGSTOP');
+      let held = heldAtStart;
       if (held) {
         try {
           setPriority(pid, 19);
@@ -76,6 +79,7 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
       });
     },
   });
+  if (res.aborted) throw new ToolError(op.tool, `${label} was stopped: the run was interrupted`, null, excerpt(res.stderr));
   if (res.timedOut) throw new ToolError(op.tool, `${label} timed out after ${op.timeoutMs} ms`, null, excerpt(res.stderr));
   if (res.signal) throw new ToolError(op.tool, `${label} was killed by ${res.signal}`, null, excerpt(res.stderr));
   if (res.exitCode !== 0) {

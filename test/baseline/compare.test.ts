@@ -285,3 +285,24 @@ test('a fault that was not injected is counted and named, never "ok"; failOnNotI
   assert.equal(strict.verdict, 'fail');
   assert.deepEqual(strict.reasons, c.reasons);
 });
+
+test('a run that did not finish fails and says why: interrupted, or a configured tool that could not run', () => {
+  const interrupted = results({ complete: false, trials: timed('restic', 'no-fault', [1000, 1001]) });
+  interrupted.run.interrupted = 'interrupted during restic / no-fault #3; 1 of 3 planned trials not run';
+  const c = compare(interrupted, baseline(), config());
+  assert.equal(c.verdict, 'fail');
+  assert.deepEqual(c.reasons, ['the run did not finish: interrupted during restic / no-fault #3; 1 of 3 planned trials not run']);
+
+  const tools = [
+    { name: 'restic', type: 'restic', status: 'ok' as const, version: '0.18.1' },
+    { name: 'kopia', type: 'kopia', status: 'skipped' as const, reason: 'kopia is not on PATH' },
+  ];
+  const missing = compare(results({ complete: false, tools, trials: timed('restic', 'no-fault', [1000, 1001]) }), baseline(), config());
+  assert.equal(missing.verdict, 'fail');
+  assert.deepEqual(missing.reasons, ['tool kopia could not run (kopia is not on PATH): install it, or mark it optional: true in the suite']);
+
+  // An optional tool that could not run leaves the run complete: it is shown, not failed.
+  const optional = compare(results({ tools: [tools[0]!, { ...tools[1]!, optional: true }], trials: timed('restic', 'no-fault', [1000, 1001]) }), baseline(), config());
+  assert.equal(optional.verdict, 'pass');
+  assert.deepEqual(optional.reasons, []);
+});

@@ -134,9 +134,12 @@ test('an interrupted run keeps what it measured (results written after every tri
       setTimeout(() => clearInterval(poll), 60_000);
     },
   });
-  assert.match(res.stderr, /interrupted/);
+  assert.match(res.stderr, /interrupted \(SIGINT\): stopping the operation in progress/);
+  assert.equal(res.code, 130, 'a run that did not finish never exits 0');
+  assert.match(res.stdout, /pvbench: FAIL\n  - the run did not finish: interrupted (during|after) copy \/ no-fault #\d+; \d+ of 100 planned trials not run/);
   const r = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { run: { complete: boolean }; trials: unknown[] };
   assert.equal(r.run.complete, false);
+  await assert.rejects(readdir(join(out, 'history')), 'an unfinished run is not kept as a baseline');
   assert.ok(r.trials.length >= 2 && r.trials.length < 100, `${r.trials.length} trials kept`);
   assert.ok(await readFile(join(out, 'report.md'), 'utf8'));
 });

@@ -216,13 +216,16 @@ test('fork pull request: no comment write is attempted; summary only, with a not
   assert.equal(r.post?.exitCode, 0);
 });
 
-test('a cancelled run (SIGINT, as the runner sends first): the current trial finishes, what was measured is reported', async () => {
+test('a cancelled run (SIGINT, as the runner sends first): the operation in progress stops, what finished is reported, the step fails, no baseline is uploaded', async () => {
   const r = await runAction({
-    ...options({ runId: 106, event: 'push', inputs: { trials: '50', 'upload-artifact': 'false', comment: 'false', baseline: 'none' } }),
+    ...options({ runId: 106, event: 'push', inputs: { trials: '50', comment: 'false', baseline: 'none' } }),
     cancel: { when: (state) => (state['pvbench-platform-dirs'] ?? '[]') !== '[]', signal: 'SIGINT', waitMs: 120_000 },
   });
   assert.equal(r.main.signal, null, `the action exits by itself after SIGINT\n${describe(r)}`);
-  assert.match(r.main.log, /SIGINT: finishing the current trial/, describe(r));
+  assert.match(r.main.log, /SIGINT: stopping the operation in progress/, describe(r));
+  assert.equal(r.main.exitCode, 1, `a run that did not finish fails the step\n${describe(r)}`);
+  assert.match(r.main.log, /the run did not finish: interrupted/, describe(r));
+  assert.match(r.main.summary, /results not uploaded as a baseline artifact: the run did not finish/, describe(r));
   assert.ok(r.main.outputs['results-path'], describe(r));
   const results = JSON.parse(await readFile(r.main.outputs['results-path']!, 'utf8')) as { run: { complete: boolean }; trials: unknown[] };
   assert.equal(results.run.complete, false, 'an interrupted run is marked incomplete');

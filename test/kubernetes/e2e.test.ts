@@ -36,7 +36,7 @@ test('a csi-snapshot suite runs end to end on the simulated cluster', async () =
     trials: 1,
     platform: { kind: 'kubernetes', cluster: { mode: 'existing' }, storageClass: 'csi-hostpath-sc', timeouts: { backupSeconds: 20, restoreSeconds: 20, readySeconds: 20 } },
     workload: { proxies: 2, accessLogLines: 10, statsSnapshots: 1, clusters: 1 },
-    tools: [{ type: 'csi-snapshot' }, { type: 'restic' }],
+    tools: [{ type: 'csi-snapshot' }, { type: 'restic', optional: true }],
     scenarios: [
       { name: 'no-fault', fault: { kind: 'none' }, incremental: true },
       { name: 'corrupt-volume', fault: { kind: 'corrupt-volume', bitFlips: 1, truncate: 1, delete: 1 }, incremental: false },

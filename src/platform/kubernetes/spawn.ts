@@ -1,6 +1,7 @@
 // Running cluster tooling (kind, kubectl, helm, velero, git): argument arrays only, never a shell; every call has a
 // timeout. Injectable so the tests can check the exact argv without the tools installed.
 import { spawn } from 'node:child_process';
+import { diesWithParent } from '../child.ts';
 import { maskSecrets } from '../secrets.ts';
 
 export interface SpawnResult {
@@ -24,7 +25,8 @@ export const spawnProcess: Spawner = (cmd, args, opts) =>
     let stdout = '';
     let stderr = '';
     let settled = false;
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const run = diesWithParent(cmd, args, opts.env ?? process.env);
+    const child = spawn(run.cmd, run.args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
     const timer = setTimeout(() => {
       stderr += `\n(${cmd} killed after ${Math.round(opts.timeoutMs / 1000)} s)`;
       child.kill('SIGKILL');

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { accessLogChunk, ACCESS_LOG } from '../../workloads/mesh-proxy.ts';
 import { deriveSeed, seededRandom } from '../../workloads/random.ts';
 import type { VolumeSet, Writer } from '../types.ts';
+import { diesWithParent } from '../child.ts';
 
 // Self-contained so it runs the same from source and from the bundled dist (no file path to resolve).
 const WRITER_CODE = `
@@ -53,7 +54,8 @@ export async function startLocalWriter(volumes: VolumeSet, writesPerSecond: numb
     args.push(join(volumes.location, name, ACCESS_LOG), feed);
     rel.push(`${name}/${ACCESS_LOG}`);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = diesWithParent(process.execPath, args);
+  const child = spawn(run.cmd, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

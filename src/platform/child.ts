@@ -1,0 +1,42 @@
+// Every process pvbench starts dies with it, however pvbench ends: also on SIGKILL or a crash of Node, when no
+// handler of ours runs. The kernel does this for a process that asked for it (prctl PR_SET_PDEATHSIG: a signal
+// when its parent dies; kept across exec). Node cannot ask for it between fork and exec, so the command is started
+// through util-linux's setpriv (`--pdeathsig KILL`), which asks and then execs the command with the same argv.
+// A process stopped by a fault trigger (SIGSTOP) dies too: SIGKILL needs no CONT.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const SETPRIV_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+let setpriv: string | null | undefined;
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findSetpriv(): string | null {
+  for (const d of SETPRIV_DIRS) if (executable(join(d, 'setpriv'))) return join(d, 'setpriv');
+  return null;
+}
+
+/** Is `cmd` runnable: a path that is executable, or a name found on `path` ($PATH)? */
+function resolvable(cmd: string, path: string | undefined): boolean {
+  if (cmd.includes('/')) return executable(cmd);
+  return (path ?? '').split(delimiter).some((d) => d !== '' && executable(join(d, cmd)));
+}
+
+/**
+ * The command and arguments to spawn so that the process dies with pvbench. Unchanged where that cannot be
+ * arranged (not Linux, no setpriv) and for a command that is not there, so that spawn still fails with ENOENT.
+ * The process keeps `cmd` as its argv[0] (setpriv looks it up on the same PATH).
+ */
+export function diesWithParent(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { cmd: string; args: string[] } {
+  if (process.platform !== 'linux') return { cmd, args };
+  setpriv ??= findSetpriv();
+  if (!setpriv || !resolvable(cmd, env.PATH)) return { cmd, args };
+  return { cmd: setpriv, args: ['--pdeathsig', 'KILL', '--', cmd, ...args] };
+}

@@ -1,0 +1,144 @@
+// The runner itself, on the local platform: what an interrupt does to the operation in progress, what a tool that
+// could not run does to the run, and a trial that throws.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suiteSchema } from '../../src/config/schema.ts';
+import type { Suite, ToolConfig } from '../../src/config/schema.ts';
+import { LocalPlatform } from '../../src/platform/local/platform.ts';
+import type { VolumeSet } from '../../src/platform/types.ts';
+import { runSuite } from '../../src/suite/run.ts';
+import type { ResultsFile } from '../../src/suite/results.ts';
+import { CopyTool } from '../../src/tools/copy.ts';
+import { runLocalOp } from '../../src/tools/local-process.ts';
+import type { BackupOutcome, BackupTool, OpHooks } from '../../src/tools/types.ts';
+
+const TINY = { proxies: 1, accessLogLines: 50, statsSnapshots: 1, clusters: 2 };
+
+/** A copy tool whose backup is a long `sleep` (a stand-in for a big backup), reporting the pid it started. */
+class SleepyTool extends CopyTool {
+  pids: number[] = [];
+  override async backup(_source: VolumeSet, hooks?: OpHooks): Promise<BackupOutcome> {
+    await runLocalOp({
+      tool: this.name,
+      cmd: 'sleep',
+      args: ['60'],
+      timeoutMs: 120_000,
+      sourceBytes: 1,
+      hooks: {
+        ...hooks,
+        onStart: (op) => {
+          this.pids.push(Number(/pid (\d+)/.exec(op.describe())?.[1]));
+          hooks?.onStart?.(op);
+        },
+      },
+    });
+    return { snapshotId: 'never', metrics: {} as BackupOutcome['metrics'] };
+  }
+}
+
+class TestPlatform extends LocalPlatform {
+  readonly tools: BackupTool[] = [];
+  private readonly make: (cfg: ToolConfig, p: LocalPlatform) => BackupTool | undefined;
+  constructor(make: (cfg: ToolConfig, p: LocalPlatform) => BackupTool | undefined) {
+    super({ keep: false, timeoutMs: 120_000 });
+    this.make = make;
+  }
+  override createTool(cfg: ToolConfig): BackupTool {
+    const t = this.make(cfg, this) ?? super.createTool(cfg);
+    this.tools.push(t);
+    return t;
+  }
+}
+
+function suiteOf(over: Record<string, unknown>): Suite {
+  return suiteSchema.parse({ name: 'runner', trials: 2, workload: TINY, scenarios: [{ name: 'no-fault', incremental: false }], ...over });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('the first interrupt stops the operation in progress within seconds: its process is gone, the trial is not recorded, the run is incomplete', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  let sleepy: SleepyTool | undefined;
+  const platform = new TestPlatform((cfg, p) => (sleepy = new SleepyTool(cfg, { workdir: p.dir, timeoutMs: 120_000, slowdown: 1 })));
+  const controller = new AbortController();
+  const log: string[] = [];
+  const run = runSuite({ suite: suiteOf({ tools: [{ type: 'copy' }] }), suiteFile: 'runner.yaml', platform, resultsPath: join(dir, 'results.json'), log: (m) => log.push(m), signal: controller.signal });
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!sleepy?.pids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(sleepy?.pids.length, 'the backup started');
+    const abortedAt = Date.now();
+    controller.abort();
+    const results = await Promise.race([run, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('runSuite did not return within 10 s of the interrupt')), 10_000))]);
+    assert.ok(Date.now() - abortedAt < 5_000, `stopped ${Date.now() - abortedAt} ms after the interrupt`);
+    assert.equal(alive(sleepy.pids[0]!), false, 'the operation in progress was killed');
+    assert.deepEqual(results.trials, [], 'the interrupted trial measured nothing and is not recorded');
+    assert.equal(results.run.complete, false);
+    assert.equal(results.run.interrupted, 'interrupted during copy / no-fault #1; 2 of 2 planned trials not run');
+    const onDisk = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as ResultsFile;
+    assert.equal(onDisk.run.interrupted, results.run.interrupted);
+    assert.ok(log.some((l) => l === 'interrupted: copy / no-fault #1 was stopped and is not recorded; the results so far are kept'), log.join('\n'));
+  } finally {
+    await platform.cleanup();
+  }
+});
+
+test('an interrupt before the first trial starts no trial', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const platform = new TestPlatform(() => undefined);
+  const controller = new AbortController();
+  controller.abort();
+  try {
+    const results = await runSuite({ suite: suiteOf({ tools: [{ type: 'copy' }] }), suiteFile: 'runner.yaml', platform, resultsPath: join(dir, 'results.json'), log: () => undefined, signal: controller.signal });
+    assert.deepEqual(results.trials, []);
+    assert.equal(results.run.complete, false);
+    assert.equal(results.run.interrupted, 'interrupted before the first trial; 2 of 2 planned trials not run');
+  } finally {
+    await platform.cleanup();
+  }
+});
+
+test('a configured tool that could not run makes the run incomplete; an optional one does not', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const missing = (cfg: ToolConfig, p: LocalPlatform) =>
+    cfg.name === 'ghost'
+      ? new (class extends CopyTool {
+          override async probe() {
+            return { ok: false as const, reason: 'ghost is not on PATH' };
+          }
+        })(cfg, { workdir: p.dir, timeoutMs: 60_000, slowdown: 1 })
+      : undefined;
+  for (const optional of [false, true]) {
+    const platform = new TestPlatform(missing);
+    try {
+      const results = await runSuite({
+        suite: suiteOf({ trials: 1, tools: [{ type: 'copy' }, { type: 'copy', name: 'ghost', optional }] }),
+        suiteFile: 'runner.yaml',
+        platform,
+        resultsPath: join(dir, `results-${optional}.json`),
+        log: () => undefined,
+      });
+      assert.equal(results.trials.length, 1, 'the copy tool still ran');
+      assert.deepEqual(results.tools.map((x) => [x.name, x.status, x.optional ?? false]), [
+        ['copy', 'ok', false],
+        ['ghost', 'skipped', optional],
+      ]);
+      assert.equal(results.run.complete, optional, optional ? 'an optional tool may be missing' : 'a configured tool that could not run leaves the run incomplete');
+    } finally {
+      await platform.cleanup();
+    }
+  }
+});
