@@ -137,6 +137,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
     } else info.reason = probe.reason;
     results.tools.push(info);
     log(probe.ok ? `tool ${tool.name}: ${probe.version}` : `tool ${tool.name}: skipped (${probe.reason})`);
+    if (probe.ok) for (const note of probe.notes ?? []) log(`tool ${tool.name}: ${note}`);
   }
   await save();
 

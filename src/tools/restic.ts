@@ -11,6 +11,7 @@ import { listFiles } from '../metrics/manifest.ts';
 import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { ignoredNote, toolEnv } from './tool-env.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
 
@@ -31,8 +32,9 @@ export class ResticTool implements BackupTool {
     registerSecret(this.password);
   }
 
+  /** This process's environment without the user's RESTIC_* variables (issue 8), and pvbench's own. */
   private env(repo = this.repo): NodeJS.ProcessEnv {
-    return { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: this.password, RESTIC_PROGRESS_FPS: '0.1' };
+    return toolEnv('RESTIC_', { RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: this.password, RESTIC_PROGRESS_FPS: '0.1' }).env;
   }
 
   private get base(): string {
@@ -42,7 +44,7 @@ export class ResticTool implements BackupTool {
   async probe(): Promise<Probe> {
     const v = await whichVersion(this.name, 'restic', ['version']);
     if (!v) return { ok: false, reason: 'restic is not on PATH (install it: apt-get install -y restic)' };
-    return { ok: true, version: v.replace(/^restic\s+/, '').split(' ')[0] ?? v };
+    return { ok: true, version: v.replace(/^restic\s+/, '').split(' ')[0] ?? v, notes: ignoredNote('restic', toolEnv('RESTIC_', {}).ignored) };
   }
 
   async init(trialId: string): Promise<void> {

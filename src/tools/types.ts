@@ -4,7 +4,8 @@ import type { FaultRecord, PhaseMetrics, RepositoryCheck } from '../suite/result
 import type { VolumeSet } from '../platform/types.ts';
 import type { ToolConfig } from '../config/schema.ts';
 
-export type Probe = { ok: true; version: string } | { ok: false; reason: string };
+/** notes: what the run log should say once about the tool's setup (e.g. environment variables it ignores). */
+export type Probe = { ok: true; version: string; notes?: string[] } | { ok: false; reason: string };
 
 /** A tool operation in flight, handed to fault injectors so they can crash it. */
 export interface RunningOp {
