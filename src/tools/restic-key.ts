@@ -26,8 +26,8 @@ export interface ScryptParams {
 }
 
 /**
- * The parameters pvbench writes: restic's own DefaultKDFParams (golang.org/x's "interactive" scrypt defaults, N=2^14,
- * r=8, p=1: 16 MiB), the point restic's calibration starts from and what it falls back to. Chosen because restic
+ * The parameters pvbench writes: restic's own DefaultKDFParams (simple-scrypt's DefaultParams, N=2^14, r=8, p=1:
+ * 16 MiB), the point restic's calibration starts from and what it falls back to. Chosen because restic
  * itself ships them as valid, and they are cheap and the same on every run and machine: on this project's 2-core
  * machine node's scrypt takes about 37 ms with them, against about 380 ms for what `restic init` calibrated here
  * (N=2^15, r=8, p=5). pvbench's password is 24 random bytes per run, so stretching it protects nothing.
