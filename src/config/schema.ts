@@ -9,6 +9,8 @@ const name = z
 export const LOCAL_TOOL_TYPES = ['restic', 'kopia', 'copy'] as const;
 export const KUBERNETES_TOOL_TYPES = ['velero-fs', 'velero-csi', 'csi-snapshot', 'kubestash', 'k10'] as const;
 export const TOOL_TYPES = [...LOCAL_TOOL_TYPES, ...KUBERNETES_TOOL_TYPES] as const;
+/** restic's options.keyDerivation: pvbench's fixed scrypt parameters (the default), or restic's own calibration. */
+export const RESTIC_KEY_DERIVATION = ['fixed', 'calibrated'] as const;
 
 export const toolSchema = z
   .object({
@@ -17,7 +19,9 @@ export const toolSchema = z
     options: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
-      .describe('Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }.'),
+      .describe(
+        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
+      ),
     optional: z
       .boolean()
       .optional()
@@ -253,8 +257,18 @@ export const suiteSchema = suiteObject.superRefine((suite, ctx) => {
 });
 
 /** Rules that span sections of a suite (checked when a file is loaded, and again after command-line overrides). */
-export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'platform' | 'scenarios'>): { path: (string | number)[]; message: string; fix: string }[] {
+export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'platform' | 'scenarios' | 'tools'>): { path: (string | number)[]; message: string; fix: string }[] {
   const problems: { path: (string | number)[]; message: string; fix: string }[] = [];
+  suite.tools.forEach((tool, i) => {
+    const kd = tool.options.keyDerivation;
+    if (tool.type === 'restic' && kd !== undefined && !(RESTIC_KEY_DERIVATION as readonly unknown[]).includes(kd)) {
+      problems.push({
+        path: ['tools', i, 'options', 'keyDerivation'],
+        message: `restic's keyDerivation is ${JSON.stringify(kd)}`,
+        fix: `use ${RESTIC_KEY_DERIVATION.map((v) => `"${v}"`).join(' or ')} ("fixed" is the default)`,
+      });
+    }
+  });
   const onKind = suite.platform.kind === 'kubernetes' && suite.platform.cluster.mode === 'kind';
   if (suite.platform.kind === 'kubernetes') {
     const inst = suite.platform.install;

@@ -286,15 +286,19 @@ export function recoveryTable(results: ResultsFile, comparison: Comparison): str
   return table(['Tool', 'Scenario', 'RTO (median)', 'RTO (max)', 'Δ RTO', 'RPO (median)', 'RPO (max)', 'Δ RPO'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']);
 }
 
-/** Tools: version, or why it was skipped. */
+/** Tools: version (and, for restic, its key derivation, which every command repeats), or why it was skipped. */
 export function toolsTable(results: ResultsFile): string {
   if (results.tools.length === 0) return '';
-  const rows = results.tools.map((t) => [
-    escapeCell(t.name),
-    escapeCell(t.type),
-    t.status === 'ok' ? '✅ ran' : '➖ skipped',
-    escapeCell(t.status === 'ok' ? (t.version ?? DASH) : (t.reason ?? 'no reason given')),
-  ]);
+  const rows = results.tools.map((t) => {
+    const kd = t.keyDerivation;
+    const key = kd ? ` · key derivation ${kd.kdf} N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${formatMs(kd.ms)} per derivation` : '';
+    return [
+      escapeCell(t.name),
+      escapeCell(t.type),
+      t.status === 'ok' ? '✅ ran' : '➖ skipped',
+      escapeCell(t.status === 'ok' ? (t.version ?? DASH) + key : (t.reason ?? 'no reason given')),
+    ];
+  });
   return table(['Tool', 'Type', 'Status', 'Version / reason'], rows, ['l', 'l', 'l', 'l']);
 }
 

@@ -102,6 +102,24 @@ export interface ToolInfo {
   reason?: string;
   /** Configured as optional: its being skipped does not make the run incomplete. */
   optional?: boolean;
+  /** How the tool's repository key is derived, for tools that derive one from the password on every command (restic). */
+  keyDerivation?: KeyDerivationInfo;
+}
+
+/**
+ * A password-based key derivation that every command of the tool repeats before it touches any data (restic: scrypt,
+ * each backup, restore, snapshots, check ...). Its time is part of every phase's wall and CPU time; it is recorded on
+ * its own so the report can say how much.
+ */
+export interface KeyDerivationInfo {
+  /** fixed: pvbench rewrote the key with its own fixed parameters; calibrated: as the tool calibrated them at init. */
+  mode: 'fixed' | 'calibrated';
+  kdf: 'scrypt';
+  N: number;
+  r: number;
+  p: number;
+  /** One derivation with these parameters on this machine, measured once per run with node's scrypt (OpenSSL), ms. */
+  ms: number;
 }
 
 export interface WorkloadInfo {

@@ -144,6 +144,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   results.run.platform = platform.describe();
 
   const ready = new Map<string, BackupTool>();
+  const infos = new Map<string, ToolInfo>();
   for (const cfg of suite.tools) {
     const tool = platform.createTool(cfg);
     const probe = await tool.probe();
@@ -153,7 +154,9 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
       ready.set(tool.name, tool);
     } else info.reason = probe.reason;
     results.tools.push(info);
+    infos.set(tool.name, info);
     log(probe.ok ? `tool ${tool.name}: ${probe.version}` : `tool ${tool.name}: skipped (${probe.reason})`);
+    if (probe.ok) for (const note of probe.notes ?? []) log(`tool ${tool.name}: ${note}`);
   }
   await save();
 
@@ -167,7 +170,8 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
       log(`interrupted: ${notRun(i)}; the results so far are kept`);
       break;
     }
-    const trial = await runTrial(p, interruptible(ready.get(p.toolName)!, opts.signal), opts);
+    const tool = ready.get(p.toolName)!;
+    const trial = await runTrial(p, interruptible(tool, opts.signal), opts);
     if (opts.signal?.aborted) {
       // Stopped mid-way (its operation killed, or it failed because of that): it measured nothing to keep.
       results.run.interrupted = `interrupted during ${label}; ${notRun(i)}`;
@@ -175,6 +179,15 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
       break;
     }
     results.trials.push(trial);
+    const info = infos.get(p.toolName);
+    // Known once the tool's first repository exists; the same for the rest of the run.
+    if (info && !info.keyDerivation) {
+      const kd = tool.keyDerivation?.();
+      if (kd) {
+        info.keyDerivation = kd;
+        log(`tool ${tool.name}: key derivation scrypt N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${Math.round(kd.ms)} ms per derivation`);
+      }
+    }
     await save();
     const secs = (trial.durationMs / 1000).toFixed(1);
     log(`[${String(i + 1).padStart(width)}/${plan.length}] ${label}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);

@@ -11,6 +11,7 @@ import { listFiles } from '../metrics/manifest.ts';
 import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { ignoredNote, toolEnv } from './tool-env.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
 
@@ -29,8 +30,9 @@ export class KopiaTool implements BackupTool {
     registerSecret(this.password);
   }
 
+  /** This process's environment without the user's KOPIA_* variables (issue 8), and pvbench's own. */
   private env(): NodeJS.ProcessEnv {
-    return { ...process.env, KOPIA_PASSWORD: this.password, KOPIA_CHECK_FOR_UPDATES: 'false', KOPIA_LOG_DIR: join(this.repo, 'logs') };
+    return toolEnv('KOPIA_', { KOPIA_PASSWORD: this.password, KOPIA_CHECK_FOR_UPDATES: 'false', KOPIA_LOG_DIR: join(this.repo, 'logs') }).env;
   }
 
   private args(...rest: string[]): string[] {
@@ -46,7 +48,7 @@ export class KopiaTool implements BackupTool {
   async probe(): Promise<Probe> {
     const v = await whichVersion(this.name, 'kopia', ['--version']);
     if (!v) return { ok: false, reason: 'kopia is not on PATH (it is not packaged in Debian; install it from kopia.io to include it)' };
-    return { ok: true, version: v.split(' ')[0] ?? v };
+    return { ok: true, version: v.split(' ')[0] ?? v, notes: ignoredNote('kopia', toolEnv('KOPIA_', {}).ignored) };
   }
 
   async init(trialId: string): Promise<void> {

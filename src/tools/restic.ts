@@ -1,16 +1,21 @@
 // restic on the local platform: one repository per trial (copied from a template initialised once per run, since
-// `restic init` spends seconds calibrating its key derivation), the password generated per run and masked.
+// `restic init` spends seconds calibrating its key derivation), the password generated per run and masked. The
+// template's key is rewritten with fixed scrypt parameters unless options.keyDerivation is "calibrated" (see
+// restic-key.ts: restic repeats the derivation on every command, and its calibrated cost dominated and varied).
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RESTIC_KEY_DERIVATION } from '../config/schema.ts';
 import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
-import type { RepositoryCheck } from '../suite/results.ts';
+import type { KeyDerivationInfo, RepositoryCheck } from '../suite/results.ts';
 import { registerSecret, excerpt } from '../platform/secrets.ts';
 import { listFiles } from '../metrics/manifest.ts';
 import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { ignoredNote, toolEnv } from './tool-env.ts';
+import { FIXED_SCRYPT, openKeyFile, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
 
@@ -23,16 +28,23 @@ export class ResticTool implements BackupTool {
   private repo = '';
   private templateReady: Promise<void> | undefined;
   private readonly sources = new Map<string, string>();
+  private readonly keyMode: (typeof RESTIC_KEY_DERIVATION)[number];
+  private keyInfo: KeyDerivationInfo | undefined;
 
   constructor(config: ToolConfig, ctx: LocalToolContext) {
     this.name = config.name ?? config.type;
     this.ctx = ctx;
     this.options = config.options;
+    const kd = config.options.keyDerivation ?? 'fixed';
+    // The suite's validation rejects other values; this is for callers that build a ToolConfig themselves.
+    if (kd !== 'fixed' && kd !== 'calibrated') throw new Error(`${this.name}: options.keyDerivation must be "fixed" or "calibrated", not ${JSON.stringify(kd)}`);
+    this.keyMode = kd;
     registerSecret(this.password);
   }
 
+  /** This process's environment without the user's RESTIC_* variables (issue 8), and pvbench's own. */
   private env(repo = this.repo): NodeJS.ProcessEnv {
-    return { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: this.password, RESTIC_PROGRESS_FPS: '0.1' };
+    return toolEnv('RESTIC_', { RESTIC_REPOSITORY: repo, RESTIC_PASSWORD: this.password, RESTIC_PROGRESS_FPS: '0.1' }).env;
   }
 
   private get base(): string {
@@ -42,7 +54,7 @@ export class ResticTool implements BackupTool {
   async probe(): Promise<Probe> {
     const v = await whichVersion(this.name, 'restic', ['version']);
     if (!v) return { ok: false, reason: 'restic is not on PATH (install it: apt-get install -y restic)' };
-    return { ok: true, version: v.replace(/^restic\s+/, '').split(' ')[0] ?? v };
+    return { ok: true, version: v.replace(/^restic\s+/, '').split(' ')[0] ?? v, notes: ignoredNote('restic', toolEnv('RESTIC_', {}).ignored) };
   }
 
   async init(trialId: string): Promise<void> {
@@ -56,6 +68,7 @@ export class ResticTool implements BackupTool {
       }
       const res = await runQuick(this.name, 'restic', args, this.env(template), this.ctx.timeoutMs);
       if (res.exitCode !== 0) throw new ToolError(this.name, `restic init failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
+      this.keyInfo = await this.settleKey(template);
     })();
     try {
       await this.templateReady;
@@ -66,6 +79,29 @@ export class ResticTool implements BackupTool {
     this.repo = join(this.base, trialId);
     await removeTree(this.repo);
     await cp(template, this.repo, { recursive: true });
+  }
+
+  /**
+   * Fixed: the template's key rewritten with pvbench's scrypt parameters. Calibrated: left as `restic init` wrote it.
+   * Either way the key is opened with the password once (which checks it) and one derivation is timed.
+   */
+  private async settleKey(repo: string): Promise<KeyDerivationInfo> {
+    try {
+      if (this.keyMode === 'fixed') {
+        const rw = await rewriteRepositoryKey(repo, this.password, FIXED_SCRYPT);
+        return { mode: 'fixed', kdf: 'scrypt', ...rw.to, ms: round1(rw.toMs) };
+      }
+      const key = await readRepositoryKey(repo);
+      const opened = await openKeyFile(key.text, this.password, key.name);
+      return { mode: 'calibrated', kdf: 'scrypt', ...opened.params, ms: round1(opened.derivationMs) };
+    } catch (err) {
+      if (err instanceof ResticKeyError) throw new ToolError(this.name, `after restic init: ${err.message}`);
+      throw err;
+    }
+  }
+
+  keyDerivation(): KeyDerivationInfo | undefined {
+    return this.keyInfo;
   }
 
   private commonArgs(): string[] {
@@ -171,4 +207,8 @@ export class ResticTool implements BackupTool {
   async cleanup(): Promise<void> {
     if (this.repo) await rm(this.repo, { recursive: true, force: true });
   }
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }

@@ -1,10 +1,11 @@
 // One interface for every backup tool, on every platform. A tool instance owns one repository
 // (a restic repository, a kopia repository, a copy directory, a Velero BackupStorageLocation prefix ...).
-import type { FaultRecord, PhaseMetrics, RepositoryCheck } from '../suite/results.ts';
+import type { FaultRecord, KeyDerivationInfo, PhaseMetrics, RepositoryCheck } from '../suite/results.ts';
 import type { VolumeSet } from '../platform/types.ts';
 import type { ToolConfig } from '../config/schema.ts';
 
-export type Probe = { ok: true; version: string } | { ok: false; reason: string };
+/** notes: what the run log should say once about the tool's setup (e.g. environment variables it ignores). */
+export type Probe = { ok: true; version: string; notes?: string[] } | { ok: false; reason: string };
 
 /** A tool operation in flight, handed to fault injectors so they can crash it. */
 export interface RunningOp {
@@ -93,4 +94,6 @@ export interface BackupTool {
   corruptRepository(bitFlips: number, random: () => number): Promise<Pick<FaultRecord, 'description' | 'details'>>;
   /** Remove the repository and anything else this trial created. */
   cleanup(): Promise<void>;
+  /** How the repository key is derived from the password, once a repository exists (restic); undefined for tools that do not. */
+  keyDerivation?(): KeyDerivationInfo | undefined;
 }

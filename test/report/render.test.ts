@@ -311,3 +311,16 @@ test('a fault that was not injected reads "not injected" in the summary, the fau
   assert.match(r, /\| copy \| crash-backup \| crash \| 1\/2 \|[^\n]*\| 1 recovered, 1 not injected \|/);
   assert.match(r, /\| copy \| crash-backup \| 2 \| ⚠️ not-injected \|/);
 });
+
+test("the tools table says how restic's key is derived and what one derivation costs", () => {
+  const cur = results({
+    trials: timed('restic', 'no-fault', [1000, 1001]),
+    tools: [
+      { name: 'restic', type: 'restic', status: 'ok', version: '0.14.0', keyDerivation: { mode: 'fixed', kdf: 'scrypt', N: 16384, r: 8, p: 1, ms: 37.4 } },
+      { name: 'restic-cal', type: 'restic', status: 'ok', version: '0.14.0', keyDerivation: { mode: 'calibrated', kdf: 'scrypt', N: 32768, r: 8, p: 5, ms: 381.6 } },
+    ],
+  });
+  const r = render(cur, { runs: [], source: 'none' });
+  assert.match(r, /\| restic \| restic \| ✅ ran \| 0\.14\.0 · key derivation scrypt N=16384,r=8,p=1 \(fixed\): 37 ms per derivation \|/);
+  assert.match(r, /\| restic-cal \| restic \| ✅ ran \| 0\.14\.0 · key derivation scrypt N=32768,r=8,p=5 \(calibrated\): 382 ms per derivation \|/);
+});
