@@ -3,7 +3,7 @@
 // in the notice, because a broken baseline must not hide the current run's results.
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../platform/local/fsutil.ts';
+import { fileKind, mebibytes, writeFileAtomic } from '../platform/local/fsutil.ts';
 import { RESULTS_SCHEMA_VERSION } from '../suite/results.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import type { BaselineInput } from './compare.ts';
@@ -72,6 +72,18 @@ export function parseResults(text: string, fileLabel: string): ResultsFile {
     return undefined;
   });
   return data as unknown as ResultsFile;
+}
+
+/** Far above any real run (a 100-trial run of every tool and scenario is a few MiB), far below memory trouble. */
+export const MAX_RESULTS_BYTES = 256 * 1024 * 1024;
+
+/** Read and check a results file; its size and kind are looked at first, so a huge or special file is never read. */
+export async function readResults(path: string, label: string): Promise<ResultsFile> {
+  const s = await stat(path);
+  const fix = 'pass a results.json written by `pvbench run`';
+  if (!s.isFile()) throw new ResultsFileError(label, `not a regular file (${fileKind(s)})`, fix);
+  if (s.size > MAX_RESULTS_BYTES) throw new ResultsFileError(label, `the file is ${mebibytes(s.size)}, more than the ${MAX_RESULTS_BYTES / 1024 / 1024} MiB a results file may have`, fix);
+  return parseResults(await readFile(path, 'utf8'), label);
 }
 
 /** A path segment from untrusted text: letters, digits, '.', '_' and '-' only; never empty, '.' or '..'. */
@@ -154,7 +166,7 @@ export async function loadHistory(historyDir: string, opts: { suiteName: string;
     if (runs.length >= opts.maxRuns) break;
     let r: ResultsFile;
     try {
-      r = parseResults(await readFile(join(dir, name), 'utf8'), name);
+      r = await readResults(join(dir, name), name);
     } catch (err) {
       bad.push(skipped(name, err));
       continue;
@@ -217,7 +229,7 @@ export async function loadBaselineFile(path: string, suiteName: string): Promise
   if (!isDir) {
     let r: ResultsFile;
     try {
-      r = parseResults(await readFile(path, 'utf8'), path);
+      r = await readResults(path, path);
     } catch (err) {
       const why = err instanceof ResultsFileError ? err.message : `cannot read ${path} (${errorText(err)})`;
       return { runs: [], source, notice: `${why}; comparing without a baseline` };
@@ -241,7 +253,7 @@ export async function loadBaselineFile(path: string, suiteName: string): Promise
   for (const f of files) {
     let r: ResultsFile;
     try {
-      r = parseResults(await readFile(f, 'utf8'), f);
+      r = await readResults(f, f);
     } catch (err) {
       bad.push(skipped(f.slice(path.length).replace(/^[\\/]+/, ''), err));
       continue;

@@ -7,6 +7,7 @@ import { suiteJsonSchema } from '../config/schema.ts';
 import { parseResults, ResultsFileError } from '../baseline/store.ts';
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
+import { ResultsWriteError } from '../suite/run.ts';
 import { buildManifest } from '../metrics/manifest.ts';
 import { churnProxy, seedProxy } from '../workloads/mesh-proxy.ts';
 import { workloadSchema } from '../config/schema.ts';
@@ -220,6 +221,10 @@ export async function cli(argv: string[]): Promise<number> {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`pvbench: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (err instanceof ResultsWriteError) {
+      process.stderr.write(`pvbench: ${err.message}\n`);
+      return 3;
     }
     process.stderr.write(`pvbench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 3;

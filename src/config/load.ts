@@ -1,5 +1,6 @@
 // Loads a suite file: YAML (or JSON) → schema validation → errors that name the file, line, column, key and fix.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { fileKind, mebibytes } from '../platform/local/fsutil.ts';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
@@ -37,11 +38,20 @@ export function defaultSuite(): Suite {
   return suiteSchema.parse({});
 }
 
+/** A suite is a few kilobytes; a file of megabytes is a mistake (or an attack), refused before it is read. */
+export const MAX_SUITE_BYTES = 1024 * 1024;
+
 export async function loadSuiteFile(file: string): Promise<Suite> {
   let text: string;
+  const refuse = (message: string, fix: string) => new ConfigError([{ file, line: 0, column: 0, key: '', message, fix }]);
   try {
+    // Looked at before it is opened: reading a FIFO or a device would block or never end.
+    const s = await stat(file);
+    if (!s.isFile()) throw refuse(`not a regular file (${fileKind(s)})`, 'pass the path of a YAML suite file');
+    if (s.size > MAX_SUITE_BYTES) throw refuse(`the suite file is ${mebibytes(s.size)}, more than the ${MAX_SUITE_BYTES / 1024 / 1024} MiB a suite may have`, 'pass the suite file itself (a few kilobytes of YAML), not a data file');
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError([
       {
@@ -56,6 +66,9 @@ export async function loadSuiteFile(file: string): Promise<Suite> {
   }
   return parseSuite(text, file);
 }
+
+/** Alias uses allowed per document: far more than any suite needs, far fewer than an alias bomb. */
+const MAX_ALIAS_COUNT = 1000;
 
 export function parseSuite(text: string, file: string): Suite {
   const lineCounter = new LineCounter();
@@ -75,7 +88,14 @@ export function parseSuite(text: string, file: string): Suite {
       }),
     );
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    // The yaml library stops alias expansion that would explode (a "billion laughs"); ordinary anchors are fine.
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ConfigError([{ file, line: 0, column: 0, key: '', message: `the YAML expands its aliases into too many nodes (more than ${MAX_ALIAS_COUNT} alias uses)`, fix: 'write the repeated blocks out, or use fewer nested aliases' }]);
+  }
   const parsed = suiteSchema.safeParse(data);
   if (parsed.success) return parsed.data;
   throw new ConfigError(parsed.error.issues.map((issue) => toProblem(issue, doc, lineCounter, file)));

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { startTimer } from './timer.ts';
-import { diesWithParent } from '../platform/child.ts';
+import { diesWithParent } from '../platform/processes.ts';
 import type { ProcessUsage } from './types.ts';
 
 const IS_LINUX = process.platform === 'linux';
@@ -321,7 +321,7 @@ export interface RunMeasuredOptions {
   onStart?: (pid: number, watch: ProcessWatch, signal: (sig: NodeJS.Signals) => boolean, held: boolean) => void;
   /**
    * Stop the child (SIGSTOP) as soon as it runs the command itself, before onStart: once the launcher that makes
-   * it die with pvbench (see platform/child.ts) has handed over, so a held child never outlives pvbench.
+   * it die with pvbench (see platform/processes.ts) has handed over, so a held child never outlives pvbench.
    * onStart's `held` says whether it was stopped.
    */
   holdAtExec?: boolean;

@@ -35,7 +35,8 @@ export interface Platform {
   readonly kind: 'local' | 'kubernetes';
   describe(): string;
   /** Set up what the whole run needs (cluster, namespace, work directory). */
-  prepare(): Promise<void>;
+  /** Makes the run's work space; `log` hears of leftovers of earlier runs it removed. */
+  prepare(log?: (msg: string) => void): Promise<void>;
   /** A fresh volume set seeded deterministically with the workload. */
   seedVolumes(id: string, workload: WorkloadConfig, seed: number): Promise<VolumeSet>;
   /** An empty volume set of the same shape, as a restore target. */

@@ -209,6 +209,16 @@ function minimal(input: RenderInput, note: string): string {
   return `${head}${body ? `\n${body}` : ''}\n${note}`.slice(0, input.maxChars);
 }
 
+/** Why a template does not compile (Handlebars compiles lazily: this parses it now), or undefined when it does. */
+export function templateError(source: string): string | undefined {
+  try {
+    Handlebars.precompile(source, { noEscape: false, strict: false });
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** Render the report; see the module comment for how it is kept under maxChars. */
 export function renderReport(input: RenderInput): string {
   const dir = input.templatesDir ?? findTemplatesDir();

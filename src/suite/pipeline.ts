@@ -8,13 +8,15 @@ import { crossFieldProblems } from '../config/schema.ts';
 import { compare } from '../baseline/compare.ts';
 import type { BaselineInput, Comparison } from '../baseline/compare.ts';
 import { loadBaselineFile, loadHistory, saveToHistory } from '../baseline/store.ts';
-import { renderReport } from '../report/render.ts';
+import { renderReport, templateError } from '../report/render.ts';
+import { oneLine } from '../report/format.ts';
 import { LocalPlatform } from '../platform/local/platform.ts';
 import type { Platform } from '../platform/types.ts';
 import { maskSecrets } from '../platform/secrets.ts';
 import { duplicateNames } from './plan.ts';
 import type { ResultsFile } from './results.ts';
 import { runSuite } from './run.ts';
+import { lockOutputDir } from './output-lock.ts';
 
 export interface Logger {
   info(msg: string): void;
@@ -130,17 +132,26 @@ export async function loadBaseline(suite: Suite, outDir: string): Promise<Baseli
   return loadHistory(join(outDir, 'history'), { suiteName: suite.name, maxRuns: b.maxRuns });
 }
 
+/** The report template override of the suite, read and compiled (undefined: the built-in one). */
+export async function readTemplate(suite: Suite): Promise<string | undefined> {
+  const file = suite.report.template;
+  if (!file) return undefined;
+  const problem = (message: string) => new ConfigError([{ file, line: 0, column: 0, key: 'report.template', message, fix: 'point report.template (or --template) at a Handlebars file that compiles, e.g. a copy of templates/report.md.hbs' }]);
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (err) {
+    throw problem(`cannot read the template (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const error = templateError(source);
+  if (error) throw problem(`the template does not compile (${oneLine(error)})`);
+  return source;
+}
+
 /** Comparison, report and findings for a results file: pure apart from reading a template override. */
 export async function analyse(results: ResultsFile, baseline: BaselineInput, suite: Suite, marker?: string): Promise<{ comparison: Comparison; report: string; findings: Finding[] }> {
   const comparison = compare(results, baseline, suite.compare);
-  let template: string | undefined;
-  if (suite.report.template) {
-    try {
-      template = await readFile(suite.report.template, 'utf8');
-    } catch (err) {
-      throw new ConfigError([{ file: suite.report.template, line: 0, column: 0, key: 'report.template', message: `cannot read the template (${(err as NodeJS.ErrnoException).code ?? String(err)})`, fix: 'point report.template (or --template) at a Handlebars file' }]);
-    }
-  }
+  const template = await readTemplate(suite);
   const report = maskSecrets(
     renderReport({ results, comparison, title: suite.report.title ?? `pvbench: ${suite.name}`, marker: marker ?? suiteMarker(suite.name), template, maxChars: suite.report.maxChars }),
   );
@@ -167,18 +178,40 @@ function formatRatio(r: number | undefined): string {
 }
 
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcome> {
-  const { log } = opts;
   const suite = await resolveSuite(opts.suiteFile, opts.overrides);
   const dir = resolve(suite.output.dir);
   const paths = { dir, results: join(dir, 'results.json'), report: join(dir, 'report.md') };
-  await mkdir(dir, { recursive: true });
+  // Everything that can be found wrong before the first trial is: the template, the output directory.
+  await readTemplate(suite);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new ConfigError([{ file: '(overrides)', line: 0, column: 0, key: 'output.dir', message: `cannot create the output directory ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, fix: 'pass --output with a directory you can write (or set output.dir)' }]);
+  }
+  const lock = await lockOutputDir(dir, (m) => opts.log.warn(m)).catch((err: unknown) => {
+    if (err instanceof ConfigError || !(err as NodeJS.ErrnoException).code) throw err;
+    throw new ConfigError([{ file: '(overrides)', line: 0, column: 0, key: 'output.dir', message: `cannot write to the output directory ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, fix: 'pass --output with a directory you can write (or set output.dir)' }]);
+  });
+  try {
+    return await runLocked(opts, suite, paths);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(opts: PipelineOptions, suite: Suite, paths: PipelineOutcome['paths']): Promise<PipelineOutcome> {
+  const { log } = opts;
+  const { dir } = paths;
   // Read before the run, which overwrites results.json: `--baseline <output>/results.json` means the previous run.
   const baseline = opts.baseline ?? (await loadBaseline(suite, dir));
+  // The report of an earlier run must not sit beside this run's results as if it described them (if this run is
+  // killed before it writes its own).
+  await writeFile(paths.report, `# pvbench: ${suite.name}\n\nA run started at ${new Date().toISOString()} is in progress, or was stopped before it could write its report. ${paths.results} holds what it measured; \`pvbench report ${paths.results}\` renders it.\n`);
   const platform = await createPlatform(suite, opts.onCreated);
   let results: ResultsFile;
   try {
     results = await log.group(`pvbench: running suite "${suite.name}" on ${suite.platform.kind} (${suite.trials} trial(s))`, async () => {
-      await platform.prepare();
+      await platform.prepare((m) => log.warn(m));
       for (const c of platform.created()) opts.onCreated?.(c);
       return runSuite({ suite, suiteFile: opts.suiteFile ?? EMBEDDED_DEFAULT, platform, resultsPath: paths.results, git: opts.git, log: (m) => log.info(m), signal: opts.signal });
     });

@@ -1,7 +1,8 @@
 // Runs the planned matrix on a platform and keeps the results file current after every trial, so an interrupted
 // run keeps everything it measured.
-import { availableParallelism, totalmem, platform as osPlatform, release } from 'node:os';
+import { availableParallelism, totalmem, platform as osPlatform, release, tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
 import type { ScenarioConfig, Suite } from '../config/schema.ts';
 import type { Platform, VolumeSet } from '../platform/types.ts';
 import { writeFileAtomic } from '../platform/local/fsutil.ts';
@@ -29,6 +30,16 @@ export interface RunOptions {
   git?: ResultsFile['run']['git'];
   log: (msg: string) => void;
   signal?: AbortSignal;
+  /** How results.json is written (atomically, by default); tests substitute a full disk. */
+  writeResults?: (path: string, text: string) => Promise<void>;
+}
+
+/** results.json could not be written: what is still on disk, where the trial just measured went, what to do. */
+export class ResultsWriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResultsWriteError';
+  }
 }
 
 export async function runScenario(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {
@@ -136,8 +147,29 @@ export function interruptible(tool: BackupTool, signal: AbortSignal | undefined)
 export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   const { suite, platform, log } = opts;
   const results = newResults(suite, opts.suiteFile, platform.kind, opts.git);
+  const write = opts.writeResults ?? writeFileAtomic;
   // Masked as a whole: tool output excerpts anywhere in the results never carry a registered secret.
-  const save = () => writeFileAtomic(opts.resultsPath, maskSecrets(JSON.stringify(results, null, 2)) + '\n');
+  const json = (v: unknown) => maskSecrets(JSON.stringify(v, null, 2)) + '\n';
+  const save = async (justMeasured?: TrialResult) => {
+    try {
+      await write(opts.resultsPath, json(results));
+    } catch (err) {
+      // The write is atomic: the file still holds the last good results. The trial that did not get in is kept apart.
+      const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      const kept = justMeasured ? results.trials.length - 1 : results.trials.length;
+      let where = '';
+      if (justMeasured) {
+        const label = `${justMeasured.tool} / ${justMeasured.scenario} #${justMeasured.trial}`;
+        const beside = `${opts.resultsPath}.unsaved-${Date.now()}.json`;
+        const fallback = join(tmpdir(), basename(beside));
+        where = `; the trial just measured (${label}) is in `;
+        if (await write(beside, json(justMeasured)).then(() => true, () => false)) where += beside;
+        else if (await write(fallback, json(justMeasured)).then(() => true, () => false)) where += fallback;
+        else where = `; the trial just measured (${label}) could not be written anywhere: ${JSON.stringify(justMeasured)}`;
+      }
+      throw new ResultsWriteError(`cannot write ${opts.resultsPath} (${code}): it still holds the ${kept === 1 ? '1 trial' : `${kept} trials`} measured before${where}. Fix: free space (or make the directory writable) and run again; the results file is complete up to that trial`);
+    }
+  };
   await save();
   await platform.prepare();
   // What the platform is, as it reported itself (for a cluster: its API server and the version it reported).
@@ -188,7 +220,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
         log(`tool ${tool.name}: key derivation scrypt N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${Math.round(kd.ms)} ms per derivation`);
       }
     }
-    await save();
+    await save(trial);
     const secs = (trial.durationMs / 1000).toFixed(1);
     log(`[${String(i + 1).padStart(width)}/${plan.length}] ${label}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
   }

@@ -1,14 +1,15 @@
 // The CLI end to end, as a user runs it: real processes, real files, exit codes.
 import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { runProcess } from '../helpers/process.ts';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const CLI = resolve(import.meta.dirname, '../../src/cli/index.ts');
 
-async function pvbench(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void } = {}) {
+async function pvbench(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (sig: NodeJS.Signals) => void, pid: number | undefined) => void } = {}) {
   const r = await runProcess(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 120_000, onSpawn: opts.onSpawn });
   if (r.timedOut) throw new Error(`pvbench ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 120_000} ms
 ${r.stderr}`);
@@ -142,6 +143,44 @@ test('an interrupted run keeps what it measured (results written after every tri
   await assert.rejects(readdir(join(out, 'history')), 'an unfinished run is not kept as a baseline');
   assert.ok(r.trials.length >= 2 && r.trials.length < 100, `${r.trials.length} trials kept`);
   assert.ok(await readFile(join(out, 'report.md'), 'utf8'));
+});
+
+test('a run killed with SIGKILL leaves no old report beside its new results, and no process behind', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const suite = join(dir, 'suite.yaml');
+  await writeFile(suite, SUITE.replace('trials: 5', 'trials: 100'));
+  const out = join(dir, 'out');
+  await mkdir(out);
+  await writeFile(join(out, 'report.md'), '# OLD report of another run\n');
+  // Killed while it runs a tool process (a cp of some trial), once a trial has been written.
+  let toolPids: number[] = [];
+  await pvbench(['run', suite, '--output', out], {
+    onSpawn: (kill, pid) => {
+      const poll = setInterval(async () => {
+        const text = await readFile(join(out, 'results.json'), 'utf8').catch(() => '');
+        try {
+          if ((JSON.parse(text) as { trials: unknown[] }).trials.length < 1) return;
+        } catch {
+          return; // not written yet
+        }
+        const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim();
+        if (!children) return;
+        clearInterval(poll);
+        toolPids = children.split(' ').map(Number);
+        kill('SIGKILL');
+      }, 5);
+      setTimeout(() => clearInterval(poll), 60_000);
+    },
+  });
+  const report = await readFile(join(out, 'report.md'), 'utf8');
+  assert.doesNotMatch(report, /OLD report/);
+  assert.match(report, /is in progress, or was stopped before it could write its report/);
+  assert.ok(toolPids.length > 0, 'pvbench was killed while a tool process ran');
+  const deadline = Date.now() + 5_000;
+  const alive = () => toolPids.filter((p) => existsSync(`/proc/${p}`) && !/^Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1] ?? ''));
+  while (alive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(alive(), [], 'the tool processes died with pvbench');
 });
 
 test('seed and churn (what the Kubernetes Jobs run) write the same bytes as the library does locally', async (t) => {

@@ -11,7 +11,7 @@ export interface ProcessResult {
 export function runProcess(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void } = {},
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (signal: NodeJS.Signals) => void, pid: number | undefined) => void } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -24,7 +24,7 @@ export function runProcess(
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs ?? 60_000);
-    opts.onSpawn?.((signal) => child.kill(signal));
+    opts.onSpawn?.((signal) => child.kill(signal), child.pid);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, timedOut });

@@ -1,7 +1,7 @@
 // Running cluster tooling (kind, kubectl, helm, velero, git): argument arrays only, never a shell; every call has a
 // timeout. Injectable so the tests can check the exact argv without the tools installed.
 import { spawn } from 'node:child_process';
-import { diesWithParent } from '../child.ts';
+import { diesWithParent } from '../processes.ts';
 import { maskSecrets } from '../secrets.ts';
 
 export interface SpawnResult {

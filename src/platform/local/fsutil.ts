@@ -1,4 +1,5 @@
 // Small filesystem helpers for the local platform and the local tools.
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, writeFile, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -71,4 +72,18 @@ export function pickDistinct<T>(items: readonly T[], n: number, random: () => nu
   const out: T[] = [];
   while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(random() * pool.length), 1)[0] as T);
   return out;
+}
+
+/** "a directory", "a FIFO" ...: what a path is when it is not a regular file. */
+export function fileKind(s: Stats): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+export function mebibytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -1,5 +1,5 @@
 // The local platform: volumes are directories, tools are processes on this machine.
-import { cp, mkdir, mkdtemp, rm, truncate, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
@@ -17,6 +17,38 @@ import type { BackupTool } from '../../tools/types.ts';
 import type { Platform, VolumeSet, Writer } from '../types.ts';
 import { flipBit, pickDistinct, removeTree } from './fsutil.ts';
 import { startLocalWriter } from './writer.ts';
+import type { Owner } from '../processes.ts';
+import { ownerAlive, selfOwner } from '../processes.ts';
+
+/** In each run's work directory: who made it, so a later run can tell one left by a killed run. */
+const OWNER_FILE = '.pvbench-owner';
+
+/**
+ * Removes the work directories (pvbench-* with an owner file) that runs killed before their cleanup left in
+ * `parent`, and only those whose owner is gone: never one of a run still going, never one pvbench did not make.
+ */
+async function removeAbandoned(parent: string, log: (msg: string) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = (await readdir(parent, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name.startsWith('pvbench-')).map((e) => e.name);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = join(parent, name);
+    let owner: Owner;
+    try {
+      owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as Owner;
+    } catch {
+      continue; // not a work directory of pvbench's own (or not readable): not ours to judge
+    }
+    if (typeof owner?.pid !== 'number' || ownerAlive(owner)) continue;
+    await removeTree(dir).then(
+      () => log(`removed ${dir}: a work directory left by a pvbench run that is gone (pid ${owner.pid})`),
+      (err: unknown) => log(`could not remove ${dir}, left by a pvbench run that is gone: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+}
 
 export interface LocalPlatformOptions {
   workdir?: string;
@@ -45,13 +77,15 @@ export class LocalPlatform implements Platform {
     return this.workdir;
   }
 
-  async prepare(): Promise<void> {
+  async prepare(log: (msg: string) => void = () => undefined): Promise<void> {
     if (this.workdir) return;
     // Always a directory of this run's own (inside platform.workdir when given), so cleanup removes only what
     // this run made.
     const parent = this.opts.workdir ?? tmpdir();
     await mkdir(parent, { recursive: true });
+    await removeAbandoned(parent, log);
     this.workdir = await mkdtemp(join(parent, 'pvbench-'));
+    await writeFile(join(this.workdir, OWNER_FILE), JSON.stringify(selfOwner()) + '\n');
   }
 
   private path(...parts: string[]): string {

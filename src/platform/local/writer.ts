@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { accessLogChunk, ACCESS_LOG } from '../../workloads/mesh-proxy.ts';
 import { deriveSeed, seededRandom } from '../../workloads/random.ts';
 import type { VolumeSet, Writer } from '../types.ts';
-import { diesWithParent } from '../child.ts';
+import { diesWithParent } from '../processes.ts';
 
 // Self-contained so it runs the same from source and from the bundled dist (no file path to resolve).
 const WRITER_CODE = `

@@ -1,9 +1,9 @@
-// Every process pvbench starts dies with it, however pvbench ends: also on SIGKILL or a crash of Node, when no
+// Processes pvbench owns. Every process it starts dies with it, however pvbench ends: also on SIGKILL or a crash of Node, when no
 // handler of ours runs. The kernel does this for a process that asked for it (prctl PR_SET_PDEATHSIG: a signal
 // when its parent dies; kept across exec). Node cannot ask for it between fork and exec, so the command is started
 // through util-linux's setpriv (`--pdeathsig KILL`), which asks and then execs the command with the same argv.
 // A process stopped by a fault trigger (SIGSTOP) dies too: SIGKILL needs no CONT.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 const SETPRIV_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
@@ -39,4 +39,41 @@ export function diesWithParent(cmd: string, args: string[], env: NodeJS.ProcessE
   setpriv ??= findSetpriv();
   if (!setpriv || !resolvable(cmd, env.PATH)) return { cmd, args };
   return { cmd: setpriv, args: ['--pdeathsig', 'KILL', '--', cmd, ...args] };
+}
+
+/** The kernel's start time of a process (field 22 of /proc/<pid>/stat), which tells a pid's reuse apart. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who made a file or directory pvbench will look for later: this process, told apart from a later one with its pid. */
+export interface Owner {
+  pid: number;
+  /** processStartTime(pid) when the owner wrote it; absent in hand-made files, then the pid alone counts. */
+  starttime?: string;
+}
+
+export function selfOwner(): Owner {
+  const starttime = processStartTime(process.pid);
+  return starttime ? { pid: process.pid, starttime } : { pid: process.pid };
+}
+
+/** Is the process that wrote `owner` still running (the same process, not another with its pid)? */
+export function ownerAlive(owner: Owner): boolean {
+  if (!Number.isInteger(owner.pid) || owner.pid <= 0) return false;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    // EPERM: it exists but is not ours to signal.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (owner.starttime === undefined) return true;
+  const now = processStartTime(owner.pid);
+  return now === undefined || now === owner.starttime;
 }
