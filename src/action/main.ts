@@ -14,14 +14,16 @@ import { createClient } from '../github/client.ts';
 import { readRunContext } from '../github/context.ts';
 import { InputError, readInputs } from '../github/inputs.ts';
 import type { ActionInputs } from '../github/inputs.ts';
-import { forwardSecretsToRunner, maskText } from '../github/mask.ts';
+import { forwardSecretsToRunner, maskText, noWorkflowCommands } from '../github/mask.ts';
+import { plainText } from '../report/format.ts';
 import { setOutputs } from '../github/outputs.ts';
 import { publishReport } from '../github/publish.ts';
 import { resolveBaseline } from './baseline.ts';
 import { RUN_MARKER_ENV, StateRecorder } from './state.ts';
 
 const actionLogger: Logger = {
-  info: (m) => core.info(m),
+  // Tool output and names in the log: plain text that issues no workflow command (warning/error escape themselves).
+  info: (m) => core.info(noWorkflowCommands(plainText(m))),
   warn: (m) => core.warning(m),
   error: (m) => core.error(m),
   group: (name, fn) => core.group(name, fn),
@@ -113,7 +115,7 @@ export async function run(): Promise<void> {
   const client = inputs.githubToken ? createClient(inputs.githubToken, ctx.apiUrl) : undefined;
 
   const baseline = await core.group(`pvbench: baseline (${inputs.baseline.kind})`, async () => {
-    const b = await resolveBaseline({ source: inputs.baseline, artifactName: inputs.baselineArtifact, suite, ctx, client, log: (m) => core.info(m) });
+    const b = await resolveBaseline({ source: inputs.baseline, artifactName: inputs.baselineArtifact, suite, ctx, client, log: (m) => actionLogger.info(m) });
     core.info(`baseline: ${b.runs.length} earlier run(s) from ${b.source}`);
     return b;
   });

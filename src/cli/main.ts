@@ -8,6 +8,7 @@ import { parseResults, ResultsFileError } from '../baseline/store.ts';
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
 import { ResultsWriteError } from '../suite/run.ts';
+import { plainText } from '../report/format.ts';
 import { buildManifest } from '../metrics/manifest.ts';
 import { churnProxy, seedProxy } from '../workloads/mesh-proxy.ts';
 import { workloadSchema } from '../config/schema.ts';
@@ -38,9 +39,10 @@ export class UsageError extends Error {}
 
 function consoleLogger(): Logger {
   return {
-    info: (m) => process.stderr.write(`${m}\n`),
-    warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    error: (m) => process.stderr.write(`error: ${m}\n`),
+    // Tool output and names reach the terminal as plain text (no escape sequences).
+    info: (m) => process.stderr.write(`${plainText(m)}\n`),
+    warn: (m) => process.stderr.write(`warning: ${plainText(m)}\n`),
+    error: (m) => process.stderr.write(`error: ${plainText(m)}\n`),
     group: async (name, fn) => {
       process.stderr.write(`== ${name}\n`);
       return fn();
@@ -204,7 +206,7 @@ function parseWorkloadFlag(text: string | undefined) {
 
 function printVerdict(verdict: 'pass' | 'fail', reasons: string[], paths?: { results?: string; report?: string }): void {
   process.stdout.write(`pvbench: ${verdict === 'pass' ? 'PASS' : 'FAIL'}\n`);
-  for (const r of reasons) process.stdout.write(`  - ${r}\n`);
+  for (const r of reasons) process.stdout.write(`  - ${plainText(r)}\n`);
   if (paths?.results) process.stdout.write(`results: ${paths.results}\n`);
   if (paths?.report) process.stdout.write(`report:  ${paths.report}\n`);
 }

@@ -46,6 +46,21 @@ export function integrityError(integrity: IntegrityResult): string | undefined {
   return `integrity loss after restore: ${parts.join(', ')} of ${integrity.files} files (${examples})`;
 }
 
+/**
+ * The trial's verdict from a restore compared with `expected`, for scenarios in which nothing but the tool touches
+ * the source after `expected` was taken. When the restore differs, the source is compared too: if it no longer
+ * matches `expected` either, something else changed it during the trial (a user, another process), and the
+ * difference says nothing about the tool: an error that says so, not the tool's data loss.
+ */
+export async function judgeRestore(ctx: TrialContext, integrity: IntegrityResult, expected: Manifest): Promise<{ status: TrialStatus; error?: string }> {
+  if (integrity.ok) return { status: 'passed' };
+  const source = await ctx.platform.verify(ctx.volumes, expected);
+  if (source.ok) return { status: integrityStatus(integrity), error: integrityError(integrity) };
+  const what = [source.mismatched ? `${source.mismatched} file${source.mismatched === 1 ? '' : 's'} changed` : '', source.missing ? `${source.missing} removed` : ''].filter(Boolean).join(', ');
+  const examples = [...source.examples.mismatched, ...source.examples.missing].slice(0, 3).join(', ');
+  return { status: 'error', error: `the source volumes changed during the trial, not by pvbench or the tool (${what}: ${examples}): the restore cannot be judged against them` };
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -3,7 +3,7 @@
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { ToolError } from '../tools/types.ts';
-import { armTrigger, integrityError, integrityStatus, restoreInto } from './context.ts';
+import { armTrigger, judgeRestore, restoreInto } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 
 type CrashConfig = Extract<FaultConfig, { kind: 'crash' }>;
@@ -86,8 +86,7 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
   // Landed: something was killed mid-operation. A tool may ride it out (its own retry finishes the operation).
   const injected = run.killed !== undefined;
   return {
-    status: integrityStatus(integrity),
-    error: integrityError(integrity),
+    ...(await judgeRestore(ctx, integrity, ctx.seeded)),
     backup,
     restore,
     integrity,

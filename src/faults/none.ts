@@ -1,6 +1,6 @@
 // No fault: full backup, optional churn and incremental backup, restore, verify.
 import type { ScenarioConfig } from '../config/schema.ts';
-import { integrityError, integrityStatus, restoreInto } from './context.ts';
+import { judgeRestore, restoreInto } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 
 export async function runNoFault(ctx: TrialContext, scenario: ScenarioConfig): Promise<ScenarioOutcome> {
@@ -18,8 +18,7 @@ export async function runNoFault(ctx: TrialContext, scenario: ScenarioConfig): P
   const { target, restore } = await restoreInto(ctx, latest);
   const integrity = await ctx.platform.verify(target, expected);
   return {
-    status: integrityStatus(integrity),
-    error: integrityError(integrity),
+    ...(await judgeRestore(ctx, integrity, expected)),
     backup: full.metrics,
     incremental,
     restore,

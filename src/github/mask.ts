@@ -40,3 +40,12 @@ export function addSecret(value: string | undefined): void {
 export function maskText(text: string): string {
   return maskSecrets(text);
 }
+
+/**
+ * Text for core.info that cannot issue workflow commands: the runner runs any log line starting with "::" (or the
+ * older "##[") as a command (an annotation, a mask, an output). A zero-width space after the first character of
+ * such a line shows the same text and runs nothing. core.warning/error escape their message themselves.
+ */
+export function noWorkflowCommands(text: string): string {
+  return text.replace(/^(\s*)(:(?=:)|#(?=#\[))/gm, '$1$2\u200b');
+}

@@ -102,6 +102,21 @@ export function escapeHtml(text: string): string {
 }
 
 /** User text on one line (line breaks become spaces), not escaped: for plain-text lines such as verdict reasons. */
+/**
+ * Text from a tool or a user as plain characters: ANSI escape sequences (CSI, OSC, single-character escapes) and
+ * other control characters removed, \r\n and \r made \n; tabs and line breaks stay. So tool output in a log or
+ * terminal cannot clear the screen, move the cursor, retitle the window or draw fake lines.
+ */
+export function plainText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)?/g, '')
+    .replace(/\x1b[@-_]/g, '')
+    .replace(/\x9b[0-?]*[ -/]*[@-~]/g, '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}
+
 export function oneLine(text: string): string {
   return text.replace(/\s*(\r\n|\r|\n)\s*/g, ' ').trim();
 }

@@ -1,7 +1,8 @@
 // Every fault, on the local platform, with real data movers (copy always; restic when installed, as in CI).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { appendFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { suiteSchema } from '../../src/config/schema.ts';
 import type { ScenarioConfig, Suite } from '../../src/config/schema.ts';
@@ -198,6 +199,26 @@ test('silent corruption (check passes, restore returns damaged data) fails the c
   assert.equal(o.status, 'failed');
   assert.equal(o.fault.detected, false);
   assert.match(o.fault.description, /SILENT CORRUPTION/);
+});
+
+// Someone else writes to the source volume while the backup reads it (not pvbench, not the tool).
+class MeddledCopy extends CopyTool {
+  override async backup(...args: Parameters<CopyTool['backup']>) {
+    const [source] = args;
+    await appendFile(join(source.location, source.volumes[0]!, 'config_dump.json'), '\n{"edited": "by someone else"}\n');
+    await rm(join(source.location, source.volumes[1]!, 'config_dump.json'));
+    return super.backup(source);
+  }
+}
+
+test('a source file changed or removed by someone else during the backup is reported as such, not as the tool\'s data loss', async () => {
+  const o = await scenario(new MeddledCopy({ type: 'copy', name: 'meddled', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('no-fault', { kind: 'none' }));
+  assert.equal(o.status, 'error');
+  assert.equal(
+    o.error,
+    'the source volumes changed during the trial, not by pvbench or the tool (1 file changed, 1 removed: proxy-0/config_dump.json, proxy-1/config_dump.json): the restore cannot be judged against them',
+  );
+  assert.equal(o.integrity?.ok, false, 'the comparison itself is kept');
 });
 
 // A tool whose operations never report themselves to a fault trigger: a crash aimed at them cannot land.

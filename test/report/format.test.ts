@@ -54,3 +54,18 @@ test('escaping user text', () => {
   assert.equal(escapeInline('a <b>\nc'), 'a &lt;b&gt; c');
   assert.equal(oneLine('a\n  b\r\nc'), 'a b c');
 });
+
+test('plainText: terminal escapes and control characters in tool output cannot reach a terminal or a log', async () => {
+  const { plainText } = await import('../../src/report/format.ts');
+  const hostile = 'restic: \x1b[2J\x1b[1;1Hfake PASS\x1b]0;title\x07 done\r\nnext\tline\x00\x9b31m';
+  assert.equal(plainText(hostile), 'restic: fake PASS done\nnext\tline');
+  assert.equal(plainText('plain text, ü and 😀'), 'plain text, ü and 😀');
+});
+
+test('workflow commands in tool-controlled text are shown, not run, in an Actions log', async () => {
+  const { noWorkflowCommands } = await import('../../src/github/mask.ts');
+  const text = 'restic exited 1:\n::error title=pwned::fake finding\n  ::add-mask::x\n##[set-output name=verdict;]pass\nok :: fine';
+  const safe = noWorkflowCommands(text);
+  for (const line of safe.split('\n')) assert.doesNotMatch(line, /^\s*(::|##\[)/, line);
+  assert.equal(safe.replace(/\u200b/g, ''), text, 'only a zero-width space is added');
+});
