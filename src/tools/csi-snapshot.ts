@@ -10,20 +10,8 @@ import { createObject, deleteMatching, deleteObject, findObject, getObject, list
 import type { KubeToolContext } from '../platform/kubernetes/context.ts';
 import { msg } from '../platform/kubernetes/context.ts';
 import type { CorruptAction } from '../platform/kubernetes/objects.ts';
-import {
-  GROUP_LABEL,
-  RESULT_PREFIX,
-  TRIAL_LABEL,
-  hostPathCorruptPod,
-  k8sName,
-  parseLocation,
-  proxyPod,
-  pvc,
-  runSelector,
-  snapshotContentCopy,
-  snapshotFromContent,
-  volumeSnapshot,
-} from '../platform/kubernetes/objects.ts';
+import { GROUP_LABEL, RESULT_PREFIX, TRIAL_LABEL, k8sName, parseLocation, proxyPod, pvc, runSelector } from '../platform/kubernetes/objects.ts';
+import { hostPathCorruptPod, snapshotContentCopy, snapshotFromContent, volumeSnapshot } from './csi-snapshot-objects.ts';
 import { parseResultLine } from '../platform/kubernetes/integrity.ts';
 import { runPod, waitPodsReady, waitPodsReadySince } from '../platform/kubernetes/pods.ts';
 import type { Problem } from '../platform/kubernetes/preflight.ts';

@@ -7,188 +7,30 @@ import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
 import type { RepositoryCheck } from '../suite/results.ts';
 import type { Kube, KubeObject } from '../platform/kubernetes/client.ts';
-import { createObject, deleteObject, ensureObject, findObject, getObject, listObjects, patchObject } from '../platform/kubernetes/client.ts';
+import { createObject, deleteObject, ensureObject, findObject, getObject, listObjects } from '../platform/kubernetes/client.ts';
 import type { KubeToolContext } from '../platform/kubernetes/context.ts';
 import { msg } from '../platform/kubernetes/context.ts';
-import type { BslSource, S3Target, VeleroMode } from '../platform/kubernetes/objects.ts';
-import { RESULT_PREFIX, backupStorageLocation, deleteBackupRequest, k8sName, parseLocation, s3Pod, trimSlashes, veleroBackup, veleroRestore } from '../platform/kubernetes/objects.ts';
+import type { BslSource, VeleroMode } from './velero-objects.ts';
+import type { S3Target } from '../platform/kubernetes/object-store.ts';
+import { RESULT_PREFIX, k8sName, parseLocation } from '../platform/kubernetes/objects.ts';
+import { backupStorageLocation, veleroBackup, veleroRestore } from './velero-objects.ts';
+import { s3Pod } from '../platform/kubernetes/object-store.ts';
 import { parseResultLine } from '../platform/kubernetes/integrity.ts';
-import { nodesOfClaims, runPod, waitPodsReadySince } from '../platform/kubernetes/pods.ts';
+import { nodesOfClaims, runPod } from '../platform/kubernetes/pods.ts';
 import type { Problem } from '../platform/kubernetes/preflight.ts';
 import { checkAccess, checkApis, checkObject, checkSnapshotClass, formatProblems } from '../platform/kubernetes/preflight.ts';
 import { phaseMetrics } from '../platform/kubernetes/resources.ts';
 import type { UsageSummary } from '../platform/kubernetes/resources.ts';
-import { RESTARTING_API, observe, stampedAfter, watchUntil } from '../platform/kubernetes/watch.ts';
+import { observe, watchUntil } from '../platform/kubernetes/watch.ts';
 import type { WatchState } from '../platform/kubernetes/watch.ts';
 import { pickDistinct } from '../platform/local/fsutil.ts';
 import { excerpt } from '../platform/secrets.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoverOptions, RecoveryReport, RestoreOutcome, RunningOp } from './types.ts';
-
-const V1 = 'velero.io/v1';
-const V2 = 'velero.io/v2alpha1';
-
-export const BACKUP_TERMINAL = ['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation'] as const;
-export const RESTORE_TERMINAL = ['Completed', 'PartiallyFailed', 'Failed', 'FailedValidation'] as const;
-const DATA_TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
-
-/**
- * What the crash fault deletes. node-agent (the default where the node agent works) and server: those pods.
- * data-mover: the pod that moves a volume's bytes. Since Velero 1.17 each PodVolumeBackup/Restore and
- * DataUpload/Download runs in a pod of its own (the "VGDP micro-service"), so deleting the node agent no longer
- * touches a transfer already running. On the local cluster, Velero 1.18.3 did not recover from a deleted data-mover
- * pod: the operation stayed Accepted until the node agent's prepare timeout, or InProgress and then Canceling, and
- * the node agent's transfers that followed (a restore's too) stayed Prepared, until the node agent restarted.
- */
-export type CrashTarget = 'data-mover' | 'node-agent' | 'server';
-
-/** The label a data-mover pod carries, per volume operation kind (Velero's PVBLabel, PVRLabel, DataUploadLabel...). */
-export const DATA_MOVER_LABEL: Record<string, string> = {
-  podvolumebackups: 'velero.io/pod-volume-backup',
-  podvolumerestores: 'velero.io/pod-volume-restore',
-  datauploads: 'velero.io/data-upload',
-  datadownloads: 'velero.io/data-download',
-};
-
-export interface VeleroOptions {
-  namespace: string;
-  /** The location to clone; default: the cluster's default BackupStorageLocation. */
-  storageLocation?: string;
-  snapshotMoveData: boolean;
-  parallelFilesUpload?: number;
-  crashTarget: CrashTarget;
-  /** Bucket of pvbench's own per-trial locations; the source location's bucket by default. */
-  bucket?: string;
-  /** Folder in that bucket that holds every run's locations (<prefix>/<run>/<trial>/); "pvbench" by default. */
-  prefix: string;
-  /** Secret holding the AWS credentials file of the location, for repository size and corruption. */
-  credentialsSecret?: string;
-  credentialsKey?: string;
-}
-
-export function veleroOptions(config: ToolConfig): VeleroOptions {
-  const o = config.options;
-  const str = (k: string) => (typeof o[k] === 'string' && o[k] ? (o[k] as string) : undefined);
-  const mode: VeleroMode = config.type === 'velero-csi' ? 'csi' : 'fs';
-  const move = o.snapshotMoveData === true || o.snapshotMoveData === 'true';
-  const usesNodeAgent = mode === 'fs' || move;
-  const crash = str('crashTarget');
-  if (crash && crash !== 'data-mover' && crash !== 'node-agent' && crash !== 'server') throw new Error(`${config.name ?? config.type}: options.crashTarget must be "data-mover", "node-agent" or "server", not "${crash}"`);
-  return {
-    namespace: str('namespace') ?? 'velero',
-    storageLocation: str('storageLocation'),
-    snapshotMoveData: mode === 'csi' && move,
-    parallelFilesUpload: typeof o.parallelFilesUpload === 'number' ? o.parallelFilesUpload : undefined,
-    // The node agent by default: deleting a data-mover pod wedges Velero 1.18's node agent (see CrashTarget).
-    crashTarget: (crash as CrashTarget | undefined) ?? (usesNodeAgent ? 'node-agent' : 'server'),
-    bucket: str('bucket'),
-    prefix: trimSlashes(str('prefix') ?? 'pvbench'),
-    credentialsSecret: str('credentialsSecret'),
-    credentialsKey: str('credentialsKey'),
-  };
-}
-
-/** Where a location keeps its data. */
-export interface LocationPlace {
-  name: string;
-  bucket: string;
-  prefix: string;
-}
-
-/**
- * Checks that pvbench's own locations (<bucket>/<root>/...) stay out of every other location's data: Velero marks a
- * location Unavailable once its prefix holds top-level folders it does not know, so a root inside another location's
- * prefix (or a location with no prefix in the same bucket) would take the user's own location out of service.
- * Returns the problem, or undefined when the place is free.
- */
-export function locationConflict(bucket: string, root: string, others: LocationPlace[]): Problem | undefined {
-  const ours = trimSlashes(root);
-  for (const o of others) {
-    if (o.bucket !== bucket) continue;
-    const theirs = trimSlashes(o.prefix);
-    if (theirs === '' || theirs === ours || ours.startsWith(`${theirs}/`) || theirs.startsWith(`${ours}/`)) {
-      return {
-        missing: `a place of its own for pvbench's trial locations: ${bucket}/${ours}/ would be ${theirs === '' ? `inside BackupStorageLocation ${o.name}, which uses the whole bucket` : `inside or over BackupStorageLocation ${o.name} (prefix ${theirs}/)`}, and Velero marks a location whose prefix holds folders it does not know as Unavailable`,
-        fix: `set the tool option bucket to a bucket pvbench may use (it writes ${ours}/<run>/<trial>/ there and removes it afterwards), or the option prefix to a folder no location uses, or give ${o.name} a prefix of its own (velero install --prefix)`,
-      };
-    }
-  }
-  return undefined;
-}
-
-/** A volume operation that has reported all its bytes: its transfer is over, whatever its phase says yet. */
-export function transferDone(v: KubeObject): boolean {
-  const total = Number(v.status?.progress?.totalBytes ?? 0);
-  return total > 0 && Number(v.status?.progress?.bytesDone ?? 0) >= total;
-}
-
-/** One line on why a backup or restore ended the way it did. */
-export function describeOutcome(kind: 'backup' | 'restore', obj: KubeObject, volumeOps: KubeObject[]): string {
-  const s = obj.status ?? {};
-  const name = obj.metadata.name;
-  const parts: string[] = [];
-  switch (s.phase) {
-    case 'FailedValidation':
-      parts.push(`Velero rejected ${kind} ${name}: ${((s.validationErrors ?? []) as string[]).join('; ') || 'validation failed'}`);
-      break;
-    case 'Failed':
-      parts.push(`${kind} ${name} failed${s.failureReason ? `: ${s.failureReason}` : ''}`);
-      break;
-    case 'PartiallyFailed':
-      parts.push(`${kind} ${name} partially failed (${s.errors ?? 0} error(s), ${s.warnings ?? 0} warning(s))`);
-      break;
-    default:
-      parts.push(`${kind} ${name} ended in phase ${s.phase ?? 'unknown'}`);
-  }
-  const failed = volumeOps.filter((v) => v.status?.phase === 'Failed' || v.status?.phase === 'Canceled');
-  for (const v of failed.slice(0, 3)) {
-    const target = v.spec?.volume ?? v.spec?.sourcePVC ?? v.spec?.targetVolume?.pvc ?? v.metadata.name;
-    parts.push(`${v.kind ?? 'volume'} ${String(target)} ${v.status?.phase}: ${String(v.status?.message ?? '').slice(0, 200)}`);
-  }
-  if (failed.length > 3) parts.push(`and ${failed.length - 3} more failed volume operation(s)`);
-  return parts.join('; ');
-}
-
-/** 0..1 from the Backup/Restore status and its per-volume operations' byte progress. */
-export function operationProgress(main: KubeObject | undefined, volumeOps: KubeObject[], expectedVolumes: number): number {
-  if (!main) return 0;
-  const phase = main.status?.phase;
-  if (phase === 'Completed') return 1;
-  const p = main.status?.progress ?? {};
-  const total = Number(p.totalItems ?? 0);
-  const done = Number(p.itemsBackedUp ?? p.itemsRestored ?? 0);
-  const items = total > 0 ? Math.min(1, done / total) : 0;
-  if (expectedVolumes <= 0) return items;
-  let sum = 0;
-  for (const v of volumeOps) {
-    if (v.status?.phase === 'Completed') sum += 1;
-    else {
-      const tb = Number(v.status?.progress?.totalBytes ?? 0);
-      const bd = Number(v.status?.progress?.bytesDone ?? 0);
-      sum += tb > 0 ? Math.min(1, bd / tb) : 0;
-    }
-  }
-  const volumes = Math.min(1, sum / expectedVolumes);
-  return Math.min(0.999, 0.1 * items + 0.9 * volumes);
-}
-
-export function volumeBytes(volumeOps: KubeObject[]): { total: number; done: number; incremental: number } {
-  let total = 0;
-  let done = 0;
-  let incremental = 0;
-  for (const v of volumeOps) {
-    total += Number(v.status?.progress?.totalBytes ?? 0);
-    done += Number(v.status?.progress?.bytesDone ?? 0);
-    incremental += Number(v.status?.incrementalBytes ?? 0);
-  }
-  return { total, done, incremental };
-}
-
-function byCompletion(a: KubeObject, b: KubeObject): number {
-  const ka = `${a.status?.completionTimestamp ?? ''}|${a.metadata.creationTimestamp ?? ''}|${a.metadata.name}`;
-  const kb = `${b.status?.completionTimestamp ?? ''}|${b.metadata.creationTimestamp ?? ''}|${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
+import { BACKUP_TERMINAL, DATA_MOVER_LABEL, DATA_TERMINAL, RESTORE_TERMINAL, V1, V2, byCompletion, describeOutcome, locationConflict, operationProgress, transferDone, veleroOptions, volumeBytes, volumeOpKindOf } from './velero-status.ts';
+import type { VeleroOptions, VolumeOpKind } from './velero-status.ts';
+import { backupsOfLocation, checkLocation, deleteBackup, recoverLocation, repositories } from './velero-recovery.ts';
+import type { VeleroScope } from './velero-recovery.ts';
 
 export class VeleroTool implements BackupTool {
   readonly name: string;
@@ -229,11 +71,8 @@ export class VeleroTool implements BackupTool {
   }
 
   /** The kind of per-volume object that carries byte progress, if any. */
-  private volumeOpKind(phase: 'backup' | 'restore'): { apiVersion: string; plural: string; label: string } | undefined {
-    const label = phase === 'backup' ? 'velero.io/backup-name' : 'velero.io/restore-name';
-    if (this.mode === 'fs') return { apiVersion: V1, plural: phase === 'backup' ? 'podvolumebackups' : 'podvolumerestores', label };
-    if (this.o.snapshotMoveData) return { apiVersion: V2, plural: phase === 'backup' ? 'datauploads' : 'datadownloads', label };
-    return undefined;
+  private volumeOpKind(phase: 'backup' | 'restore'): VolumeOpKind | undefined {
+    return volumeOpKindOf(this.mode, this.o.snapshotMoveData, phase);
   }
 
   // --- probe -----------------------------------------------------------------------------------------------------
@@ -545,191 +384,35 @@ export class VeleroTool implements BackupTool {
     return { metrics: phaseMetrics({ wallMs: r.wallMs, usage: r.usage, bytesProcessed: bytes.total, bytesRead: bytes.done, bytesWritten: bytes.done }) };
   }
 
+  /** The trial's location, for the functions of velero-recovery.ts. */
+  private get scope(): VeleroScope {
+    return {
+      kube: this.kube,
+      ns: this.ns,
+      runId: this.ctx.runId,
+      bsl: this.bsl,
+      usesNodeAgent: this.usesNodeAgent,
+      readyMs: this.ctx.timeouts.readyMs,
+      volumeOpKind: (phase) => this.volumeOpKind(phase),
+      createdRestores: () => this.created.filter((c) => c.plural === 'restores').map((c) => c.name),
+    };
+  }
+
   // --- check, recovery -------------------------------------------------------------------------------------------
 
-  private async backupsOfLocation(): Promise<KubeObject[]> {
-    const list = await listObjects(this.kube, { apiVersion: V1, plural: 'backups', namespace: this.ns });
-    return list.items.filter((b) => b.spec?.storageLocation === this.bsl && b.metadata.name !== undefined);
-  }
-
-  private async repositories(): Promise<KubeObject[]> {
-    const list = await listObjects(this.kube, { apiVersion: V1, plural: 'backuprepositories', namespace: this.ns });
-    return list.items.filter((r) => r.spec?.backupStorageLocation === this.bsl);
-  }
-
   /** Velero has no content check: its BackupRepository status and the latest backup's own validation are it. */
-  async check(): Promise<RepositoryCheck> {
-    try {
-      const lines: string[] = [];
-      let ok = true;
-      const repos = await this.repositories();
-      for (const r of repos) {
-        const phase = r.status?.phase ?? 'New';
-        if (phase === 'NotReady') ok = false;
-        lines.push(`BackupRepository ${r.metadata.name}: ${phase}${r.status?.message ? ` (${r.status.message})` : ''}`);
-      }
-      if (this.usesNodeAgent && repos.length === 0) lines.push('no BackupRepository for this location yet');
-      const backups = (await this.backupsOfLocation()).filter((b) => BACKUP_TERMINAL.includes(b.status?.phase)).sort(byCompletion);
-      const last = backups[backups.length - 1];
-      if (!last) {
-        ok = false;
-        lines.push('no finished backup in this location');
-      } else {
-        const s = last.status ?? {};
-        if (s.phase !== 'Completed' || (s.errors ?? 0) > 0) ok = false;
-        lines.push(`latest backup ${last.metadata.name}: ${s.phase}, ${s.errors ?? 0} error(s), ${s.warnings ?? 0} warning(s)`);
-        const kind = this.volumeOpKind('backup');
-        if (kind) {
-          const ops = await listObjects(this.kube, { apiVersion: kind.apiVersion, plural: kind.plural, namespace: this.ns }, { labelSelector: `${kind.label}=${last.metadata.name}` });
-          const bad = ops.items.filter((o) => o.status?.phase !== 'Completed');
-          if (bad.length) ok = false;
-          lines.push(`${ops.items.length - bad.length}/${ops.items.length} ${kind.plural} Completed`);
-        }
-      }
-      return { ran: true, ok, output: lines.join('\n') };
-    } catch (err) {
-      return { ran: false, ok: false, output: `could not inspect the repository: ${msg(err)}` };
-    }
-  }
-
-  /** Waits for the Velero deployment or daemon set to say it is ready; resolves with its pods' label selector. */
-  private async waitReady(what: 'server' | 'node-agent', timeoutMs: number): Promise<string> {
-    const isServer = what === 'server';
-    const name = isServer ? 'velero' : 'node-agent';
-    const workload = await watchUntil(this.kube, {
-      ref: { apiVersion: 'apps/v1', plural: isServer ? 'deployments' : 'daemonsets', namespace: this.ns },
-      name,
-      what: `Velero ${what} to be ready`,
-      timeoutMs,
-      // After a node outage the API server may still be starting: its 401/403/404 mean "not yet".
-      transientStatuses: RESTARTING_API,
-      check: (state) => {
-        const obj = state.get(`${this.ns}/${name}`);
-        const s = obj?.status;
-        if (!s) return undefined;
-        if (isServer) return (s.availableReplicas ?? 0) >= 1 && (s.unavailableReplicas ?? 0) === 0 ? obj : undefined;
-        return (s.desiredNumberScheduled ?? 0) > 0 && s.numberReady === s.desiredNumberScheduled && (s.numberUnavailable ?? 0) === 0 ? obj : undefined;
-      },
-      lastSeen: (state) => JSON.stringify(state.get(`${this.ns}/${name}`)?.status ?? {}),
-    });
-    const labels = (workload.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
-    const selector = Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    return selector || (isServer ? 'deploy=velero' : 'name=node-agent');
-  }
-
-  /**
-   * After a node outage: the server and node agents Ready again since the outage (their controllers' status can
-   * still be the one from before it), and the trial's storage location validated Available since then, before
-   * anything is restored from it.
-   */
-  private async readyAgainSince(since: number, selectors: { server: string; agent?: string }): Promise<string[]> {
-    const t0 = Date.now();
-    const timeoutMs = this.ctx.timeouts.readyMs;
-    const server = await waitPodsReadySince(this.kube, this.ns, selectors.server, since, timeoutMs, 'the Velero server');
-    const agents = selectors.agent ? await waitPodsReadySince(this.kube, this.ns, selectors.agent, since, timeoutMs, "Velero's node agents") : [];
-    const pods = (what: string, names: string[]) => `${what} pod${names.length > 1 ? 's' : ''} ${names.join(', ')}`;
-    const actions = [`Velero ${pods('server', server)}${agents.length ? ` and ${pods('node-agent', agents)}` : ''} Ready again since the outage after ${((Date.now() - t0) / 1000).toFixed(1)} s`];
-    if (!this.bsl) return actions;
-    const where = `BackupStorageLocation ${this.ns}/${this.bsl}`;
-    await watchUntil(this.kube, {
-      ref: { apiVersion: V1, plural: 'backupstoragelocations', namespace: this.ns },
-      name: this.bsl,
-      what: `${where} to be validated Available again after the outage`,
-      timeoutMs,
-      transientStatuses: RESTARTING_API,
-      check: (state) => {
-        const s = state.get(`${this.ns}/${this.bsl}`)?.status;
-        return s?.phase === 'Available' && stampedAfter(s.lastValidationTime, since) ? true : undefined;
-      },
-      lastSeen: (state) => {
-        const s = state.get(`${this.ns}/${this.bsl}`)?.status;
-        return s ? `phase ${s.phase ?? '(none)'}, last validated ${s.lastValidationTime ?? 'never'}${s.message ? `: ${s.message}` : ''}` : 'not found';
-      },
-    });
-    actions.push(`${where} validated Available again since the outage`);
-    return actions;
+  check(): Promise<RepositoryCheck> {
+    return checkLocation(this.scope);
   }
 
   /** What an operator does after a crash: wait for Velero to come back, cancel orphaned volume operations, drop partial backups. */
-  async recover(opts: RecoverOptions = {}): Promise<RecoveryReport> {
-    const actions: string[] = [];
-    let staleLocks = 0;
-    const t0 = Date.now();
-    const server = await this.waitReady('server', this.ctx.timeouts.readyMs);
-    const agent = this.usesNodeAgent ? await this.waitReady('node-agent', this.ctx.timeouts.readyMs) : undefined;
-    actions.push(`Velero ${this.usesNodeAgent ? 'server and node agents' : 'server'} ready again after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    if (opts.since !== undefined) actions.push(...(await this.readyAgainSince(opts.since, { server, agent })));
-
-    let backups = await this.backupsOfLocation();
-    const ended = new Set(backups.filter((b) => BACKUP_TERMINAL.includes(b.status?.phase)).map((b) => b.metadata.name!));
-    // A backup still running after the crashed attempt gave up is abandoned, as a controller would abandon it: its
-    // transfers can be left waiting for a node agent or a data-mover pod that is gone, and Velero runs one backup at
-    // a time, so a retry would queue behind it.
-    const abandoned = new Set(backups.filter((b) => !ended.has(b.metadata.name!)).map((b) => b.metadata.name!));
-    // Volume operations still "running" for a backup that has ended (or is abandoned) hold the repository: cancel them.
-    for (const phase of ['backup', 'restore'] as const) {
-      const kind = this.volumeOpKind(phase);
-      if (!kind) continue;
-      const ops = await listObjects(this.kube, { apiVersion: kind.apiVersion, plural: kind.plural, namespace: this.ns });
-      for (const op of ops.items) {
-        const owner = op.metadata.labels?.[kind.label];
-        if (!owner || DATA_TERMINAL.has(op.status?.phase)) continue;
-        if (phase === 'backup' && !ended.has(owner) && !abandoned.has(owner)) continue;
-        if (phase === 'restore' && !this.created.some((c) => c.plural === 'restores' && c.name === owner)) continue;
-        await patchObject(this.kube, { apiVersion: kind.apiVersion, plural: kind.plural, namespace: this.ns, name: op.metadata.name! }, { spec: { cancel: true } }).catch(() => undefined);
-        staleLocks++;
-        actions.push(`cancelled orphaned ${kind.plural.replace(/s$/, '')} ${op.metadata.name} (${op.status?.phase ?? 'New'})`);
-      }
-    }
-    for (const name of abandoned) {
-      const final = await watchUntil(this.kube, {
-        ref: { apiVersion: V1, plural: 'backups', namespace: this.ns },
-        name,
-        what: `abandoned backup ${this.ns}/${name} to end once its transfers are cancelled`,
-        timeoutMs: this.ctx.timeouts.readyMs,
-        check: (state) => {
-          const b = state.get(`${this.ns}/${name}`);
-          return !b || BACKUP_TERMINAL.includes(b.status?.phase) ? (b ?? ({} as KubeObject)) : undefined;
-        },
-      }).catch((err: unknown) => {
-        actions.push(`abandoned backup ${name} did not end: ${msg(err)}`);
-        return undefined;
-      });
-      if (final?.status?.phase) actions.push(`abandoned backup ${name}: ended ${final.status.phase} after its transfers were cancelled`);
-    }
-    if (abandoned.size) backups = await this.backupsOfLocation();
-    // Partial backups: delete them with their uploaded data before retrying.
-    const partial = backups.filter((b) => ['PartiallyFailed', 'Failed', 'FailedValidation'].includes(b.status?.phase));
-    for (const b of partial) {
-      await this.deleteBackup(b.metadata.name!, this.ctx.timeouts.readyMs).catch((err: unknown) => actions.push(`deleting partial backup ${b.metadata.name} failed: ${msg(err)}`));
-      actions.push(`deleted ${b.status?.phase} backup ${b.metadata.name} and its data`);
-    }
-    for (const r of await this.repositories()) {
-      if (r.status?.phase !== 'NotReady') continue;
-      await deleteObject(this.kube, { apiVersion: V1, plural: 'backuprepositories', namespace: this.ns, name: r.metadata.name! });
-      actions.push(`deleted NotReady BackupRepository ${r.metadata.name} (${String(r.status?.message ?? '').slice(0, 120)}); Velero re-creates it`);
-    }
-    return { staleLocks, actions };
-  }
-
-  private async deleteBackup(backupName: string, timeoutMs: number): Promise<void> {
-    const name = k8sName(`${backupName}-delete-${Date.now().toString(36)}`);
-    await createObject(this.kube, 'deletebackuprequests', deleteBackupRequest({ name, namespace: this.ns, runId: this.ctx.runId, backupName }));
-    await watchUntil(this.kube, {
-      ref: { apiVersion: V1, plural: 'backups', namespace: this.ns },
-      name: backupName,
-      what: `backup ${backupName} to be deleted`,
-      timeoutMs,
-      check: (state) => (state.has(`${this.ns}/${backupName}`) ? undefined : true),
-    });
-    await deleteObject(this.kube, { apiVersion: V1, plural: 'deletebackuprequests', namespace: this.ns, name }).catch(() => undefined);
+  recover(opts: RecoverOptions = {}): Promise<RecoveryReport> {
+    return recoverLocation(this.scope, opts);
   }
 
   async snapshots(): Promise<string[]> {
     if (!this.bsl) return [];
-    return (await this.backupsOfLocation())
+    return (await backupsOfLocation(this.scope))
       .filter((b) => b.status?.phase === 'Completed')
       .sort(byCompletion)
       .map((b) => b.metadata.name!);
@@ -808,8 +491,8 @@ export class VeleroTool implements BackupTool {
     const errors: string[] = [];
     try {
       // DeleteBackupRequests remove the backups' data from object storage, then the Backup objects.
-      for (const b of await this.backupsOfLocation()) {
-        await this.deleteBackup(b.metadata.name!, Math.min(this.ctx.timeouts.readyMs, 120_000)).catch((err: unknown) => errors.push(msg(err)));
+      for (const b of await backupsOfLocation(this.scope)) {
+        await deleteBackup(this.scope, b.metadata.name!, Math.min(this.ctx.timeouts.readyMs, 120_000)).catch((err: unknown) => errors.push(msg(err)));
       }
     } catch (err) {
       errors.push(msg(err));
@@ -818,7 +501,7 @@ export class VeleroTool implements BackupTool {
       if (c.plural === 'backups') continue;
       await deleteObject(this.kube, { apiVersion: V1, plural: c.plural, namespace: this.ns, name: c.name }).catch((err: unknown) => errors.push(msg(err)));
     }
-    for (const r of await this.repositories().catch(() => [])) {
+    for (const r of await repositories(this.scope).catch(() => [])) {
       await deleteObject(this.kube, { apiVersion: V1, plural: 'backuprepositories', namespace: this.ns, name: r.metadata.name! }).catch(() => undefined);
     }
     // What the deleted backups leave behind (the kopia repository, its indexes and locks): the trial's prefix is

@@ -6,7 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeKubelet, labelsOf, startFake, within } from './helpers.ts';
-import { connectCluster, installComponents, isKubeconfigContent, kindCreateArgs, kindDeleteArgs, loadKubeconfig, veleroInstallArgs } from '../../src/platform/kubernetes/cluster.ts';
+import { connectCluster, isKubeconfigContent, kindCreateArgs, kindDeleteArgs, loadKubeconfig } from '../../src/platform/kubernetes/cluster.ts';
+import { installComponents, veleroInstallArgs } from '../../src/platform/kubernetes/install.ts';
 import type { SpawnOptions, SpawnResult, Spawner } from '../../src/platform/kubernetes/spawn.ts';
 import { maskSecrets } from '../../src/platform/secrets.ts';
 

@@ -12,7 +12,7 @@ import type { Spawner } from '../../src/platform/kubernetes/spawn.ts';
 import { suiteSchema } from '../../src/config/schema.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes/platform.ts';
 import type { Cluster } from '../../src/platform/kubernetes/cluster.ts';
-import { csiHostpathSnapshotClass, csiHostpathStorageClass } from '../../src/platform/kubernetes/objects.ts';
+import { csiHostpathSnapshotClass, csiHostpathStorageClass } from '../../src/tools/csi-snapshot-objects.ts';
 import { runSuite } from '../../src/suite/run.ts';
 import type { ResultsFile } from '../../src/suite/results.ts';
 

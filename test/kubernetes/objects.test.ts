@@ -13,40 +13,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadCrds, validateObject, formatFieldError } from '../fake-apiserver/schema.ts';
 import { workloadSchema } from '../../src/config/schema.ts';
-import {
-  CLI_PATH,
-  RESULT_PREFIX,
-  RUN_LABEL,
-  S3_SCRIPT,
-  UNPACK_SCRIPT,
-  backupStorageLocation,
-  cliConfigMaps,
-  corruptCommand,
-  csiHostpathSnapshotClass,
-  deleteBackupRequest,
-  estimateVolumeBytes,
-  k8sName,
-  manifestCommand,
-  parseLocation,
-  prefixHashCommand,
-  proxyPod,
-  pvc,
-  seedCommand,
-  churnCommand,
-  setLocation,
-  setNamespace,
-  snapshotContentCopy,
-  snapshotFromContent,
-  taskJob,
-  taskPod,
-  veleroBackup,
-  veleroRestore,
-  volumeSize,
-  volumeSnapshot,
-  writerCommand,
-  s3Pod,
-  hostPathCorruptPod,
-} from '../../src/platform/kubernetes/objects.ts';
+import { CLI_PATH, RESULT_PREFIX, RUN_LABEL, UNPACK_SCRIPT, cliConfigMaps, corruptCommand, estimateVolumeBytes, k8sName, manifestCommand, parseLocation, prefixHashCommand, proxyPod, pvc, seedCommand, churnCommand, setLocation, setNamespace, taskJob, taskPod, volumeSize, writerCommand } from '../../src/platform/kubernetes/objects.ts';
+import { S3_SCRIPT, s3Pod } from '../../src/platform/kubernetes/object-store.ts';
+import { backupStorageLocation, deleteBackupRequest, veleroBackup, veleroRestore } from '../../src/tools/velero-objects.ts';
+import { csiHostpathSnapshotClass, snapshotContentCopy, snapshotFromContent, volumeSnapshot, hostPathCorruptPod } from '../../src/tools/csi-snapshot-objects.ts';
 import type { KubeObject } from '../../src/platform/kubernetes/client.ts';
 
 const crds = loadCrds();

@@ -11,7 +11,8 @@ import { kubernetesPlatformSchema, workloadSchema } from '../../src/config/schem
 import type { Suite } from '../../src/config/schema.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes/platform.ts';
 import type { Cluster } from '../../src/platform/kubernetes/cluster.ts';
-import { CLI_PATH, csiHostpathStorageClass } from '../../src/platform/kubernetes/objects.ts';
+import { CLI_PATH } from '../../src/platform/kubernetes/objects.ts';
+import { csiHostpathStorageClass } from '../../src/tools/csi-snapshot-objects.ts';
 import { isAppendOnly } from '../../src/workloads/mesh-proxy.ts';
 import { VeleroTool } from '../../src/tools/velero.ts';
 import { CsiSnapshotTool } from '../../src/tools/csi-snapshot.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFake } from './helpers.ts';
 import { checkApis, checkSnapshotClass, checkStorageClass, formatProblems, platformPreflight, PreflightError } from '../../src/platform/kubernetes/preflight.ts';
-import { csiHostpathSnapshotClass, csiHostpathStorageClass } from '../../src/platform/kubernetes/objects.ts';
+import { csiHostpathSnapshotClass, csiHostpathStorageClass } from '../../src/tools/csi-snapshot-objects.ts';
 import { VeleroTool } from '../../src/tools/velero.ts';
 import { CsiSnapshotTool } from '../../src/tools/csi-snapshot.ts';
 import { KubestashTool } from '../../src/tools/kubestash.ts';

@@ -7,7 +7,8 @@ import { fakeKubelet, labelsOf, startFake, toolContext, within } from './helpers
 import type { KubeObject } from '../fake-apiserver/server.ts';
 import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
 import { RESULT_PREFIX, setLocation } from '../../src/platform/kubernetes/objects.ts';
-import { VeleroTool, locationConflict, operationProgress, transferDone } from '../../src/tools/velero.ts';
+import { VeleroTool } from '../../src/tools/velero.ts';
+import { locationConflict, operationProgress, transferDone } from '../../src/tools/velero-status.ts';
 import { ToolError } from '../../src/tools/types.ts';
 import type { RunningOp } from '../../src/tools/types.ts';
 import type { VolumeSet } from '../../src/platform/types.ts';

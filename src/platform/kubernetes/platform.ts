@@ -27,36 +27,14 @@ import { spawnProcess } from './spawn.ts';
 import type { Kube, KubeObject } from './client.ts';
 import { createObject, deleteMatching, deleteObject, ensureObject, isNotFound, listObjects } from './client.ts';
 import type { Cluster, ClusterDeps } from './cluster.ts';
-import { connectCluster, installComponents } from './cluster.ts';
+import { connectCluster } from './cluster.ts';
+import { installComponents } from './install.ts';
 import type { KubeToolContext } from './context.ts';
 import { msg } from './context.ts';
 import { acceptPrefixes, diffManifests, integrityFromDiff } from '../../metrics/manifest.ts';
 import { mergeVolumeManifests, parseManifestOutput, parseResultLine, splitPath } from './integrity.ts';
 import type { CliBundle, CorruptAction } from './objects.ts';
-import {
-  DEFAULT_POD_IMAGE,
-  RESULT_PREFIX,
-  RUN_LABEL,
-  churnCommand,
-  cliConfigMaps,
-  corruptCommand,
-  feedConfigMap,
-  k8sName,
-  manifestCommand,
-  namespace,
-  parseLocation,
-  prefixHashCommand,
-  proxyPod,
-  pvc,
-  runSelector,
-  seedCommand,
-  setLocation,
-  setNamespace,
-  taskJob,
-  taskPod,
-  volumeSize,
-  writerCommand,
-} from './objects.ts';
+import { DEFAULT_POD_IMAGE, RESULT_PREFIX, RUN_LABEL, churnCommand, cliConfigMaps, corruptCommand, feedConfigMap, k8sName, manifestCommand, namespace, parseLocation, prefixHashCommand, proxyPod, pvc, runSelector, seedCommand, setLocation, setNamespace, taskJob, taskPod, volumeSize, writerCommand } from './objects.ts';
 import { nodesOfClaims, runPod, waitForJob, waitPodGone, waitPodsReady } from './pods.ts';
 import { PreflightError, forgetDiscovery, platformPreflight } from './preflight.ts';
 import type { MetricsSource, PodTarget } from './resources.ts';
