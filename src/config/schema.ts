@@ -114,6 +114,13 @@ export const localPlatformSchema = z
     kind: z.literal('local'),
     workdir: z.string().optional().describe('Where the run makes its own pvbench-* directory for volumes and repositories; the system temporary directory by default.'),
     keep: z.boolean().default(false).describe('Keep the work directory after the run.'),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(3600)
+      .describe('Upper bound of any one tool command (a backup, a restore, a check): the command is killed after it and the trial is an error.'),
   })
   .strict();
 

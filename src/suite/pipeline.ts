@@ -95,7 +95,7 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
   let platformOverridden = false;
   if (o.platform && o.platform !== suite.platform.kind) {
     if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
-    suite.platform = { kind: 'local', keep: false };
+    suite.platform = { kind: 'local', keep: false, timeoutSeconds: 3600 };
     platformOverridden = true;
   }
   // The file passed these checks when it was loaded: a problem now comes from the platform override.
@@ -117,7 +117,7 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
 
 export async function createPlatform(suite: Suite, onCreated?: PipelineOptions['onCreated']): Promise<Platform> {
   const p = suite.platform;
-  if (p.kind === 'local') return new LocalPlatform({ workdir: p.workdir, keep: p.keep });
+  if (p.kind === 'local') return new LocalPlatform({ workdir: p.workdir, keep: p.keep, timeoutMs: p.timeoutSeconds * 1000 });
   const { KubernetesPlatform } = await import('../platform/kubernetes/platform.ts');
   return new KubernetesPlatform(p, suite, { onCreated });
 }

@@ -162,3 +162,22 @@ test('when results.json cannot be written, the last good file and every trial in
   const trial = JSON.parse(await readFile(join(dir, unsaved[0]!), 'utf8')) as { tool: string; trial: number; status: string };
   assert.deepEqual([trial.tool, trial.trial, trial.status], ['copy', 2, 'passed']);
 });
+
+test('every local tool operation has a timeout the suite sets (platform.timeoutSeconds)', async (t) => {
+  const dir = await tempDir(t);
+  const { createPlatform } = await import('../../src/suite/pipeline.ts');
+  const suite = suiteSchema.parse({ platform: { kind: 'local', timeoutSeconds: 1 }, tools: [{ type: 'copy' }] });
+  const platform = await createPlatform(suite);
+  await platform.prepare();
+  try {
+    const { runLocalOp } = await import('../../src/tools/local-process.ts');
+    const tool = platform.createTool(suite.tools[0]!) as unknown as { ctx: { timeoutMs: number } };
+    assert.equal(tool.ctx.timeoutMs, 1000);
+    const started = Date.now();
+    await assert.rejects(runLocalOp({ tool: 'copy', cmd: 'sleep', args: ['30'], timeoutMs: tool.ctx.timeoutMs, sourceBytes: 1 }), /sleep 30 timed out after 1000 ms/);
+    assert.ok(Date.now() - started < 5_000);
+  } finally {
+    await platform.cleanup();
+  }
+  void dir;
+});
