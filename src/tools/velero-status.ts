@@ -20,7 +20,23 @@ export const DATA_TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
  * pod: the operation stayed Accepted until the node agent's prepare timeout, or InProgress and then Canceling, and
  * the node agent's transfers that followed (a restore's too) stayed Prepared, until the node agent restarted.
  */
-export type CrashTarget = 'data-mover' | 'node-agent' | 'server';
+export type CrashTarget = 'data-mover' | 'node-agent' | 'server' | 'object-store';
+
+/**
+ * The in-cluster Service an object-store URL names (http://<service>.<namespace>.svc[.cluster.local][:port]), or
+ * undefined for a store outside the cluster.
+ */
+export function serviceOfUrl(url: string | undefined): { name: string; namespace: string } | undefined {
+  if (!url) return undefined;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host);
+  return m ? { name: m[1]!, namespace: m[2]! } : undefined;
+}
 
 /** The label a data-mover pod carries, per volume operation kind (Velero's PVBLabel, PVRLabel, DataUploadLabel...). */
 export const DATA_MOVER_LABEL: Record<string, string> = {
@@ -53,7 +69,9 @@ export function veleroOptions(config: ToolConfig): VeleroOptions {
   const move = o.snapshotMoveData === true || o.snapshotMoveData === 'true';
   const usesNodeAgent = mode === 'fs' || move;
   const crash = str('crashTarget');
-  if (crash && crash !== 'data-mover' && crash !== 'node-agent' && crash !== 'server') throw new Error(`${config.name ?? config.type}: options.crashTarget must be "data-mover", "node-agent" or "server", not "${crash}"`);
+  if (crash && crash !== 'data-mover' && crash !== 'node-agent' && crash !== 'server' && crash !== 'object-store') {
+    throw new Error(`${config.name ?? config.type}: options.crashTarget must be "data-mover", "node-agent", "server" or "object-store", not "${crash}"`);
+  }
   return {
     namespace: str('namespace') ?? 'velero',
     storageLocation: str('storageLocation'),

@@ -27,7 +27,7 @@ import { pickDistinct } from '../platform/local/fsutil.ts';
 import { excerpt } from '../platform/secrets.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoverOptions, RecoveryReport, RestoreOutcome, RunningOp } from './types.ts';
-import { BACKUP_TERMINAL, DATA_MOVER_LABEL, DATA_TERMINAL, RESTORE_TERMINAL, V1, V2, byCompletion, describeOutcome, locationConflict, operationProgress, transferDone, veleroOptions, volumeBytes, volumeOpKindOf } from './velero-status.ts';
+import { BACKUP_TERMINAL, DATA_MOVER_LABEL, DATA_TERMINAL, RESTORE_TERMINAL, V1, V2, byCompletion, serviceOfUrl, describeOutcome, locationConflict, operationProgress, transferDone, veleroOptions, volumeBytes, volumeOpKindOf } from './velero-status.ts';
 import type { VeleroOptions, VolumeOpKind } from './velero-status.ts';
 import { backupsOfLocation, checkLocation, deleteBackup, recoverLocation, repositories } from './velero-recovery.ts';
 import type { VeleroScope } from './velero-recovery.ts';
@@ -226,6 +226,7 @@ export class VeleroTool implements BackupTool {
       await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns, name: pod.metadata.name }, { gracePeriodSeconds: 0 });
       return `deleted Velero server pod ${pod.metadata.name} (${op} in phase ${phase})`;
     }
+    if (this.o.crashTarget === 'object-store') return `${await this.restartObjectStore()} (${op} in phase ${phase})`;
     if (this.o.crashTarget === 'data-mover') {
       const hit = await this.deleteDataMovers(op, name);
       if (hit) return `${hit} (${op} in phase ${phase})`;
@@ -243,6 +244,25 @@ export class VeleroTool implements BackupTool {
     for (const p of victims) await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: this.ns, name: p.metadata.name! }, { gracePeriodSeconds: 0 });
     const names = victims.map((p) => `${p.metadata.name}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ''}`).join(', ');
     return `deleted Velero node-agent pod ${names} (${op} in phase ${phase})`;
+  }
+
+  /**
+   * The object store goes away for a while: the pods behind the in-cluster Service of the location's s3Url are
+   * deleted (their controller starts them again), as an object-store restart or crash does mid-backup.
+   */
+  private async restartObjectStore(): Promise<string> {
+    const url = this.source?.config?.s3Url;
+    const svc = serviceOfUrl(url);
+    if (!svc) throw new ToolError(this.name, `crashTarget object-store needs an object store inside the cluster, reached as http://<service>.<namespace>.svc...; the location's s3Url is ${url ?? 'not set'}`);
+    const service = await getObject(this.kube, { apiVersion: 'v1', plural: 'services', namespace: svc.namespace, name: svc.name });
+    const selector = Object.entries((service.spec?.selector ?? {}) as Record<string, string>)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    if (!selector) throw new ToolError(this.name, `service ${svc.namespace}/${svc.name} has no pod selector: its object store cannot be restarted from the cluster`);
+    const pods = (await listObjects(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: svc.namespace }, { labelSelector: selector })).items.filter((p) => !p.metadata.deletionTimestamp);
+    if (pods.length === 0) throw new ToolError(this.name, `no pod behind service ${svc.namespace}/${svc.name} (${selector}) to restart`);
+    for (const p of pods) await deleteObject(this.kube, { apiVersion: 'v1', plural: 'pods', namespace: svc.namespace, name: p.metadata.name! }, { gracePeriodSeconds: 0 });
+    return `deleted object-store pod${pods.length > 1 ? 's' : ''} ${pods.map((p) => p.metadata.name).join(', ')} of service ${svc.namespace}/${svc.name}`;
   }
 
   /**

@@ -8,13 +8,13 @@ import type { KubeObject } from '../fake-apiserver/server.ts';
 import type { KubeToolContext } from '../../src/platform/kubernetes/context.ts';
 import { RESULT_PREFIX, setLocation } from '../../src/platform/kubernetes/objects.ts';
 import { VeleroTool } from '../../src/tools/velero.ts';
-import { locationConflict, operationProgress, transferDone } from '../../src/tools/velero-status.ts';
+import { locationConflict, operationProgress, transferDone, veleroOptions } from '../../src/tools/velero-status.ts';
 import { ToolError } from '../../src/tools/types.ts';
 import type { RunningOp } from '../../src/tools/types.ts';
 import type { VolumeSet } from '../../src/platform/types.ts';
 
 const V = 'velero.io/v1';
-const fake = await startFake({ namespaces: ['velero', 'pvbench-t1', 'pvbench-t1-restore-0'], nodes: ['node-1'] });
+const fake = await startFake({ namespaces: ['velero', 'minio', 'pvbench-t1', 'pvbench-t1-restore-0'], nodes: ['node-1'] });
 after(() => fake.server.close());
 const { server, kube } = fake;
 const offKubelet = fakeKubelet(server, {
@@ -306,6 +306,35 @@ test("crash with crashTarget data-mover: the pod moving a volume's bytes is what
   }
   await within(tool.recover(), 20_000, 'recover');
   await tool.cleanup();
+});
+
+test('crash with crashTarget object-store: the pods behind the location\'s s3Url service are deleted mid-backup (an object store restart)', async () => {
+  server.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'minio', namespace: 'minio' }, spec: { selector: { app: 'minio' }, ports: [{ port: 9000 }] } });
+  server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'minio-5d9f', namespace: 'minio', labels: { app: 'minio' } }, spec: { nodeName: 'node-1', containers: [{ name: 'minio', image: 'minio' }] }, status: { phase: 'Running' } });
+  server.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other', namespace: 'minio', labels: { app: 'other' } }, spec: { nodeName: 'node-1', containers: [{ name: 'x', image: 'x' }] }, status: { phase: 'Running' } });
+  const tool = new VeleroTool({ type: 'velero-fs', options: { crashTarget: 'object-store' } }, ctx());
+  current = tool;
+  await within(tool.init('t1'), 20_000, 'init');
+  plan = 'manual';
+  let killed = '';
+  const first = tool.backup(source, {
+    signal: AbortSignal.timeout(3000),
+    onStart: (op) => {
+      void (async () => {
+        await server.waitFor(V, 'podvolumebackups', 'velero', 'pvbench-run1-t1-b1-proxy-1', (o) => !!o, 10_000);
+        killed = await op.kill();
+      })();
+    },
+  });
+  await assert.rejects(within(first, 20_000, 'backup'));
+  assert.equal(killed, 'deleted object-store pod minio-5d9f of service minio/minio (backup in phase InProgress)');
+  assert.equal(server.get('v1', 'pods', 'minio', 'minio-5d9f'), undefined);
+  assert.ok(server.get('v1', 'pods', 'minio', 'other'), 'only the pods behind the service');
+  server.setStatus(V, 'backups', 'velero', 'pvbench-run1-t1-b1', { phase: 'Failed', failureReason: 'x', completionTimestamp: now() });
+  await within(tool.recover(), 20_000, 'recover');
+  await tool.cleanup();
+  // An object store outside the cluster cannot be restarted from it: a clear error.
+  assert.throws(() => veleroOptions({ type: 'velero-fs', options: { crashTarget: 'bucket' } }), /options\.crashTarget must be "data-mover", "node-agent", "server" or "object-store", not "bucket"/);
 });
 
 test('recovery abandons a backup the crash left running: its transfers are cancelled, it ends, it is deleted, the retry runs', async () => {
