@@ -17,6 +17,14 @@ interface Attempted<T> {
   staleLocks: number;
   actions: string[];
   wallMs: number;
+  /** How the attempt that was crashed ended ("completed", or "failed: <why>") and how long after the kill. */
+  crashedAttempt: { outcome: string; endedAfterMs?: number };
+}
+
+/** "the crashed backup ended 12.5 s after the kill (failed: …); " or nothing when that is not known. */
+function crashedEnd(phase: string, c: { outcome: string; endedAfterMs?: number }): string {
+  if (c.endedAfterMs === undefined) return '';
+  return `the crashed ${phase} ended ${(c.endedAfterMs / 1000).toFixed(1)} s after the kill (${c.outcome}); `;
 }
 
 /** Run an operation once with a crash armed, then retry after recovery until it succeeds or retries run out. */
@@ -35,14 +43,24 @@ async function withCrash<T extends { metrics: PhaseMetrics }>(
     killTime = Date.now();
   });
   const first = attempt(trigger.hooks, 1);
+  // When and how the crashed attempt ended (for Velero: when its Backup left InProgress, and in which phase).
+  let firstEnded = 0;
+  void first.then(
+    () => (firstEnded = Date.now()),
+    () => (firstEnded = Date.now()),
+  );
   await trigger.done(first);
   let staleLocks = 0;
   const actions: string[] = [];
+  const crashed = () => ({ endedAfterMs: firstEnded && killTime ? Math.max(0, firstEnded - killTime) : undefined });
+  let crashedAttempt: Attempted<T>['crashedAttempt'];
   try {
     const value = await first;
-    return { value, attempts: 1, killed, killedAtProgress: killedAt, recoveryMs: undefined, staleLocks, actions, wallMs: Date.now() - started };
+    return { value, attempts: 1, killed, killedAtProgress: killedAt, recoveryMs: undefined, staleLocks, actions, wallMs: Date.now() - started, crashedAttempt: { ...crashed(), outcome: 'completed' } };
   } catch (err) {
     if (!trigger.fired() || !(err instanceof ToolError)) throw err;
+    // The first clause of the error: the phase it ended in, not every volume's story.
+    crashedAttempt = { ...crashed(), outcome: `failed: ${err.message.split('\n')[0]!.split('; ')[0]!.slice(0, 160)}` };
     ctx.log(`crash: ${killed ?? 'kill'}; recovering`);
   }
   let lastError: unknown;
@@ -52,7 +70,7 @@ async function withCrash<T extends { metrics: PhaseMetrics }>(
     actions.push(...rec.actions);
     try {
       const value = await attempt(undefined, n);
-      return { value, attempts: n, killed, killedAtProgress: killedAt, recoveryMs: Date.now() - killTime, staleLocks, actions, wallMs: Date.now() - started };
+      return { value, attempts: n, killed, killedAtProgress: killedAt, recoveryMs: Date.now() - killTime, staleLocks, actions, wallMs: Date.now() - started, crashedAttempt };
     } catch (err) {
       lastError = err;
       actions.push(`retry ${n - 1} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -97,7 +115,7 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
       description: !injected
         ? `the ${fault.phase} finished before reaching ${Math.round(fault.at * 100)}%: no crash injected`
         : run.attempts > 1
-          ? `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; ${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
+          ? `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; ${crashedEnd(fault.phase, run.crashedAttempt)}${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
           : `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; the ${fault.phase} completed anyway, without a retry`,
       details: {
         phase: fault.phase,
@@ -105,6 +123,8 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
         staleLocks: run.staleLocks,
         recoveryActions: run.actions.join('; '),
         killedAtPercent: Math.round((run.killedAtProgress ?? 0) * 100),
+        ...(injected ? { crashedAttempt: run.crashedAttempt.outcome } : {}),
+        ...(injected && run.crashedAttempt.endedAfterMs !== undefined ? { crashedAttemptEndedAfterMs: run.crashedAttempt.endedAfterMs } : {}),
       },
       detected: injected && run.attempts > 1,
       recoveryMs: run.recoveryMs,

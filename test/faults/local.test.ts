@@ -160,6 +160,11 @@ test('copy: a crash in a fast cp is injected every time (held in slices), mid-ba
       assert.ok(at >= 30 && at < 100, `killed at ${at}%`);
       assert.equal((phase === 'backup' ? o.backup : o.restore)?.attempts, 2);
       assert.equal(o.integrity?.ok, true);
+      // How the crashed attempt ended, and how soon after the kill: what a user of a cluster tool wants to know.
+      assert.match(String(o.fault.details.crashedAttempt), /^failed: cp -a exited|^failed: cp -a was killed by SIGKILL/);
+      const ended = o.fault.details.crashedAttemptEndedAfterMs as number;
+      assert.equal(typeof ended, 'number');
+      assert.ok(ended < 2_000, `a killed cp is seen to end at once, not ${ended} ms later`);
     }
   }
 });
