@@ -3,7 +3,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { suiteSchema } from '../../src/config/schema.ts';
 import type { ScenarioConfig, Suite } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
@@ -12,18 +11,12 @@ import type { ScenarioOutcome, TrialContext } from '../../src/faults/context.ts'
 import type { BackupTool } from '../../src/tools/types.ts';
 import { CopyTool } from '../../src/tools/copy.ts';
 import { deriveSeed, seededRandom } from '../../src/workloads/random.ts';
+import { runs } from '../helpers/process.ts';
 
 const suite: Suite = suiteSchema.parse({
   workload: { proxies: 3, accessLogLines: 20000, statsSnapshots: 3, clusters: 20, churn: { appendLines: 300, rewriteConfig: true, newStats: 1 } },
 });
-const hasRestic = (() => {
-  try {
-    execFileSync('restic', ['version'], { timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasRestic = runs('restic', ['version']);
 
 let platform: LocalPlatform;
 before(async () => {

@@ -1,5 +1,5 @@
 // Run a program from a test: argument array, output collected, SIGKILL at the deadline.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 
 export interface ProcessResult {
   code: number | null;
@@ -30,4 +30,24 @@ export function runProcess(
       resolve({ code, stdout, stderr, timedOut });
     });
   });
+}
+
+/** Is a process with this pid there (ours to signal or not)? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Does `cmd args` run and exit 0 (a tool the tests need is installed)? */
+export function runs(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { timeout: 10_000, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

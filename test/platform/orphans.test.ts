@@ -6,17 +6,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { alive } from '../helpers/process.ts';
 
 const SRC = resolve(import.meta.dirname, '../../src');
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Runs `code` in a Node process that prints the pids of what it started, one per line, then "ready"; SIGKILLs it. */
 async function killParent(code: string): Promise<number[]> {

@@ -14,6 +14,7 @@ import type { ResultsFile } from '../../src/suite/results.ts';
 import { CopyTool } from '../../src/tools/copy.ts';
 import { runLocalOp } from '../../src/tools/local-process.ts';
 import type { BackupOutcome, BackupTool, OpHooks } from '../../src/tools/types.ts';
+import { alive } from '../helpers/process.ts';
 
 const TINY = { proxies: 1, accessLogLines: 50, statsSnapshots: 1, clusters: 2 };
 
@@ -57,14 +58,6 @@ function suiteOf(over: Record<string, unknown>): Suite {
   return suiteSchema.parse({ name: 'runner', trials: 2, workload: TINY, scenarios: [{ name: 'no-fault', incremental: false }], ...over });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('the first interrupt stops the operation in progress within seconds: its process is gone, the trial is not recorded, the run is incomplete', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));

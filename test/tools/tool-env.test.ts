@@ -3,21 +3,14 @@
 // would otherwise change what is measured, or make the tool refuse to run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { toolEnv } from '../../src/tools/tool-env.ts';
+import { runs } from '../helpers/process.ts';
 
-const hasRestic = (() => {
-  try {
-    execFileSync('restic', ['version'], { timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasRestic = runs('restic', ['version']);
 
 let scratch: string;
 let platform: LocalPlatform;
