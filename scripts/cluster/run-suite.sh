@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 node_dir="$(bash "$root/scripts/setup.sh")"
-export PATH="$node_dir:$PATH"
+export PATH="$root/.tools/bin:$node_dir:$PATH"
 trap 'bash "$here/down.sh"' EXIT
 trap 'exit 130' INT TERM
 kubeconfig="$(bash "$here/start.sh")"

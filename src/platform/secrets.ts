@@ -1,5 +1,6 @@
 // Secrets the run handles (repository passwords, tokens, kubeconfigs). Registered once, masked everywhere text
 // leaves the process: tool output excerpts, errors, results and reports.
+import { plainText } from '../report/format.ts';
 
 const secrets = new Set<string>();
 const listeners: ((value: string) => void)[] = [];
@@ -25,6 +26,7 @@ export function maskSecrets(text: string): string {
 
 /** The last `max` characters of a tool's output, masked: enough to say why it failed. */
 export function excerpt(text: string, max = 600): string {
-  const masked = maskSecrets(text.trim());
+  // Plain text: tools colour their messages (kopia's ERROR), and no escape sequence belongs in results or reports.
+  const masked = maskSecrets(plainText(text).trim());
   return masked.length <= max ? masked : '…' + masked.slice(masked.length - max);
 }

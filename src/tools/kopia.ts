@@ -36,7 +36,7 @@ export class KopiaTool implements BackupTool {
   }
 
   private args(...rest: string[]): string[] {
-    return [...rest, '--config-file', join(this.repo, 'kopia.config'), '--cache-directory', join(this.repo, 'cache'), '--no-progress'];
+    return [...rest, '--config-file', join(this.repo, 'kopia.config'), '--no-progress'];
   }
 
   private async run(args: string[]): Promise<string> {
@@ -55,7 +55,8 @@ export class KopiaTool implements BackupTool {
     this.repo = join(this.ctx.workdir, 'repos', this.name, trialId);
     await removeTree(this.repo);
     await mkdir(join(this.repo, 'data'), { recursive: true });
-    await this.run(this.args('repository', 'create', 'filesystem', '--path', join(this.repo, 'data')));
+    // The cache folder is a setting of the connection (kept in the config file), given once here.
+    await this.run(this.args('repository', 'create', 'filesystem', '--path', join(this.repo, 'data'), '--cache-directory', join(this.repo, 'cache')));
   }
 
   async backup(source: VolumeSet, hooks?: OpHooks): Promise<BackupOutcome> {
@@ -113,7 +114,8 @@ export class KopiaTool implements BackupTool {
   }
 
   async corruptRepository(bitFlips: number, random: () => number) {
-    const packs = (await listFiles(join(this.repo, 'data'))).filter((f) => /(^|\/)p[0-9a-f]/.test(f));
+    // Data packs: blobs whose id starts with "p", sharded into folders (p/557/0910….f) or flat (p0910….f).
+    const packs = (await listFiles(join(this.repo, 'data'))).filter((f) => f.startsWith('p/') || /^p[0-9a-f]/.test(f));
     if (packs.length === 0) throw new ToolError(this.name, 'the repository has no pack blobs to corrupt (was a backup taken?)');
     const flips: string[] = [];
     for (let i = 0; i < bitFlips; i++) {

@@ -121,14 +121,17 @@ export class ResticTool implements BackupTool {
       .map((l) => JSON.parse(l) as { snapshot_id?: string; total_bytes_processed?: number; data_added?: number })
       .pop();
     if (!summary?.snapshot_id) throw new ToolError(this.name, 'restic backup printed no summary with a snapshot id', 0, excerpt(res.stdout));
-    this.sources.set(summary.snapshot_id, source.location);
+    // restic 0.14 reports the short id here, 0.17 and later the full one: the short id (its first 8 hex digits)
+    // is what `snapshots` lists and what every command takes.
+    const snapshotId = summary.snapshot_id.slice(0, 8);
+    this.sources.set(snapshotId, source.location);
     const metrics = { ...res.metrics, source: 'mixed' as const };
     if (summary.total_bytes_processed) {
       metrics.bytesProcessed = summary.total_bytes_processed;
       metrics.throughputBytesPerSec = metrics.wallMs > 0 ? summary.total_bytes_processed / (metrics.wallMs / 1000) : 0;
     }
     if (summary.data_added) metrics.bytesWritten = Math.max(metrics.bytesWritten, summary.data_added);
-    return { snapshotId: summary.snapshot_id, metrics };
+    return { snapshotId, metrics };
   }
 
   async restore(snapshotId: string, target: VolumeSet, hooks?: OpHooks): Promise<RestoreOutcome> {
@@ -177,7 +180,7 @@ export class ResticTool implements BackupTool {
   async snapshots(): Promise<string[]> {
     const res = await runQuick(this.name, 'restic', ['snapshots', '--no-cache', '--json'], this.env());
     if (res.exitCode !== 0) throw new ToolError(this.name, `restic snapshots failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
-    // Short ids, as `restic backup --json` reports them in its summary.
+    // Short ids, as backup() keeps them.
     const list = JSON.parse(res.stdout || '[]') as { short_id: string; time: string; paths?: string[] }[];
     list.sort((a, b) => a.time.localeCompare(b.time));
     for (const s of list) if (s.paths?.[0]) this.sources.set(s.short_id, s.paths[0]);

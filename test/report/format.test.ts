@@ -69,3 +69,8 @@ test('workflow commands in tool-controlled text are shown, not run, in an Action
   for (const line of safe.split('\n')) assert.doesNotMatch(line, /^\s*(::|##\[)/, line);
   assert.equal(safe.replace(/\u200b/g, ''), text, 'only a zero-width space is added');
 });
+
+test('tool output kept in results (excerpt) is plain text: kopia colours its ERROR lines', async () => {
+  const { excerpt } = await import('../../src/platform/secrets.ts');
+  assert.equal(excerpt('Listed 10 blobs.\n\x1b[31mERROR\x1b[0m error reading object c40e\n'), 'Listed 10 blobs.\nERROR error reading object c40e');
+});
