@@ -11,7 +11,7 @@ import { flipBit, pickDistinct, removeTree, treeSize, writeFileAtomic } from '..
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, whichVersion } from './local-process.ts';
 import { ToolError } from './types.ts';
-import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
 
 const PARTIAL = '.partial';
 
@@ -80,6 +80,10 @@ export class CopyTool implements BackupTool {
       if (!r.ok) problems.push(`${id}: ${r.mismatched} mismatched, ${r.missing} missing (${[...r.examples.mismatched, ...r.examples.missing].slice(0, 3).join(', ')})`);
     }
     return { ran: true, ok: problems.length === 0, output: problems.length ? problems.join('; ') : `${snaps.length} snapshot(s) match their manifests` };
+  }
+
+  async repair(): Promise<RepairOutcome> {
+    return { ran: false, reason: 'cp keeps plain copies, there is nothing to repair', actions: [] };
   }
 
   async recover(): Promise<RecoveryReport> {

@@ -13,7 +13,7 @@ import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
 import { ToolError } from './types.ts';
-import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
 
 export class KopiaTool implements BackupTool {
   readonly name: string;
@@ -96,6 +96,19 @@ export class KopiaTool implements BackupTool {
   async check(): Promise<RepositoryCheck> {
     const res = await runQuick(this.name, 'kopia', this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
     return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
+  }
+
+  /**
+   * kopia's repair path for damaged content: `snapshot fix invalid-files` reads every file of every snapshot and
+   * removes the ones it cannot read from new snapshot manifests that replace the old, then a verify.
+   */
+  async repair(): Promise<RepairOutcome> {
+    const actions: string[] = [];
+    const fix = await runQuick(this.name, 'kopia', this.args('snapshot', 'fix', 'invalid-files', '--verify-files-percent=100', '--commit'), this.env(), this.ctx.timeoutMs);
+    const said = (fix.stderr + fix.stdout).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+    actions.push(`kopia snapshot fix invalid-files: ${fix.exitCode === 0 ? 'ok' : `exit ${fix.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
+    const verify = await runQuick(this.name, 'kopia', this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
+    return { ran: true, actions, checkOk: verify.exitCode === 0 };
   }
 
   async recover(): Promise<RecoveryReport> {

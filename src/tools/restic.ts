@@ -17,7 +17,7 @@ import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
 import { FIXED_SCRYPT, openKeyFile, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
 import { ToolError } from './types.ts';
-import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RestoreOutcome } from './types.ts';
+import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
 
 export class ResticTool implements BackupTool {
   readonly name: string;
@@ -146,7 +146,12 @@ export class ResticTool implements BackupTool {
       const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
       const restoredRoot = join(staging, sourcePath);
       await mkdir(target.location, { recursive: true });
-      for (const entry of await readdir(restoredRoot)) await rename(join(restoredRoot, entry), join(target.location, entry));
+      // Nothing there: the snapshot holds no files (after a repair cut out what was lost, for one).
+      const entries = await readdir(restoredRoot).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [] as string[];
+        throw err;
+      });
+      for (const entry of entries) await rename(join(restoredRoot, entry), join(target.location, entry));
       const bytes = await treeSize(target.location);
       return { metrics: { ...res.metrics, bytesProcessed: bytes, throughputBytesPerSec: res.metrics.wallMs > 0 ? bytes / (res.metrics.wallMs / 1000) : 0 } };
     } finally {
@@ -165,6 +170,30 @@ export class ResticTool implements BackupTool {
   async check(): Promise<RepositoryCheck> {
     const res = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
     return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
+  }
+
+  /**
+   * restic's repair path for damaged data (0.16 and later): `repair packs` for the packs its check names (it salvages
+   * their intact blobs), `repair index`, then `repair snapshots --forget` (files whose data is gone are cut out
+   * of new snapshots, which replace the old ones), and a check to see what is left.
+   */
+  async repair(): Promise<RepairOutcome> {
+    const help = await runQuick(this.name, 'restic', ['repair', '--help'], this.env());
+    if (help.exitCode !== 0) return { ran: false, reason: 'this restic has no repair command (restic 0.16 and later have it)', actions: [] };
+    const actions: string[] = [];
+    const step = async (label: string, args: string[]) => {
+      const res = await runQuick(this.name, 'restic', [...args, '--no-cache'], this.env(), this.ctx.timeoutMs);
+      const said = (res.stderr + res.stdout).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+      actions.push(`${label}: ${res.exitCode === 0 ? 'ok' : `exit ${res.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
+      return res;
+    };
+    const check = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const packs = [...new Set([...(check.stdout + check.stderr).matchAll(/restic repair packs ((?:[0-9a-f]{64}\s*)+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)))];
+    if (packs.length) await step(`restic repair packs (${packs.length} pack${packs.length > 1 ? 's' : ''})`, ['repair', 'packs', ...packs]);
+    await step('restic repair index', ['repair', 'index']);
+    await step('restic repair snapshots --forget', ['repair', 'snapshots', '--forget']);
+    const after = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    return { ran: true, actions, checkOk: after.exitCode === 0 };
   }
 
   async recover(): Promise<RecoveryReport> {

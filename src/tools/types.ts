@@ -62,6 +62,17 @@ export interface RecoveryReport {
   actions: string[];
 }
 
+/** What the tool's own repair did to a damaged repository (restic repair …, kopia snapshot fix …). */
+export interface RepairOutcome {
+  /** False when the tool (in this version) has no repair path; `reason` says why. */
+  ran: boolean;
+  reason?: string;
+  /** The commands run, each with what it said or did, in order. */
+  actions: string[];
+  /** The tool's own check after the repair passed. */
+  checkOk?: boolean;
+}
+
 export class ToolError extends Error {
   readonly tool: string;
   readonly exitCode: number | null;
@@ -87,6 +98,8 @@ export interface BackupTool {
   check(): Promise<RepositoryCheck>;
   /** After a crash: what a controller does before retrying (unlock, drop partial uploads). */
   recover(opts?: RecoverOptions): Promise<RecoveryReport>;
+  /** The tool's own repair of a damaged repository, where it has one: afterwards snapshots() lists what it kept. */
+  repair?(): Promise<RepairOutcome>;
   /** Completed snapshots, oldest first. */
   snapshots(): Promise<string[]>;
   repositorySize(): Promise<number>;

@@ -139,6 +139,41 @@ if (hasRestic) {
   });
 }
 
+// Repair after corruption: the tool's own repair path, then a restore of what it kept and a fresh backup.
+const resticRepairs = hasRestic && runs('restic', ['repair', '--help']);
+for (const type of [...(resticRepairs ? ['restic'] : []), ...(hasKopia ? ['kopia'] : [])]) {
+  test(`${type}: repair after a detected corruption recovers what it can, measured; the repository takes backups again`, async () => {
+    const o = await scenario(platform.createTool({ type: type as 'restic' | 'kopia', options: {} }), sc('corrupt-repository', { kind: 'corrupt-repository', bitFlips: 1 }));
+    assert.equal(o.status, 'passed', o.error);
+    assert.equal(o.fault.detected, true);
+    const d = o.fault.details;
+    assert.equal(d.repairRan, true, String(d.repairActions));
+    const files = d.filesTotal as number;
+    const recovered = d.filesRecovered as number;
+    assert.equal(files, o.integrity?.files ?? files);
+    assert.ok(recovered > 0 && recovered <= files, `${recovered} of ${files} files recovered`);
+    assert.equal(d.recoveredShare, Math.round((recovered / files) * 1000) / 1000);
+    assert.equal(typeof d.repairMs, 'number');
+    assert.equal(d.freshBackup, 'ok');
+    assert.match(o.fault.description, new RegExp(`; repaired \\(.+\\) in \\d+\\.\\d s: ${recovered} of ${files} files recovered; a fresh backup succeeded$`));
+  });
+
+  test(`${type}: repair that cannot recover (every pack damaged) says so: nothing recovered, still detected, not a pass by silence`, async () => {
+    const o = await scenario(platform.createTool({ type: type as 'restic' | 'kopia', options: {} }), sc('corrupt-repository', { kind: 'corrupt-repository', bitFlips: 400 }));
+    assert.equal(o.fault.detected, true);
+    const d = o.fault.details;
+    assert.equal(d.repairRan, true);
+    assert.ok((d.filesRecovered as number) < (d.filesTotal as number), `${d.filesRecovered} of ${d.filesTotal}`);
+    assert.match(o.fault.description, /repaired \(.+\) in \d+\.\d s: \d+ of \d+ files recovered/);
+  });
+}
+
+test('copy: no repair path: the report says so', async () => {
+  const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('corrupt-repository', { kind: 'corrupt-repository', bitFlips: 2 }));
+  assert.equal(o.fault.details.repairRan, false);
+  assert.match(o.fault.description, /; no repair: cp keeps plain copies, there is nothing to repair$/);
+});
+
 // cp copies the default workload (~10 MB) in ~15 ms: polling alone let it finish between two looks in some trials.
 // These use ~40 MB (cp: ~50 ms), so that even on a loaded CI machine, where a 1 ms slice can last far longer, cp
 // cannot finish within one slice: what is tested is that the hold catches it, not the machine's timer resolution.

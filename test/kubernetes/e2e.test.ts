@@ -141,7 +141,7 @@ test('a velero-fs suite runs end to end: the crash fault kills the node agent, r
   const corrupt = byScenario.get('corrupt-repository')!;
   assert.equal(corrupt.status, 'passed', corrupt.error);
   assert.equal(corrupt.fault.detected, true);
-  assert.match(corrupt.fault.description, /^flipped 2 bit\(s\) in 1 kopia pack blob\(s\) of 1 in object storage; check passed; restore failed loudly$/);
+  assert.match(corrupt.fault.description, /^flipped 2 bit\(s\) in 1 kopia pack blob\(s\) of 1 in object storage; check passed; restore failed loudly; no repair path in this tool$/);
   assert.match(String(corrupt.fault.details.restoreError), /restore .* partially failed .*PodVolumeRestore vol-0 Failed: error to restore: unable to get object: invalid checksum/);
   assert.equal(fake.server.list('velero.io/v1', 'backups', 'velero').length, 0, 'every backup deleted at cleanup');
   assert.equal(fake.server.list('velero.io/v1', 'backupstoragelocations', 'velero', { labelSelector: 'pvbench.dev/run=e2ev' }).length, 0);

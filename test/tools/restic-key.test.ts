@@ -86,8 +86,9 @@ test('checkParams: restic accepts what pvbench writes, not what scrypt cannot ta
 
 // ---- against real restic ----------------------------------------------------------------------------------------
 
+// Debian's (the machine's own) and the current one set-up builds; whichever of them is there.
 const binaries = [
-  { label: 'restic 0.14 (PATH)', bin: 'restic' },
+  { label: 'restic from Debian (/usr/bin)', bin: '/usr/bin/restic' },
   { label: 'restic 0.18.1 (cluster cache)', bin: join(homedir(), '.cache/pvbench-cluster/bin/restic-v0.18.1/restic') },
 ].map((b) => {
   try {
@@ -110,7 +111,7 @@ const resticEnv = (repo: string, password: string) => ({ PATH: process.env.PATH 
 
 for (const b of binaries) {
   test(`key rewrite with ${b.label}: same password, same master key, fixed parameters; restic backs up and lists`, { skip: !b.version && `${b.bin} is not there` }, async () => {
-    const repo = join(scratch, `repo-${b.version}`);
+    const repo = join(scratch, `repo-${binaries.indexOf(b)}`);
     const password = randomBytes(24).toString('hex');
     const restic = (...args: string[]) => runProcess(b.bin, ['--no-cache', ...args], { env: resticEnv(repo, password), timeoutMs: 120_000 });
     const init = await restic('init');
