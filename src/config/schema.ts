@@ -121,6 +121,10 @@ export const localPlatformSchema = z
       .max(7 * 24 * 3600)
       .default(3600)
       .describe('Upper bound of any one tool command (a backup, a restore, a check): the command is killed after it and the trial is an error.'),
+    cache: z
+      .enum(['warm', 'cold'])
+      .default('warm')
+      .describe('The page cache before each measured backup and restore: warm (dirty pages written back, the cache kept) or cold (also dropped, as root: every read comes from the disk).'),
   })
   .strict();
 

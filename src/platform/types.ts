@@ -35,6 +35,11 @@ export interface Platform {
   readonly kind: 'local' | 'kubernetes';
   describe(): string;
   /** Set up what the whole run needs (cluster, namespace, work directory). */
+  /**
+   * Called right before every measured backup and restore, outside its timed region: bring the machine to the state
+   * the suite asks for (locally: dirty pages written back; with a cold cache, the page cache dropped).
+   */
+  beforeOperation?(): Promise<void>;
   /** Makes the run's work space; `log` hears of leftovers of earlier runs it removed. */
   prepare(log?: (msg: string) => void): Promise<void>;
   /** A fresh volume set seeded deterministically with the workload. */

@@ -95,7 +95,7 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
   let platformOverridden = false;
   if (o.platform && o.platform !== suite.platform.kind) {
     if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
-    suite.platform = { kind: 'local', keep: false, timeoutSeconds: 3600 };
+    suite.platform = { kind: 'local', keep: false, timeoutSeconds: 3600, cache: 'warm' };
     platformOverridden = true;
   }
   // The file passed these checks when it was loaded: a problem now comes from the platform override.
@@ -117,7 +117,7 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
 
 export async function createPlatform(suite: Suite, onCreated?: PipelineOptions['onCreated']): Promise<Platform> {
   const p = suite.platform;
-  if (p.kind === 'local') return new LocalPlatform({ workdir: p.workdir, keep: p.keep, timeoutMs: p.timeoutSeconds * 1000 });
+  if (p.kind === 'local') return new LocalPlatform({ workdir: p.workdir, keep: p.keep, timeoutMs: p.timeoutSeconds * 1000, cache: p.cache });
   const { KubernetesPlatform } = await import('../platform/kubernetes/platform.ts');
   return new KubernetesPlatform(p, suite, { onCreated });
 }
@@ -181,8 +181,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineOutcom
   const suite = await resolveSuite(opts.suiteFile, opts.overrides);
   const dir = resolve(suite.output.dir);
   const paths = { dir, results: join(dir, 'results.json'), report: join(dir, 'report.md') };
-  // Everything that can be found wrong before the first trial is: the template, the output directory.
+  // Everything that can be found wrong before the first trial is: the template, the output directory, the rights.
   await readTemplate(suite);
+  if (suite.platform.kind === 'local' && suite.platform.cache === 'cold' && process.getuid?.() !== 0) {
+    throw new ConfigError([{ file: opts.suiteFile ?? EMBEDDED_DEFAULT, line: 0, column: 0, key: 'platform.cache', message: 'cold drops the page cache before each operation, which needs root', fix: 'run pvbench as root, or set platform.cache: warm' }]);
+  }
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {

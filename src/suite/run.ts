@@ -128,16 +128,19 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
 }
 
 /**
- * The tool with the run's interrupt added to every backup and restore it is asked for, so the first Ctrl-C or
- * SIGTERM stops the operation in progress (its process killed, its wait ended) instead of waiting for it to end.
+ * The tool as a trial drives it: every backup and restore preceded by the platform's settling of the machine
+ * (outside the tool's timed region), and with the run's interrupt added, so the first Ctrl-C or SIGTERM stops the
+ * operation in progress (its process killed, its wait ended) instead of waiting for it to end.
  */
-export function interruptible(tool: BackupTool, signal: AbortSignal | undefined): BackupTool {
-  if (!signal) return tool;
-  const withSignal = (hooks?: OpHooks): OpHooks => ({ ...hooks, signal: hooks?.signal ? AbortSignal.any([hooks.signal, signal]) : signal });
+export function measuredTool(tool: BackupTool, platform: Pick<Platform, 'beforeOperation'>, signal: AbortSignal | undefined): BackupTool {
+  const settle = async () => {
+    if (platform.beforeOperation) await platform.beforeOperation();
+  };
+  const withSignal = (hooks?: OpHooks): OpHooks | undefined => (!signal ? hooks : { ...hooks, signal: hooks?.signal ? AbortSignal.any([hooks.signal, signal]) : signal });
   return new Proxy(tool, {
     get(target, prop) {
-      if (prop === 'backup') return (source: VolumeSet, hooks?: OpHooks) => target.backup(source, withSignal(hooks));
-      if (prop === 'restore') return (id: string, to: VolumeSet, hooks?: OpHooks) => target.restore(id, to, withSignal(hooks));
+      if (prop === 'backup') return async (source: VolumeSet, hooks?: OpHooks) => (await settle(), target.backup(source, withSignal(hooks)));
+      if (prop === 'restore') return async (id: string, to: VolumeSet, hooks?: OpHooks) => (await settle(), target.restore(id, to, withSignal(hooks)));
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -203,7 +206,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
       break;
     }
     const tool = ready.get(p.toolName)!;
-    const trial = await runTrial(p, interruptible(tool, opts.signal), opts);
+    const trial = await runTrial(p, measuredTool(tool, platform, opts.signal), opts);
     if (opts.signal?.aborted) {
       // Stopped mid-way (its operation killed, or it failed because of that): it measured nothing to keep.
       results.run.interrupted = `interrupted during ${label}; ${notRun(i)}`;

@@ -135,3 +135,47 @@ test('a configured tool that could not run makes the run incomplete; an optional
     }
   }
 });
+
+test('platform.cache: cold settles the machine before every measured backup and restore (outside the timed region)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const events: string[] = [];
+  class Recording extends CopyTool {
+    override async backup(...a: Parameters<CopyTool['backup']>) {
+      events.push('backup');
+      return super.backup(...a);
+    }
+    override async restore(...a: Parameters<CopyTool['restore']>) {
+      events.push('restore');
+      return super.restore(...a);
+    }
+  }
+  const platform = new TestPlatform((cfg, p) => new Recording(cfg, { workdir: p.dir, timeoutMs: 60_000, slowdown: 1 }));
+  (platform as unknown as { beforeOperation: () => Promise<void> }).beforeOperation = async () => {
+    events.push('settle');
+  };
+  try {
+    await runSuite({ suite: suiteOf({ trials: 1, tools: [{ type: 'copy' }], scenarios: [{ name: 'no-fault', incremental: true }] }), suiteFile: 'runner.yaml', platform, resultsPath: join(dir, 'results.json'), log: () => undefined });
+  } finally {
+    await platform.cleanup();
+  }
+  assert.deepEqual(events, ['settle', 'backup', 'settle', 'backup', 'settle', 'restore']);
+});
+
+test('the local platform drops the page cache before each operation only when asked, and says so in its description', async (t) => {
+  const { LocalPlatform: LP } = await import('../../src/platform/local/platform.ts');
+  const drops: string[] = [];
+  const cold = new LP({ keep: false, cache: 'cold', dropCaches: async () => void drops.push('drop') });
+  const warm = new LP({ keep: false, dropCaches: async () => void drops.push('unexpected') });
+  await cold.prepare();
+  await warm.prepare();
+  t.after(async () => {
+    await cold.cleanup();
+    await warm.cleanup();
+  });
+  await cold.beforeOperation();
+  await warm.beforeOperation();
+  assert.deepEqual(drops, ['drop']);
+  assert.match(cold.describe(), /, page cache dropped before each backup and restore\)$/);
+  assert.match(warm.describe(), /, warm page cache, dirty pages written back before each backup and restore\)$/);
+});

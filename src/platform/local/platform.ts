@@ -1,6 +1,7 @@
 // The local platform: volumes are directories, tools are processes on this machine.
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
 import { buildManifest, verifyManifest, listFiles } from '../../metrics/manifest.ts';
@@ -55,6 +56,25 @@ export interface LocalPlatformOptions {
   keep: boolean;
   /** Upper bound of one tool operation. */
   timeoutMs?: number;
+  /** warm (the default): dirty pages written back before each operation; cold: the page cache dropped too (root). */
+  cache?: 'warm' | 'cold';
+  /** How the page cache is dropped (tests substitute one); /proc/sys/vm/drop_caches by default. */
+  dropCaches?: () => Promise<void>;
+}
+
+/** Writes dirty pages back (sync(1): Node has no sync(2)); then, for a cold cache, drops clean pages and slab. */
+async function syncAll(): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    execFile('sync', [], { timeout: 300_000 }, (err) => (err ? reject(new Error(`sync (writing dirty pages back before an operation) failed: ${err.message}`)) : resolve())),
+  );
+}
+
+async function dropPageCache(): Promise<void> {
+  try {
+    await writeFile('/proc/sys/vm/drop_caches', '3');
+  } catch (err) {
+    throw new Error(`platform.cache: cold drops the page cache before each operation, which needs root (${(err as NodeJS.ErrnoException).code ?? String(err)}). Fix: run pvbench as root, or use cache: warm`);
+  }
 }
 
 export class LocalPlatform implements Platform {
@@ -69,7 +89,13 @@ export class LocalPlatform implements Platform {
   }
 
   describe(): string {
-    return `local (${this.workdir || 'work directory not created yet'})`;
+    const cache = this.opts.cache === 'cold' ? 'page cache dropped before each backup and restore' : 'warm page cache, dirty pages written back before each backup and restore';
+    return `local (${this.workdir || 'work directory not created yet'}, ${cache})`;
+  }
+
+  async beforeOperation(): Promise<void> {
+    await syncAll();
+    if (this.opts.cache === 'cold') await (this.opts.dropCaches ?? dropPageCache)();
   }
 
   /** The run's work directory (created by prepare). */
