@@ -6,6 +6,8 @@ import { METRICS, metricValue } from '../suite/results.ts';
 import type { MetricName, ResultsFile, TrialResult } from '../suite/results.ts';
 import { oneLine, formatCI, formatDelta, formatP, formatPercent, formatValue, plural } from '../report/format.ts';
 import { decide, hashSeed, median } from './stats.ts';
+import { metricPower, powerSummary } from './power.ts';
+import type { MetricPower, PowerSample, PowerSummary } from './power.ts';
 
 export interface BaselineInput {
   runs: ResultsFile[];
@@ -30,6 +32,10 @@ export interface MetricComparison {
   /** Two-sided Mann–Whitney U p-value. */
   pValue?: number;
   status: MetricStatus;
+  /** The relative threshold the change was held to; present with a baseline. */
+  threshold?: number;
+  /** What this comparison could detect; present when both sides have 2 values or more. */
+  power?: MetricPower;
 }
 
 export interface CellComparison {
@@ -59,6 +65,8 @@ export interface Comparison {
   notInjectedTrials: number;
   baseline: { source: string; runs: number; available: boolean; notice?: string };
   cells: CellComparison[];
+  /** The run's detection power over its compared metrics; absent without any. */
+  power?: PowerSummary;
   /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
   settings?: { threshold: number; confidence: number; failOnRegression: boolean; failOnNotInjected?: boolean; metrics: MetricName[] };
 }
@@ -194,6 +202,7 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   }
   const impossible: string[] = [];
   let impossibleCount = 0;
+  const powerSamples: PowerSample[] = [];
 
   const cells: CellComparison[] = [];
   const failureReasons: string[] = [];
@@ -258,12 +267,18 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
       }
       if (base.length > 0) {
         m.baseline = { n: base.length, median: median(base) };
-        const d = decide(values, base, {
+        const opts = {
           threshold: cfg.threshold,
           confidence: cfg.confidence,
           minDelta: info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes,
           seed: hashSeed(`${g.tool}/${g.scenario}/${metric}`),
-        });
+        };
+        const d = decide(values, base, opts);
+        m.threshold = opts.threshold;
+        if (values.length >= 2 && base.length >= 2) {
+          m.power = metricPower(values, base, opts);
+          if (m.power.detectable !== undefined) powerSamples.push({ current: values, baseline: base, opts, detectable: m.power.detectable });
+        }
         m.status = d.status;
         if (d.ratio !== undefined) m.ratio = d.ratio;
         if (d.ci) m.ci = d.ci;
@@ -306,6 +321,8 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     cells,
     settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, failOnNotInjected, metrics },
   };
+  const power = powerSummary(powerSamples, cfg.confidence);
+  if (power) comparison.power = power;
   if (impossibleCount) notices.push(`left out ${plural(impossibleCount, 'impossible baseline value')}: ${impossible.join('; ')}`);
   if (notices.length) comparison.baseline.notice = notices.join('; ');
   return comparison;

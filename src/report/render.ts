@@ -22,7 +22,7 @@ import {
   formatRatio,
   plural,
 } from './format.ts';
-import { faultsTable, integrityTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trialsTable } from './tables.ts';
+import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trialsTable } from './tables.ts';
 
 export interface RenderInput {
   results: ResultsFile;
@@ -95,6 +95,7 @@ export function createHandlebars(dir: string): HB {
 const CUTS = [
   { id: 'passed-trials', label: 'per-trial rows of passed trials' },
   { id: 'trials', label: 'per-trial details' },
+  { id: 'power', label: 'the detection power table' },
   { id: 'integrity-ok', label: 'integrity rows without data loss' },
   { id: 'resources', label: 'the resources table' },
   { id: 'recovery', label: 'the RTO / RPO table' },
@@ -132,6 +133,7 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     c.regressions > 0 && !settings.failOnRegression ? 'Regressions are reported but do not fail the run (compare.failOnRegression is off).' : undefined;
   const summary = cut.has('summary') ? { text: '', hidden: c.cells.length } : summaryTable(results, c, { onlyAttention: cut.has('summary-ok') });
   const trials = cut.has('trials') ? { text: '', rows: 0 } : trialsTable(results, c, { onlyProblems: cut.has('passed-trials') });
+  const power = cut.has('power') ? { text: '', rows: 0 } : powerTable(c);
   const git = results.run.git;
   return {
     marker: input.marker,
@@ -174,6 +176,10 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     trialsShown: trials.rows,
     trialsTotal: results.trials.length,
     trialsOnlyProblems: cut.has('passed-trials'),
+    /** The run's detection power in one sentence, and the per-metric table. */
+    power: c.power?.line,
+    powerTable: power.text,
+    powerRows: power.rows,
     footnote: !cut.has('footnote'),
     stats: {
       threshold: settings.threshold,

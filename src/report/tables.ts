@@ -398,6 +398,41 @@ export function timeChart(results: ResultsFile): { text: string; scope: string }
   return { text: lines.join('\n'), scope };
 }
 
+/** A detectable ratio as a change: "+33%", "none" when no change would be flagged, "–" when it cannot be said. */
+export function detectableText(ratio: number | undefined): string {
+  if (ratio === undefined || Number.isNaN(ratio)) return DASH;
+  return Number.isFinite(ratio) ? formatDelta(ratio) : 'none';
+}
+
+/**
+ * Detection power: per compared metric the sample sizes, the smallest p they allow, the threshold and the smallest
+ * regression this run could have flagged. Empty when no metric was compared with two trials or more on each side.
+ */
+export function powerTable(comparison: Comparison): { text: string; rows: number } {
+  const rows: string[][] = [];
+  for (const c of comparison.cells) {
+    for (const m of c.metrics) {
+      if (!m.power || !m.baseline) continue;
+      rows.push([
+        escapeCell(c.tool),
+        escapeCell(c.scenario),
+        escapeCell(m.label),
+        `${m.current.n} vs ${m.baseline.n}`,
+        formatP(m.power.smallestP).replace(/^p[=<]/, (x) => (x === 'p<' ? '<' : '')),
+        m.threshold === undefined ? DASH : formatDelta(1 + m.threshold),
+        detectableText(m.power.detectable),
+      ]);
+    }
+  }
+  if (rows.length === 0) return { text: '', rows: 0 };
+  const text = table(
+    ['Tool', 'Scenario', 'Metric', 'Trials (this run vs baseline)', 'Smallest possible p', 'Threshold', 'Smallest detectable regression'],
+    rows,
+    ['l', 'l', 'l', 'r', 'r', 'r', 'r'],
+  );
+  return { text, rows: rows.length };
+}
+
 /** "Backup time" medians line for a metric comparison, e.g. "1.21 s → 2.23 s". */
 export function medianChange(m: MetricComparison): string {
   return `${m.baseline ? formatValue(m.baseline.median, m.unit) : DASH} → ${formatValue(m.current.median, m.unit)}`;

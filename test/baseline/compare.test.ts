@@ -306,3 +306,53 @@ test('a run that did not finish fails and says why: interrupted, or a configured
   assert.equal(optional.verdict, 'pass');
   assert.deepEqual(optional.reasons, []);
 });
+
+test('detection power: every compared metric says the smallest p its sizes allow and the smallest regression it could flag', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [800, 1000, 1200]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [900, 1000, 1100]) });
+  const c = compare(cur, baseline(base), config());
+  const x = cell(c, 'restic', 'no-fault');
+  // Every trial must be worse than every baseline trial (p cannot reach 0.05 with 3 vs 3): r·900 > 1200.
+  for (const name of ['backup.wallMs', 'restore.wallMs', 'backup.cpuMs']) {
+    const p = metric(x, name).power;
+    assert.ok(p, name);
+    assert.equal(p.smallestP, 0.1, name);
+    assert.ok(Math.abs(p.detectable! - 4 / 3) < 1e-9, `${name}: ${p.detectable}`);
+  }
+  // Peak RSS and repository size are the same in every trial: the 10% threshold is the limit.
+  assert.ok(Math.abs(metric(x, 'backup.peakRssBytes').power!.detectable! - 1.1) < 1e-9);
+  assert.ok(Math.abs(metric(x, 'repository.sizeBytes').power!.detectable! - 1.1) < 1e-9);
+  assert.ok(c.power);
+  assert.equal(c.power.current, 3);
+  assert.equal(c.power.baseline, 3);
+  assert.equal(c.power.smallestP, 0.1);
+  assert.equal(c.power.metrics, 5);
+  assert.ok(Math.abs(c.power.detectable - 4 / 3) < 1e-9);
+  const m = c.power.line.match(
+    /^With 3 trials against 3, changes below ~33% cannot be detected \(the median of 5 compared metrics; the smallest possible p is 0\.1, above α = 0\.05, so a change also needs every trial worse than every baseline trial\); run (\d+) trials to see ~(\d+(?:\.\d)?)%\.$/,
+  );
+  assert.ok(m, c.power.line);
+  assert.equal(Number(m[1]), c.power.suggestion!.trials);
+  assert.ok(c.power.suggestion!.trials > 3 && c.power.suggestion!.reached);
+  assert.ok(Number(m[2]) <= 12.5, `within a quarter of the 10% threshold: ${m[2]}%`);
+  // Deterministic.
+  assert.deepEqual(compare(cur, baseline(base), config()).power, c.power);
+});
+
+test('detection power: limited by the threshold, the line says more trials would not help; no baseline, no line', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const c = compare(cur, baseline(base), config());
+  assert.equal(
+    c.power?.line,
+    'With 3 trials against 3, changes below ~10% cannot be detected (the median of 5 compared metrics; the smallest possible p is 0.1, above α = 0.05, so a change also needs every trial worse than every baseline trial); that is what the threshold and the noise floor allow, not the noise, so more trials would not lower it.',
+  );
+  assert.equal(c.power?.suggestion, undefined);
+  const none = compare(cur, baseline(), config());
+  assert.equal(none.power, undefined);
+  for (const m of none.cells[0]!.metrics) assert.equal(m.power, undefined);
+  // One trial on a side: no figure.
+  const one = compare(results({ trials: timed('restic', 'no-fault', [1000]) }), baseline(base), config());
+  assert.equal(metric(cell(one, 'restic', 'no-fault'), 'backup.wallMs').power, undefined);
+  assert.equal(one.power, undefined);
+});

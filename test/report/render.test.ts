@@ -324,3 +324,25 @@ test("the tools table says how restic's key is derived and what one derivation c
   assert.match(r, /\| restic \| restic \| ✅ ran \| 0\.14\.0 · key derivation scrypt N=16384,r=8,p=1 \(fixed\): 37 ms per derivation \|/);
   assert.match(r, /\| restic-cal \| restic \| ✅ ran \| 0\.14\.0 · key derivation scrypt N=32768,r=8,p=5 \(calibrated\): 382 ms per derivation \|/);
 });
+
+test('detection power: the run-level line under the baseline, and per metric the smallest p and the smallest detectable regression', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [800, 1000, 1200]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [900, 1000, 1100]) });
+  const b: BaselineInput = { runs: [base], source: 'history' };
+  const c = compare(cur, b, config());
+  const r = render(cur, b);
+  const line = r.split('\n').find((l) => l.startsWith('**Detection power:**'));
+  assert.equal(line, `**Detection power:** ${c.power!.line}`);
+  assert.ok(r.indexOf('Compared with 1 earlier run') < r.indexOf('**Detection power:**'));
+  assert.match(r, /<summary>Detection power per metric \(5 metrics\)<\/summary>/);
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Trials \(this run vs baseline\) \| Smallest possible p \| Threshold \| Smallest detectable regression \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 3 vs 3 \| 0\.1 \| \+10% \| \+33% \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup peak RSS \| 3 vs 3 \| 0\.1 \| \+10% \| \+10% \|/);
+  assertWellFormedTables(r);
+  // The explanation says what the figure is.
+  assert.match(r, /\*\*Smallest detectable regression\*\* \(in \*Detection power per metric\*\) is the smallest change of the median this comparison would have flagged, given the spread of this run's trials and the baseline's/);
+  // No baseline: no line, no table.
+  const none = render(cur, { runs: [], source: 'none' });
+  assert.ok(!none.includes('**Detection power:**'));
+  assert.ok(!none.includes('Detection power per metric ('));
+});
