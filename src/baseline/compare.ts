@@ -34,6 +34,8 @@ export interface MetricComparison {
   status: MetricStatus;
   /** The relative threshold the change was held to; present with a baseline. */
   threshold?: number;
+  /** 'zero-spread': no spread on either side, so the threshold alone decided (no p-value). */
+  rule?: 'zero-spread';
   /** What this comparison could detect; present when both sides have 2 values or more. */
   power?: MetricPower;
 }
@@ -68,7 +70,29 @@ export interface Comparison {
   /** The run's detection power over its compared metrics; absent without any. */
   power?: PowerSummary;
   /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
-  settings?: { threshold: number; confidence: number; failOnRegression: boolean; failOnNotInjected?: boolean; metrics: MetricName[] };
+  settings?: {
+    threshold: number;
+    confidence: number;
+    failOnRegression: boolean;
+    failOnNotInjected?: boolean;
+    metrics: MetricName[];
+    /** compare.deterministicThreshold. */
+    deterministicThreshold?: number;
+    /** The relative threshold of each compared metric (see thresholdFor). */
+    thresholds?: Partial<Record<MetricName, number>>;
+  };
+}
+
+/** The relative change a metric is held to: compare.deterministicThreshold for near-deterministic metrics, else compare.threshold. */
+export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'threshold' | 'deterministicThreshold'>): number {
+  return 'deterministic' in METRICS[metric] ? (cfg.deterministicThreshold ?? cfg.threshold) : cfg.threshold;
+}
+
+/** The absolute noise floor of a metric, in its unit. */
+export function noiseFloorFor(metric: MetricName, cfg: Pick<CompareConfig, 'noiseFloor'>): number {
+  const info = METRICS[metric];
+  if ('deterministic' in info) return cfg.noiseFloor.deterministicBytes ?? cfg.noiseFloor.bytes;
+  return info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes;
 }
 
 /** Known metric names from the configuration, in the configured order, without duplicates. */
@@ -173,11 +197,17 @@ export function integrityLine(t: TrialResult): string {
 function changeLine(tool: string, scenario: string, m: MetricComparison, confidence: number): string {
   const base = m.baseline ? formatValue(m.baseline.median, m.unit) : '–';
   const parts = [`median ${base} → ${formatValue(m.current.median, m.unit)}`];
+  if (m.threshold !== undefined) parts.push(`threshold ${m.status === 'improvement' ? '-' : '+'}${formatPercent(m.threshold)}`);
+  if (m.rule === 'zero-spread') {
+    parts.push(`no spread: every trial ${formatValue(m.current.median, m.unit)}, every baseline trial ${base}, so the threshold alone decides`);
+    return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
+  }
   if (m.ci) parts.push(`${formatPercent(confidence)} CI ${formatCI(m.ci)}`);
   if (m.pValue !== undefined) parts.push(formatP(m.pValue));
   const alpha = 1 - confidence;
   if (m.pValue !== undefined && m.pValue > alpha) {
-    parts.push(m.status === 'regression' ? 'every trial slower than every baseline trial' : 'every trial faster than every baseline trial');
+    const [worse, better] = m.unit === 'ms' ? ['slower', 'faster'] : ['larger', 'smaller'];
+    parts.push(`every trial ${m.status === 'regression' ? worse : better} than every baseline trial`);
   }
   return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
 }
@@ -268,16 +298,19 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
       if (base.length > 0) {
         m.baseline = { n: base.length, median: median(base) };
         const opts = {
-          threshold: cfg.threshold,
+          threshold: thresholdFor(metric, cfg),
           confidence: cfg.confidence,
-          minDelta: info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes,
+          minDelta: noiseFloorFor(metric, cfg),
           seed: hashSeed(`${g.tool}/${g.scenario}/${metric}`),
         };
         const d = decide(values, base, opts);
         m.threshold = opts.threshold;
+        if (d.rule) m.rule = d.rule;
         if (values.length >= 2 && base.length >= 2) {
           m.power = metricPower(values, base, opts);
-          if (m.power.detectable !== undefined) powerSamples.push({ current: values, baseline: base, opts, detectable: m.power.detectable });
+          if (m.power.detectable !== undefined) {
+            powerSamples.push({ current: values, baseline: base, opts, detectable: m.power.detectable, deterministic: 'deterministic' in info, label: info.label });
+          }
         }
         m.status = d.status;
         if (d.ratio !== undefined) m.ratio = d.ratio;
@@ -319,7 +352,15 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     notInjectedTrials,
     baseline: { source: baseline.source, runs: runs.length, available },
     cells,
-    settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, failOnNotInjected, metrics },
+    settings: {
+      threshold: cfg.threshold,
+      confidence: cfg.confidence,
+      failOnRegression: cfg.failOnRegression,
+      failOnNotInjected,
+      metrics,
+      deterministicThreshold: cfg.deterministicThreshold,
+      thresholds: Object.fromEntries(metrics.map((m) => [m, thresholdFor(m, cfg)])),
+    },
   };
   const power = powerSummary(powerSamples, cfg.confidence);
   if (power) comparison.power = power;

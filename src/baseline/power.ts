@@ -21,6 +21,9 @@ export interface PowerSample {
   baseline: readonly number[];
   opts: DecideOptions;
   detectable: number;
+  /** A near-deterministic metric (held to compare.deterministicThreshold): summed up on its own. */
+  deterministic?: boolean;
+  label?: string;
 }
 
 export interface PowerSummary {
@@ -41,6 +44,8 @@ export interface PowerSummary {
    * a quarter of `limit` (reached), else the most tried (30).
    */
   suggestion?: { trials: number; detectable: number; reached: boolean };
+  /** The near-deterministic metrics, summed up on their own when there are others too. */
+  deterministic?: { metrics: number; detectable: number; labels: string[] };
   /** The sentence for the report. */
   line: string;
 }
@@ -98,8 +103,12 @@ function pValueText(p: number): string {
  * smallest trial count (of SUGGESTED_TRIALS) that would bring the median metric within a quarter of what the
  * threshold and noise floor allow. Undefined when no metric has a figure.
  */
-export function powerSummary(samples: readonly PowerSample[], confidence: number): PowerSummary | undefined {
-  if (samples.length === 0) return undefined;
+export function powerSummary(all: readonly PowerSample[], confidence: number): PowerSummary | undefined {
+  if (all.length === 0) return undefined;
+  // Time-like metrics set the run's figure; the near-deterministic ones, far tighter, get their own clause.
+  const noisy = all.filter((s) => !s.deterministic);
+  const tight = noisy.length ? all.filter((s) => s.deterministic) : [];
+  const samples = noisy.length ? noisy : all;
   // The most common sizes; the first seen wins a tie.
   const sizes = new Map<string, number>();
   for (const s of samples) {
@@ -159,5 +168,11 @@ export function powerSummary(samples: readonly PowerSample[], confidence: number
   else if (sug?.reached) tail = `; run ${sug.trials} trials to see ~${changeText(sug.detectable)}`;
   else if (sug) tail = `; even ${sug.trials} trials would only see ~${changeText(sug.detectable)}`;
   summary.line = `${head}${tail}.`;
+  if (tight.length) {
+    const labels = [...new Set(tight.map((s) => (s.label ?? '').toLowerCase()).filter(Boolean))];
+    const d = median(tight.map((s) => s.detectable));
+    summary.deterministic = { metrics: tight.length, detectable: d, labels };
+    summary.line += ` For the near-deterministic metrics (${labels.join(', ')}) changes below ~${changeText(d)} cannot be detected (the median of ${tight.length}).`;
+  }
   return summary;
 }

@@ -280,6 +280,8 @@ export type ChangeStatus = 'regression' | 'improvement' | 'unchanged' | 'insuffi
 
 export interface ChangeDecision {
   status: ChangeStatus;
+  /** 'zero-spread': every value on each side was the same, so the threshold alone decided (no p-value). */
+  rule?: 'zero-spread';
   /** median(current) / median(baseline); absent when a side has no values. */
   ratio?: number;
   ci?: [number, number];
@@ -299,9 +301,17 @@ export interface DecideOptions {
   resamples?: number;
 }
 
+/** Every value the same (and at least one). */
+function noSpread(xs: readonly number[]): boolean {
+  return xs.length > 0 && xs.every((v) => v === xs[0]);
+}
+
 /**
  * The decision rule (lower is better for every metric), α = 1 − confidence:
  * - fewer than 2 values on either side → 'insufficient' (shown, never failing);
+ * - no spread on either side (every current value equal, every baseline value equal): there is no noise to test
+ *   against, so the threshold alone decides: 'regression' when ratio > 1 + threshold, 'improvement' when
+ *   ratio < 1 − threshold, both only above the noise floor (rule 'zero-spread', no p-value);
  * - 'regression' when ratio > 1 + threshold AND the bootstrap CI's lower bound > 1 AND either the rank test is
  *   significant (p ≤ α) or the test cannot reach α with these sample sizes at all (smallest possible p > α, e.g.
  *   0.1 for 3 vs 3) and every current value is worse than every baseline value;
@@ -315,6 +325,13 @@ export function decide(current: readonly number[], baseline: readonly number[], 
     return { status: 'insufficient', ratio: safeRatio(median(current), median(baseline)) };
   }
   const ratio = safeRatio(median(current), median(baseline));
+  const belowFloor = Math.abs(median(current) - median(baseline)) < (opts.minDelta ?? 0);
+  if (noSpread(current) && noSpread(baseline)) {
+    let status: ChangeStatus = 'unchanged';
+    if (!belowFloor && ratio > 1 + opts.threshold) status = 'regression';
+    else if (!belowFloor && ratio < 1 - opts.threshold) status = 'improvement';
+    return { status, rule: 'zero-spread', ratio, ci: [ratio, ratio] };
+  }
   const ci = bootstrapRatioCI(current, baseline, { confidence: opts.confidence, seed: opts.seed, resamples: opts.resamples });
   const test = mannWhitneyU(current, baseline);
   const alpha = 1 - opts.confidence;
@@ -322,7 +339,6 @@ export function decide(current: readonly number[], baseline: readonly number[], 
   const allWorse = Math.min(...current) > Math.max(...baseline);
   const allBetter = Math.max(...current) < Math.min(...baseline);
   let status: ChangeStatus = 'unchanged';
-  const belowFloor = Math.abs(median(current) - median(baseline)) < (opts.minDelta ?? 0);
   if (belowFloor) status = 'unchanged';
   else if (ratio > 1 + opts.threshold && ci[0] > 1 && (test.pValue <= alpha || (unreachable && allWorse))) status = 'regression';
   else if (ratio < 1 - opts.threshold && ci[1] < 1 && (test.pValue <= alpha || (unreachable && allBetter))) status = 'improvement';
@@ -355,7 +371,8 @@ function tieSumWithoutZeros(xs: readonly number[]): number {
  * - the rank test: U₁ at r counts the pairs with r·xᵢ > yⱼ, so it rises by one at each ratio yⱼ / xᵢ; the test is
  *   satisfied (p ≤ α, or every current value worse when the sizes cannot reach α) from some U₁ on, hence above the
  *   matching one of those ratios. Ties within each sample stay ties at every r.
- * The largest bound is the answer. Undefined below 2 values on a side or when a median is not positive;
+ * The largest bound is the answer; with no spread on either side only the first two apply (decide's zero-spread
+ * rule). Undefined below 2 values on a side or when a median is not positive;
  * +∞ when no factor would do (e.g. most current values are 0).
  */
 export function detectableRatio(current: readonly number[], baseline: readonly number[], opts: DecideOptions): number | undefined {
@@ -368,6 +385,8 @@ export function detectableRatio(current: readonly number[], baseline: readonly n
   const k = mb / mc;
   const shape = current.map((v) => v * k);
   let r = Math.max(1 + opts.threshold, 1 + (opts.minDelta ?? 0) / mb);
+  // No spread on either side: the threshold and the floor alone decide (see decide).
+  if (noSpread(current) && noSpread(baseline)) return r;
   const [lower] = bootstrapRatioCI(shape, baseline, { confidence: opts.confidence, seed: opts.seed, resamples: opts.resamples });
   if (!(lower! > 0)) return Number.POSITIVE_INFINITY;
   r = Math.max(r, 1 / lower!);

@@ -189,10 +189,17 @@ export const compareSchema = z
       .strict()
       .prefault({}),
     threshold: z.number().min(0).max(10).default(0.2).describe('Relative change of the median that counts (0.2 = 20%).'),
+    deterministicThreshold: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.02)
+      .describe('Relative change that counts for the metrics a seeded workload hardly varies: backup bytes written and repository size (0.02 = 2%). When every trial on both sides has the same value, a change beyond it is a regression without a p-value.'),
     noiseFloor: z
       .object({
         ms: z.number().min(0).default(50).describe('Changes of time medians smaller than this many ms never count.'),
-        bytes: z.number().min(0).default(1048576).describe('Changes of byte medians smaller than this never count.'),
+        bytes: z.number().min(0).default(1048576).describe('Changes of byte medians smaller than this never count (memory).'),
+        deterministicBytes: z.number().min(0).default(4096).describe('Changes of bytes written and repository size smaller than this never count.'),
       })
       .strict()
       .prefault({})

@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { Comparison } from '../baseline/compare.ts';
+import { METRICS } from '../suite/results.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import {
   escapeCell,
@@ -115,6 +116,32 @@ function safeUrl(url: string | undefined): string | undefined {
   return url && /^https?:\/\/[^\s<>"'()]+$/.test(url) ? url : undefined;
 }
 
+/** "A and B", "A, B and C". */
+function andList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * One sentence naming the threshold of every compared metric, grouped by threshold in the configured order, e.g.
+ * "a median worse by more than +20% is a regression for Backup time and Restore time, by more than +2% for
+ * Repository size; …". Undefined for hand-made comparisons without per-metric thresholds.
+ */
+export function gatesText(c: Comparison): string | undefined {
+  const t = c.settings?.thresholds;
+  if (!t) return undefined;
+  const groups = new Map<number, string[]>();
+  for (const m of c.settings!.metrics) {
+    const th = t[m];
+    if (th === undefined) continue;
+    let g = groups.get(th);
+    if (!g) groups.set(th, (g = []));
+    g.push(METRICS[m].label);
+  }
+  if (groups.size === 0) return undefined;
+  const parts = [...groups.entries()].map(([th, labels], i) => `${i === 0 ? 'a median worse by more than' : 'by more than'} +${formatPercent(th)}${i === 0 ? ' is a regression' : ''} for ${andList(labels)}`);
+  return `${parts.join(', ')}; with no spread on either side the threshold alone decides, without a p-value.`;
+}
+
 /** The data the templates see. Stable field names: custom templates rely on them. */
 export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set()) {
   const { results, comparison: c } = input;
@@ -145,6 +172,8 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
       note: verdictNote,
       reasons: c.reasons.slice(0, maxReasons).map((r) => (r.length > 400 ? `${r.slice(0, 399)}…` : r)),
       moreReasons: c.reasons.length > maxReasons ? c.reasons.length - maxReasons : 0,
+      /** Which threshold holds for which metric, one sentence. */
+      gates: gatesText(c),
     },
     run: {
       suite: results.suite.name,
@@ -183,6 +212,7 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     footnote: !cut.has('footnote'),
     stats: {
       threshold: settings.threshold,
+      deterministicThreshold: c.settings?.deterministicThreshold,
       confidence: settings.confidence,
       alpha: Number((1 - settings.confidence).toPrecision(3)),
       resamples: RESAMPLES,

@@ -2,6 +2,7 @@
 // Markdown. Pure: the same results and comparison give the same text. Every user-provided string is escaped.
 import { markdownTable } from 'markdown-table';
 import type { CellComparison, Comparison, MetricComparison } from '../baseline/compare.ts';
+import { changeText } from '../baseline/power.ts';
 import { median } from '../baseline/stats.ts';
 import { metricValue } from '../suite/results.ts';
 import type { MetricName, PhaseMetrics, ResultsFile, TrialResult } from '../suite/results.ts';
@@ -13,6 +14,7 @@ import {
   formatDelta,
   formatMs,
   formatP,
+  formatPercent,
   formatThroughput,
   formatValue,
   plural,
@@ -77,6 +79,7 @@ export function deltaText(m: MetricComparison | undefined): string {
       return m.ratio === undefined ? 'n<2' : `${formatDelta(m.ratio)} (n<2)`;
     default: {
       const icon = STATUS_ICON[m.status] ?? '';
+      if (m.rule === 'zero-spread') return `${icon ? `${icon} ` : ''}${formatDelta(m.ratio)} (no spread)`;
       const stats = [m.ci ? formatCI(m.ci) : '', m.pValue !== undefined ? formatP(m.pValue) : ''].filter(Boolean).join(', ');
       return `${icon ? `${icon} ` : ''}${formatDelta(m.ratio)}${stats ? ` (${stats})` : ''}`;
     }
@@ -401,7 +404,7 @@ export function timeChart(results: ResultsFile): { text: string; scope: string }
 /** A detectable ratio as a change: "+33%", "none" when no change would be flagged, "–" when it cannot be said. */
 export function detectableText(ratio: number | undefined): string {
   if (ratio === undefined || Number.isNaN(ratio)) return DASH;
-  return Number.isFinite(ratio) ? formatDelta(ratio) : 'none';
+  return Number.isFinite(ratio) ? `+${changeText(ratio)}` : 'none';
 }
 
 /**
@@ -419,7 +422,7 @@ export function powerTable(comparison: Comparison): { text: string; rows: number
         escapeCell(m.label),
         `${m.current.n} vs ${m.baseline.n}`,
         formatP(m.power.smallestP).replace(/^p[=<]/, (x) => (x === 'p<' ? '<' : '')),
-        m.threshold === undefined ? DASH : formatDelta(1 + m.threshold),
+        m.threshold === undefined ? DASH : `+${formatPercent(m.threshold)}`,
         detectableText(m.power.detectable),
       ]);
     }

@@ -166,6 +166,8 @@ export interface ResultsFile {
 /**
  * The metrics that baselines compare, as dotted paths into a TrialResult. Lower is better for all of them.
  * `zeroIsUnmeasured`: a 0 means the sampler never saw the process (it ended within one sampling interval).
+ * `deterministic`: hardly varies for a seeded workload; held to compare.deterministicThreshold and the
+ * noiseFloor.deterministicBytes floor instead of the threshold for times.
  */
 export const METRICS = {
   'backup.wallMs': { label: 'Backup time', unit: 'ms' },
@@ -175,8 +177,8 @@ export const METRICS = {
   'restore.cpuMs': { label: 'Restore CPU', unit: 'ms', zeroIsUnmeasured: true },
   'backup.peakRssBytes': { label: 'Backup peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
   'restore.peakRssBytes': { label: 'Restore peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
-  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes', zeroIsPossible: true },
-  'repository.sizeBytes': { label: 'Repository size', unit: 'bytes' },
+  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes', zeroIsPossible: true, deterministic: true },
+  'repository.sizeBytes': { label: 'Repository size', unit: 'bytes', deterministic: true },
   rtoMs: { label: 'RTO', unit: 'ms' },
   rpoMs: { label: 'RPO', unit: 'ms', zeroIsPossible: true },
 } as const;

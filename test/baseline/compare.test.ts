@@ -35,7 +35,7 @@ test('a 2x backup-time regression with 3 vs 3 trials fails the run', () => {
   assert.equal(c.verdict, 'fail');
   assert.ok(c.regressions >= 1);
   assert.ok(
-    c.reasons.some((r) => r.startsWith('restic / no-fault: Backup time +100% (median 1.20 s → 2.40 s, 95% CI ×') && r.includes('p=0.1')),
+    c.reasons.some((r) => r.startsWith('restic / no-fault: Backup time +100% (median 1.20 s → 2.40 s, threshold +10%, 95% CI ×') && r.includes('p=0.1')),
     c.reasons.join('\n'),
   );
 });
@@ -199,7 +199,7 @@ test('an improvement is counted and does not fail', () => {
 });
 
 test('the noise floor: a +150% change of a 12 ms operation is not a regression; the same ratio at 1.2 s is', () => {
-  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576 } });
+  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096 } });
   const tiny = compare(results({ trials: timed('copy', 'no-fault', [30, 31, 29]) }), baseline(results({ trials: timed('copy', 'no-fault', [12, 12.5, 11.5]) })), cfg);
   assert.equal(metric(cell(tiny, 'copy', 'no-fault'), 'backup.wallMs').status, 'unchanged');
   assert.equal(tiny.verdict, 'pass');
@@ -319,17 +319,18 @@ test('detection power: every compared metric says the smallest p its sizes allow
     assert.equal(p.smallestP, 0.1, name);
     assert.ok(Math.abs(p.detectable! - 4 / 3) < 1e-9, `${name}: ${p.detectable}`);
   }
-  // Peak RSS and repository size are the same in every trial: the 10% threshold is the limit.
+  // Peak RSS and repository size are the same in every trial: the threshold is the limit (10%; 2% for the repository).
   assert.ok(Math.abs(metric(x, 'backup.peakRssBytes').power!.detectable! - 1.1) < 1e-9);
-  assert.ok(Math.abs(metric(x, 'repository.sizeBytes').power!.detectable! - 1.1) < 1e-9);
+  assert.ok(Math.abs(metric(x, 'repository.sizeBytes').power!.detectable! - 1.02) < 1e-9);
   assert.ok(c.power);
   assert.equal(c.power.current, 3);
   assert.equal(c.power.baseline, 3);
   assert.equal(c.power.smallestP, 0.1);
-  assert.equal(c.power.metrics, 5);
+  assert.equal(c.power.metrics, 4);
   assert.ok(Math.abs(c.power.detectable - 4 / 3) < 1e-9);
+  assert.deepEqual(c.power.deterministic, { metrics: 1, detectable: 1.02, labels: ['repository size'] });
   const m = c.power.line.match(
-    /^With 3 trials against 3, changes below ~33% cannot be detected \(the median of 5 compared metrics; the smallest possible p is 0\.1, above α = 0\.05, so a change also needs every trial worse than every baseline trial\); run (\d+) trials to see ~(\d+(?:\.\d)?)%\.$/,
+    /^With 3 trials against 3, changes below ~33% cannot be detected \(the median of 4 compared metrics; the smallest possible p is 0\.1, above α = 0\.05, so a change also needs every trial worse than every baseline trial\); run (\d+) trials to see ~(\d+(?:\.\d)?)%\. For the near-deterministic metrics \(repository size\) changes below ~2% cannot be detected \(the median of 1\)\.$/,
   );
   assert.ok(m, c.power.line);
   assert.equal(Number(m[1]), c.power.suggestion!.trials);
@@ -345,7 +346,7 @@ test('detection power: limited by the threshold, the line says more trials would
   const c = compare(cur, baseline(base), config());
   assert.equal(
     c.power?.line,
-    'With 3 trials against 3, changes below ~10% cannot be detected (the median of 5 compared metrics; the smallest possible p is 0.1, above α = 0.05, so a change also needs every trial worse than every baseline trial); that is what the threshold and the noise floor allow, not the noise, so more trials would not lower it.',
+    'With 3 trials against 3, changes below ~10% cannot be detected (the median of 4 compared metrics; the smallest possible p is 0.1, above α = 0.05, so a change also needs every trial worse than every baseline trial); that is what the threshold and the noise floor allow, not the noise, so more trials would not lower it. For the near-deterministic metrics (repository size) changes below ~2% cannot be detected (the median of 1).',
   );
   assert.equal(c.power?.suggestion, undefined);
   const none = compare(cur, baseline(), config());
@@ -355,4 +356,58 @@ test('detection power: limited by the threshold, the line says more trials would
   const one = compare(results({ trials: timed('restic', 'no-fault', [1000]) }), baseline(base), config());
   assert.equal(metric(cell(one, 'restic', 'no-fault'), 'backup.wallMs').power, undefined);
   assert.equal(one.power, undefined);
+});
+
+/** Passed trials with the given backup times and repository sizes. */
+function sized(tool: string, backupMs: number[], repoBytes: number[]) {
+  return backupMs.map((b, i) => trial({ tool, scenario: 'no-fault', trial: i + 1, backupMs: b, restoreMs: b / 2, repoBytes: repoBytes[i] }));
+}
+
+test('near-deterministic metrics have their own tight threshold: a 5% larger repository fails the run while time is too noisy to tell', () => {
+  const MiB = 1024 * 1024;
+  const base = results({ trials: sized('restic', [800, 1200, 1000], [30 * MiB, 30 * MiB + 700, 30 * MiB - 300]) });
+  const cur = results({ trials: sized('restic', [1100, 900, 1250], [31.5 * MiB, 31.5 * MiB + 500, 31.5 * MiB - 200]) });
+  const cfg = config({ deterministicThreshold: 0.02, noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096 } });
+  const c = compare(cur, baseline(base), cfg);
+  const x = cell(c, 'restic', 'no-fault');
+  const repo = metric(x, 'repository.sizeBytes');
+  assert.equal(repo.status, 'regression');
+  assert.equal(repo.threshold, 0.02);
+  assert.equal(metric(x, 'backup.wallMs').status, 'unchanged');
+  assert.equal(metric(x, 'backup.wallMs').threshold, 0.1);
+  // What the repository comparison could see: the tight threshold itself (its trials hardly vary).
+  assert.ok(Math.abs(repo.power!.detectable! - 1.02) < 1e-9, `repository: ${repo.power!.detectable}`);
+  assert.equal(c.verdict, 'fail');
+  assert.ok(c.reasons.some((r) => r.startsWith('restic / no-fault: Repository size +5.0% (median 30.0 MiB → 31.5 MiB, threshold +2%,')), c.reasons.join('\n'));
+  // A 1% growth stays within the tight threshold.
+  const small = results({ trials: sized('restic', [1100, 900, 1250], [30.3 * MiB, 30.3 * MiB + 500, 30.3 * MiB - 200]) });
+  assert.equal(metric(cell(compare(small, baseline(base), cfg), 'restic', 'no-fault'), 'repository.sizeBytes').status, 'unchanged');
+  // Below the deterministic noise floor nothing counts: 3 KiB more on a 100 KiB repository (+3%).
+  const tinyBase = results({ trials: sized('copy', [100, 100, 100], [100 * 1024, 100 * 1024, 100 * 1024]) });
+  const tinyCur = results({ trials: sized('copy', [100, 100, 100], [103 * 1024, 103 * 1024, 103 * 1024]) });
+  assert.equal(metric(cell(compare(tinyCur, baseline(tinyBase), cfg), 'copy', 'no-fault'), 'repository.sizeBytes').status, 'unchanged');
+  assert.equal(
+    metric(cell(compare(tinyCur, baseline(tinyBase), { ...cfg, noiseFloor: { ...cfg.noiseFloor, deterministicBytes: 1024 } }), 'copy', 'no-fault'), 'repository.sizeBytes').status,
+    'regression',
+  );
+});
+
+test('zero spread on both sides: the change is a regression by the threshold alone, and the reason says so', () => {
+  const MiB = 1024 * 1024;
+  const base = results({ trials: sized('restic', [800, 1200, 1000], [30 * MiB, 30 * MiB, 30 * MiB]) });
+  const cur = results({ trials: sized('restic', [1100, 900, 1250], [31 * MiB, 31 * MiB, 31 * MiB]) });
+  const c = compare(cur, baseline(base), config({ deterministicThreshold: 0.02 }));
+  const repo = metric(cell(c, 'restic', 'no-fault'), 'repository.sizeBytes');
+  assert.equal(repo.status, 'regression');
+  assert.equal(repo.rule, 'zero-spread');
+  assert.equal(repo.pValue, undefined);
+  assert.ok(
+    c.reasons.includes('restic / no-fault: Repository size +3.3% (median 30.0 MiB → 31.0 MiB, threshold +2%, no spread: every trial 31.0 MiB, every baseline trial 30.0 MiB, so the threshold alone decides)'),
+    c.reasons.join('\n'),
+  );
+});
+
+test('the gates: which threshold holds for which metric, in the settings', () => {
+  const c = compare(results({ trials: timed('restic', 'no-fault', [1000, 1001]) }), baseline(), config({ metrics: ['backup.wallMs', 'backup.bytesWritten', 'repository.sizeBytes'], deterministicThreshold: 0.03 }));
+  assert.deepEqual(c.settings?.thresholds, { 'backup.wallMs': 0.1, 'backup.bytesWritten': 0.03, 'repository.sizeBytes': 0.03 });
 });

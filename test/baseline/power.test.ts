@@ -107,3 +107,26 @@ test('simulation: shifts well above the figure a run reports are flagged in most
     assert.ok(none <= 0.05, `${what}: no change flagged in ${none * 100}% of runs`);
   }
 });
+
+test('decide: with no spread on either side the threshold alone decides, without a p-value', () => {
+  const tight = { threshold: 0.02, confidence: 0.95 };
+  const up = decide([103, 103, 103], [100, 100, 100], tight);
+  assert.equal(up.status, 'regression');
+  assert.equal(up.rule, 'zero-spread');
+  assert.equal(up.pValue, undefined);
+  assert.deepEqual(up.ci, [1.03, 1.03]);
+  // 2 against 2, where the rank test alone could never get there.
+  assert.equal(decide([103, 103], [100, 100], tight).rule, 'zero-spread');
+  assert.equal(decide([103, 103], [100, 100], tight).status, 'regression');
+  assert.equal(decide([101, 101], [100, 100], tight).status, 'unchanged');
+  assert.equal(decide([97, 97, 97], [100, 100, 100], tight).status, 'improvement');
+  // The noise floor still applies.
+  assert.equal(decide([103, 103], [100, 100], { ...tight, minDelta: 4 }).status, 'unchanged');
+  // Spread on one side: the usual rule, with its p-value.
+  const spread = decide([103, 103.5, 104], [100, 100, 100], tight);
+  assert.equal(spread.rule, undefined);
+  assert.equal(typeof spread.pValue, 'number');
+  // The detectable figure follows the same rule: the threshold, or the floor.
+  close(detectableRatio([100, 100], [100, 100], tight), 1.02, 1e-12, 'zero spread, 2 vs 2');
+  close(detectableRatio([100, 100, 100], [100, 100, 100], { ...tight, minDelta: 5 }), 1.05, 1e-12, 'zero spread with a floor');
+});

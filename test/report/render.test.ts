@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { compare } from '../../src/baseline/compare.ts';
 import type { BaselineInput } from '../../src/baseline/compare.ts';
 import { findTemplatesDir, renderReport } from '../../src/report/render.ts';
+import { deltaText } from '../../src/report/tables.ts';
 import type { RenderInput } from '../../src/report/render.ts';
 import type { ResultsFile, TrialResult } from '../../src/suite/results.ts';
 import { config, lostIntegrity, results, timed, trial } from './fixtures.ts';
@@ -345,4 +346,36 @@ test('detection power: the run-level line under the baseline, and per metric the
   const none = render(cur, { runs: [], source: 'none' });
   assert.ok(!none.includes('**Detection power:**'));
   assert.ok(!none.includes('Detection power per metric ('));
+});
+
+test('the gates: the verdict names each threshold; a change with no spread on either side says so', () => {
+  const MiB = 1024 * 1024;
+  const base = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990], { repoBytes: 30 * MiB }) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990], { repoBytes: 31 * MiB }) });
+  const r = render(cur, { runs: [base], source: 'history' });
+  assert.match(r, /^## ❌ fail$/m);
+  assert.match(r, /^- restic \/ no-fault: Repository size \+3\.3% \(median 30\.0 MiB → 31\.0 MiB, threshold \+2%, no spread: every trial 31\.0 MiB, every baseline trial 30\.0 MiB, so the threshold alone decides\)$/m);
+  const gates = r.split('\n').find((l) => l.startsWith('_Gates:'));
+  assert.equal(
+    gates,
+    '_Gates: a median worse by more than +10% is a regression for Backup time, Incremental backup time, Restore time, Backup CPU, Backup peak RSS, RTO and RPO, by more than +2% for Repository size; with no spread on either side the threshold alone decides, without a p-value._',
+  );
+  assert.ok(r.indexOf('## ❌ fail') < r.indexOf('_Gates:') && r.indexOf('_Gates:') < r.indexOf('## Summary'));
+  assert.match(r, /\| restic \| no-fault \| Repository size \| 3 vs 3 \| 0\.1 \| \+2% \| \+2% \|/);
+  assert.match(r, /\*\*Near-deterministic metrics\*\* \(Backup bytes written, Repository size\) are held to compare\.deterministicThreshold/);
+});
+
+test('deltaText: a zero-spread change shows "no spread" instead of an interval and p', () => {
+  const m = {
+    metric: 'backup.wallMs' as const,
+    label: 'Backup time',
+    unit: 'ms' as const,
+    current: { n: 2, median: 1300, values: [1300, 1300] },
+    baseline: { n: 2, median: 1000 },
+    ratio: 1.3,
+    ci: [1.3, 1.3] as [number, number],
+    status: 'regression' as const,
+    rule: 'zero-spread' as const,
+  };
+  assert.equal(deltaText(m), '🔺 +30% (no spread)');
 });
