@@ -22,7 +22,7 @@ export type MetricStatus = 'regression' | 'improvement' | 'unchanged' | 'insuffi
 export interface MetricComparison {
   metric: MetricName;
   label: string;
-  unit: 'ms' | 'bytes';
+  unit: 'ms' | 'bytes' | 'count';
   current: { n: number; median: number; values: number[] };
   baseline?: { n: number; median: number };
   /** median(current) / median(baseline). */
@@ -83,8 +83,13 @@ export interface Comparison {
   };
 }
 
-/** The relative change a metric is held to: compare.deterministicThreshold for near-deterministic metrics, else compare.threshold. */
-export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'threshold' | 'deterministicThreshold'>): number {
+/**
+ * The relative change a metric is held to: its own in compare.thresholds, else compare.deterministicThreshold for
+ * near-deterministic metrics, else compare.threshold.
+ */
+export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'threshold' | 'deterministicThreshold' | 'thresholds'>): number {
+  const own = cfg.thresholds?.[metric];
+  if (typeof own === 'number') return own;
   return 'deterministic' in METRICS[metric] ? (cfg.deterministicThreshold ?? cfg.threshold) : cfg.threshold;
 }
 
@@ -92,6 +97,7 @@ export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'thres
 export function noiseFloorFor(metric: MetricName, cfg: Pick<CompareConfig, 'noiseFloor'>): number {
   const info = METRICS[metric];
   if ('deterministic' in info) return cfg.noiseFloor.deterministicBytes ?? cfg.noiseFloor.bytes;
+  if (info.unit === 'count') return cfg.noiseFloor.writes ?? 0;
   return info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes;
 }
 
@@ -149,8 +155,8 @@ function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
   return out;
 }
 
-/** Upper bounds no real measurement reaches: a year of time, an exbibyte of data. */
-const IMPOSSIBLE_ABOVE = { ms: 365 * 24 * 3600 * 1000, bytes: 2 ** 60 } as const;
+/** Upper bounds no real measurement reaches: a year of time, an exbibyte of data, a trillion writes. */
+const IMPOSSIBLE_ABOVE = { ms: 365 * 24 * 3600 * 1000, bytes: 2 ** 60, count: 1e12 } as const;
 
 /**
  * Why a baseline value cannot be a measurement (a hand-edited or damaged file: a non-number, a negative or zero
@@ -206,7 +212,7 @@ function changeLine(tool: string, scenario: string, m: MetricComparison, confide
   if (m.pValue !== undefined) parts.push(formatP(m.pValue));
   const alpha = 1 - confidence;
   if (m.pValue !== undefined && m.pValue > alpha) {
-    const [worse, better] = m.unit === 'ms' ? ['slower', 'faster'] : ['larger', 'smaller'];
+    const [worse, better] = m.unit === 'ms' ? ['slower', 'faster'] : m.unit === 'bytes' ? ['larger', 'smaller'] : ['higher', 'lower'];
     parts.push(`every trial ${m.status === 'regression' ? worse : better} than every baseline trial`);
   }
   return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;

@@ -11,6 +11,7 @@ import {
   formatBytes,
   formatCI,
   formatCores,
+  formatCount,
   formatDelta,
   formatMs,
   formatP,
@@ -265,15 +266,18 @@ export function resourcesTable(results: ResultsFile, comparison: Comparison): st
   );
 }
 
-/** RTO / RPO per tool × scenario where measured, with the change against the baseline. */
+/** RTO / RPO and writes lost per tool × scenario where measured, with the change against the baseline. */
 export function recoveryTable(results: ResultsFile, comparison: Comparison): string {
   const byCell = trialsByCell(results);
   const rows: string[][] = [];
+  let anyLost = false;
   for (const c of comparison.cells) {
     const trials = byCell.get(key(c.tool, c.scenario)) ?? [];
     const rto = trials.map((t) => t.rtoMs);
     const rpo = trials.map((t) => t.rpoMs);
-    if (!rto.some((v) => v !== undefined) && !rpo.some((v) => v !== undefined)) continue;
+    const lost = trials.map((t) => metricValue(t, 'writesLost'));
+    if (!rto.some((v) => v !== undefined) && !rpo.some((v) => v !== undefined) && !lost.some((v) => v !== undefined)) continue;
+    if (lost.some((v) => v !== undefined)) anyLost = true;
     rows.push([
       escapeCell(c.tool),
       escapeCell(c.scenario),
@@ -283,10 +287,17 @@ export function recoveryTable(results: ResultsFile, comparison: Comparison): str
       formatMs(medianOf(rpo)),
       formatMs(maxOf(rpo)),
       deltaText(c.metrics.find((m) => m.metric === 'rpoMs')),
+      formatCount(medianOf(lost)),
+      formatCount(maxOf(lost)),
+      deltaText(c.metrics.find((m) => m.metric === 'writesLost')),
     ]);
   }
   if (rows.length === 0) return '';
-  return table(['Tool', 'Scenario', 'RTO (median)', 'RTO (max)', 'Δ RTO', 'RPO (median)', 'RPO (max)', 'Δ RPO'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']);
+  const header = ['Tool', 'Scenario', 'RTO (median)', 'RTO (max)', 'Δ RTO', 'RPO (median)', 'RPO (max)', 'Δ RPO', 'Writes lost (median)', 'Writes lost (max)', 'Δ writes lost'];
+  const align: Align[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  // Writes lost only where some trial counted them (the outage scenario).
+  const width = anyLost ? header.length : 8;
+  return table(header.slice(0, width), rows.map((r) => r.slice(0, width)), align.slice(0, width));
 }
 
 /** Tools: version (and, for restic, its key derivation, which every command repeats), or why it was skipped. */

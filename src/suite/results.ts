@@ -181,6 +181,7 @@ export const METRICS = {
   'repository.sizeBytes': { label: 'Repository size', unit: 'bytes', deterministic: true },
   rtoMs: { label: 'RTO', unit: 'ms' },
   rpoMs: { label: 'RPO', unit: 'ms', zeroIsPossible: true },
+  writesLost: { label: 'Writes lost', unit: 'count', zeroIsPossible: true },
 } as const;
 
 export type MetricName = keyof typeof METRICS;
@@ -211,5 +212,10 @@ export function metricValue(trial: TrialResult, metric: MetricName): number | un
       return trial.rtoMs;
     case 'rpoMs':
       return trial.rpoMs;
+    case 'writesLost': {
+      // Acknowledged writes of the outage's writer missing after the restore (faults/outage.ts).
+      const v = trial.fault?.details?.writesLost;
+      return typeof v === 'number' ? v : undefined;
+    }
   }
 }

@@ -199,7 +199,7 @@ test('an improvement is counted and does not fail', () => {
 });
 
 test('the noise floor: a +150% change of a 12 ms operation is not a regression; the same ratio at 1.2 s is', () => {
-  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096 } });
+  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096, writes: 10 } });
   const tiny = compare(results({ trials: timed('copy', 'no-fault', [30, 31, 29]) }), baseline(results({ trials: timed('copy', 'no-fault', [12, 12.5, 11.5]) })), cfg);
   assert.equal(metric(cell(tiny, 'copy', 'no-fault'), 'backup.wallMs').status, 'unchanged');
   assert.equal(tiny.verdict, 'pass');
@@ -367,7 +367,7 @@ test('near-deterministic metrics have their own tight threshold: a 5% larger rep
   const MiB = 1024 * 1024;
   const base = results({ trials: sized('restic', [800, 1200, 1000], [30 * MiB, 30 * MiB + 700, 30 * MiB - 300]) });
   const cur = results({ trials: sized('restic', [1100, 900, 1250], [31.5 * MiB, 31.5 * MiB + 500, 31.5 * MiB - 200]) });
-  const cfg = config({ deterministicThreshold: 0.02, noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096 } });
+  const cfg = config({ deterministicThreshold: 0.02, noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096, writes: 10 } });
   const c = compare(cur, baseline(base), cfg);
   const x = cell(c, 'restic', 'no-fault');
   const repo = metric(x, 'repository.sizeBytes');
@@ -410,4 +410,66 @@ test('zero spread on both sides: the change is a regression by the threshold alo
 test('the gates: which threshold holds for which metric, in the settings', () => {
   const c = compare(results({ trials: timed('restic', 'no-fault', [1000, 1001]) }), baseline(), config({ metrics: ['backup.wallMs', 'backup.bytesWritten', 'repository.sizeBytes'], deterministicThreshold: 0.03 }));
   assert.deepEqual(c.settings?.thresholds, { 'backup.wallMs': 0.1, 'backup.bytesWritten': 0.03, 'repository.sizeBytes': 0.03 });
+});
+
+/** Passed outage trials with the given RTO, RPO and writes lost. */
+function outage(tool: string, rows: [rtoMs: number, rpoMs: number, writesLost: number][]) {
+  return rows.map(([rto, rpo, lost], i) =>
+    trial({
+      tool,
+      scenario: 'outage',
+      trial: i + 1,
+      rtoMs: rto,
+      rpoMs: rpo,
+      fault: { kind: 'outage', injected: true, description: `killed together; ${lost} of 400 acknowledged writes lost`, details: { acknowledgedWrites: 400, writesLost: lost }, detected: true, recoveryMs: rto },
+    }),
+  );
+}
+
+const RECOVERY = ['rtoMs', 'rpoMs', 'writesLost'];
+
+test('writes lost is a gated metric, read from the outage fault\'s details, with its own threshold and floor', () => {
+  const base = results({ trials: outage('restic', [[2000, 300, 40], [2010, 310, 44], [1990, 305, 42]]) });
+  const cur = results({ trials: outage('restic', [[2005, 300, 90], [2015, 310, 94], [1995, 305, 92]]) });
+  const c = compare(cur, baseline(base), config({ metrics: RECOVERY, thresholds: { writesLost: 0.5 } }));
+  const lost = metric(cell(c, 'restic', 'outage'), 'writesLost');
+  assert.equal(lost.unit, 'count');
+  assert.deepEqual(lost.current.values, [90, 94, 92]);
+  assert.deepEqual(lost.baseline, { n: 3, median: 42 });
+  assert.equal(lost.threshold, 0.5);
+  assert.equal(lost.status, 'regression');
+  assert.equal(metric(cell(c, 'restic', 'outage'), 'rtoMs').status, 'unchanged');
+  assert.equal(c.verdict, 'fail');
+  assert.ok(
+    c.reasons.some((r) => r.startsWith('restic / outage: Writes lost +119% (median 42 → 92, threshold +50%, 95% CI ×') && r.endsWith('p=0.1, every trial higher than every baseline trial)')),
+    c.reasons.join('\n'),
+  );
+  // Within its own threshold: +30% writes lost with thresholds.writesLost 0.5 is unchanged.
+  const mild = results({ trials: outage('restic', [[2000, 300, 54], [2010, 310, 56], [1990, 305, 55]]) });
+  assert.equal(metric(cell(compare(mild, baseline(base), config({ metrics: RECOVERY, thresholds: { writesLost: 0.5 } })), 'restic', 'outage'), 'writesLost').status, 'unchanged');
+  // A handful of writes is below the floor (noiseFloor.writes), even from none at all.
+  const none = results({ trials: outage('restic', [[2000, 300, 0], [2000, 300, 0], [2000, 300, 0]]) });
+  const few = results({ trials: outage('restic', [[2000, 300, 4], [2000, 300, 4], [2000, 300, 4]]) });
+  const floor = { ms: 50, bytes: 1048576, deterministicBytes: 4096, writes: 10 };
+  assert.equal(metric(cell(compare(few, baseline(none), config({ metrics: RECOVERY, noiseFloor: floor })), 'restic', 'outage'), 'writesLost').status, 'unchanged');
+  const many = results({ trials: outage('restic', [[2000, 300, 25], [2000, 300, 25], [2000, 300, 25]]) });
+  assert.equal(metric(cell(compare(many, baseline(none), config({ metrics: RECOVERY, noiseFloor: floor })), 'restic', 'outage'), 'writesLost').status, 'regression');
+});
+
+test('RTO and RPO have thresholds of their own; the settings and the gates name them', () => {
+  const base = results({ trials: outage('restic', [[2000, 300, 40], [2010, 310, 44], [1990, 305, 42]]) });
+  const cur = results({ trials: outage('restic', [[2600, 390, 40], [2610, 400, 44], [2590, 395, 42]]) });
+  const plain = compare(cur, baseline(base), config({ metrics: RECOVERY }));
+  assert.equal(metric(cell(plain, 'restic', 'outage'), 'rtoMs').status, 'regression');
+  assert.equal(metric(cell(plain, 'restic', 'outage'), 'rpoMs').status, 'regression');
+  const own = compare(cur, baseline(base), config({ metrics: RECOVERY, thresholds: { rtoMs: 0.5, rpoMs: 0.4 } }));
+  const x = cell(own, 'restic', 'outage');
+  assert.equal(metric(x, 'rtoMs').status, 'unchanged');
+  assert.equal(metric(x, 'rtoMs').threshold, 0.5);
+  assert.equal(metric(x, 'rpoMs').status, 'unchanged');
+  assert.equal(metric(x, 'rpoMs').threshold, 0.4);
+  assert.deepEqual(own.settings?.thresholds, { rtoMs: 0.5, rpoMs: 0.4, writesLost: 0.1 });
+  // A per-metric threshold also overrides the tight one of a near-deterministic metric.
+  const repo = compare(cur, baseline(base), config({ metrics: ['repository.sizeBytes'], thresholds: { 'repository.sizeBytes': 0.05 } }));
+  assert.deepEqual(repo.settings?.thresholds, { 'repository.sizeBytes': 0.05 });
 });

@@ -379,3 +379,19 @@ test('deltaText: a zero-spread change shows "no spread" instead of an interval a
   };
   assert.equal(deltaText(m), '🔺 +30% (no spread)');
 });
+
+test('recovery: the RTO / RPO table shows writes lost and its change; the gates name the recovery thresholds', () => {
+  const out = (rows: [number, number, number][]) =>
+    rows.map(([rto, rpo, lost], i) =>
+      trial({ tool: 'restic', scenario: 'outage', trial: i + 1, rtoMs: rto, rpoMs: rpo, fault: { kind: 'outage', injected: true, description: 'killed', details: { writesLost: lost }, detected: true } }),
+    );
+  const base = results({ trials: out([[2000, 300, 40], [2010, 310, 44], [1990, 305, 42]]), scenarios: [{ name: 'outage', fault: 'outage' }] });
+  const cur = results({ trials: out([[2005, 300, 90], [2015, 310, 94], [1995, 305, 92]]), scenarios: [{ name: 'outage', fault: 'outage' }] });
+  const cfg = config({ metrics: ['restore.wallMs', 'rtoMs', 'rpoMs', 'writesLost'], thresholds: { rtoMs: 0.3, rpoMs: 0.5, writesLost: 0.5 } });
+  const b: BaselineInput = { runs: [base], source: 'history' };
+  const r = renderReport({ results: cur, comparison: compare(cur, b, cfg), title: 't', maxChars: 65000 });
+  assert.match(r, /\| Tool \| Scenario \| RTO \(median\) \| RTO \(max\) \| Δ RTO \| RPO \(median\) \| RPO \(max\) \| Δ RPO \| Writes lost \(median\) \| Writes lost \(max\) \| Δ writes lost \|/);
+  assert.match(r, /\| restic \| outage \| 2\.00 s \| 2\.02 s \| \+0\.2% \(×[\d.]+–×[\d.]+, p=[\d.]+\) \| 305 ms \| 310 ms \| ±0% [^|]*\| 92 \| 94 \| 🔺 \+119% \(×[\d.]+–×[\d.]+, p=0\.1\) \|/);
+  assert.match(r, /^_Gates: a median worse by more than \+10% is a regression for Restore time, by more than \+30% for RTO, by more than \+50% for RPO and Writes lost; /m);
+  assertWellFormedTables(r);
+});
