@@ -7,6 +7,7 @@ import type { MetricName, ResultsFile, TrialResult } from '../suite/results.ts';
 import { oneLine, formatCI, formatDelta, formatP, formatPercent, formatValue, plural } from '../report/format.ts';
 import { decide, hashSeed, median } from './stats.ts';
 import { metricPower, powerSummary } from './power.ts';
+import { splitBaseline } from './compatible.ts';
 import type { MetricPower, PowerSample, PowerSummary } from './power.ts';
 
 export interface BaselineInput {
@@ -65,7 +66,15 @@ export interface Comparison {
   erroredTrials: number;
   /** Trials of fault scenarios whose fault did not land. */
   notInjectedTrials: number;
-  baseline: { source: string; runs: number; available: boolean; notice?: string };
+  baseline: {
+    source: string;
+    /** Runs pooled (after leaving out those not comparable). */
+    runs: number;
+    available: boolean;
+    notice?: string;
+    /** Runs, and tools' trials of runs, left out of the pool and why (see compatible.ts). */
+    leftOut?: string[];
+  };
   cells: CellComparison[];
   /** The run's detection power over its compared metrics; absent without any. */
   power?: PowerSummary;
@@ -224,12 +233,18 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   // A run is never its own baseline (a history or a --baseline file that already holds it): it would show ±0%.
   const runs = baseline.runs.filter((r) => r.run.id !== current.run.id);
   if (runs.length < baseline.runs.length) notices.push(`left out run ${oneLine(current.run.id)}: it is the run being compared, not an earlier one`);
-  const available = runs.length > 0;
+  // Only runs measured the same way are pooled; the rest is named.
+  const split = splitBaseline(current, runs);
+  if (split.leftOut.length) notices.push(`left out of the baseline, not pooled: ${split.leftOut.map(oneLine).join('; ')}`);
+  for (const a of split.acrossVersions) notices.push(oneLine(a));
+  const available = split.runs.length > 0;
 
   // Pool the baseline trials by tool × scenario.
   const pooled = new Map<string, BaselineTrial[]>();
-  for (const run of runs) {
+  for (const run of split.runs) {
+    const excluded = split.excludedTools.get(run);
     for (const t of run.trials) {
+      if (excluded?.has(t.tool)) continue;
       const k = key(t.tool, t.scenario);
       let list = pooled.get(k);
       if (!list) pooled.set(k, (list = []));
@@ -356,7 +371,7 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     integrityFailures,
     erroredTrials,
     notInjectedTrials,
-    baseline: { source: baseline.source, runs: runs.length, available },
+    baseline: { source: baseline.source, runs: split.runs.length, available, ...(split.leftOut.length ? { leftOut: split.leftOut } : {}) },
     cells,
     settings: {
       threshold: cfg.threshold,

@@ -140,6 +140,8 @@ export interface ResultsFile {
     seed: number;
     trials: number;
     platform: string;
+    /** The workload settings as configured (proxies, sizes, churn), so that a baseline of another workload is told apart. */
+    workload?: Record<string, unknown>;
   };
   run: {
     id: string;
