@@ -5,7 +5,7 @@ import type { CompareConfig } from '../config/schema.ts';
 import { METRICS, metricValue } from '../suite/results.ts';
 import type { MetricName, ResultsFile, TrialResult } from '../suite/results.ts';
 import { oneLine, formatCI, formatDelta, formatP, formatPercent, formatValue, plural } from '../report/format.ts';
-import { decide, hashSeed, median } from './stats.ts';
+import { decide, hashSeed, mean, median, stdev } from './stats.ts';
 import { metricPower, powerSummary } from './power.ts';
 import { splitBaseline } from './compatible.ts';
 import type { MetricPower, PowerSample, PowerSummary } from './power.ts';
@@ -25,7 +25,11 @@ export interface MetricComparison {
   label: string;
   unit: 'ms' | 'bytes' | 'count';
   current: { n: number; median: number; values: number[] };
-  baseline?: { n: number; median: number };
+  /**
+   * The pooled baseline: its size and median, and its noise: the coefficient of variation (sd / mean) of its trials,
+   * and of its runs' medians when it has two runs or more.
+   */
+  baseline?: { n: number; median: number; cv?: number; runCv?: number };
   /** median(current) / median(baseline). */
   ratio?: number;
   /** Bootstrap interval of the ratio at the configured confidence. */
@@ -185,16 +189,38 @@ interface BaselineTrial {
   trial: TrialResult;
 }
 
-/** Plausible values of a metric over passed baseline trials; the impossible ones go to `rejected`. */
-function baselineSamples(trials: readonly BaselineTrial[], metric: MetricName, rejected: string[]): number[] {
+/**
+ * Plausible values of a metric over passed baseline trials, and the median of each run's; the impossible ones go
+ * to `rejected`.
+ */
+function baselineSamples(trials: readonly BaselineTrial[], metric: MetricName, rejected: string[]): { values: number[]; runMedians: number[] } {
   const plausible: TrialResult[] = [];
+  const byRun = new Map<string, TrialResult[]>();
   for (const b of trials) {
     if (b.trial.status !== 'passed') continue;
     const v = metricValue(b.trial, metric);
-    if (impossibleValue(metric, v)) rejected.push(`${typeof v === 'number' ? String(v) : JSON.stringify(v)} in run ${oneLine(b.run)} trial ${b.trial.trial}`);
-    else plausible.push(b.trial);
+    if (impossibleValue(metric, v)) {
+      rejected.push(`${typeof v === 'number' ? String(v) : JSON.stringify(v)} in run ${oneLine(b.run)} trial ${b.trial.trial}`);
+      continue;
+    }
+    plausible.push(b.trial);
+    let list = byRun.get(b.run);
+    if (!list) byRun.set(b.run, (list = []));
+    list.push(b.trial);
   }
-  return samples(plausible, metric);
+  const runMedians: number[] = [];
+  for (const list of byRun.values()) {
+    const xs = samples(list, metric);
+    if (xs.length) runMedians.push(median(xs));
+  }
+  return { values: samples(plausible, metric), runMedians };
+}
+
+/** Coefficient of variation, sd / mean; undefined below 2 values or for a mean that is not positive. */
+export function coefficientOfVariation(xs: readonly number[]): number | undefined {
+  if (xs.length < 2) return undefined;
+  const m = mean(xs);
+  return m > 0 ? stdev(xs) / m : undefined;
 }
 
 /** One line about a trial that lost data, e.g. "3 files missing, 1 mismatched after restore". */
@@ -311,13 +337,17 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
         status: 'new',
       };
       const rejected: string[] = [];
-      const base = available ? baselineSamples(baseTrials, metric, rejected) : [];
+      const { values: base, runMedians } = available ? baselineSamples(baseTrials, metric, rejected) : { values: [], runMedians: [] };
       if (rejected.length) {
         impossibleCount += rejected.length;
         impossible.push(`${oneLine(g.tool)} / ${oneLine(g.scenario)} ${info.label}: ${rejected.length <= 5 ? rejected.join(', ') : `${rejected.slice(0, 5).join(', ')} and ${rejected.length - 5} more`}`);
       }
       if (base.length > 0) {
         m.baseline = { n: base.length, median: median(base) };
+        const cv = coefficientOfVariation(base);
+        if (cv !== undefined) m.baseline.cv = cv;
+        const runCv = coefficientOfVariation(runMedians);
+        if (runCv !== undefined) m.baseline.runCv = runCv;
         const opts = {
           threshold: thresholdFor(metric, cfg),
           confidence: cfg.confidence,

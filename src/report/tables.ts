@@ -418,6 +418,18 @@ export function detectableText(ratio: number | undefined): string {
   return Number.isFinite(ratio) ? `+${changeText(ratio)}` : 'none';
 }
 
+/** A coefficient of variation as a percentage: "12.6%", "0%". */
+function cvText(cv: number): string {
+  const pct = cv * 100;
+  return `${pct === 0 ? '0' : pct < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
+}
+
+/** The baseline's noise: "12.6% (between runs 9.9%)", "20%", "–". */
+export function noiseText(b: { cv?: number; runCv?: number }): string {
+  if (b.cv === undefined) return DASH;
+  return b.runCv === undefined ? cvText(b.cv) : `${cvText(b.cv)} (between runs ${cvText(b.runCv)})`;
+}
+
 /**
  * Detection power: per compared metric the sample sizes, the smallest p they allow, the threshold and the smallest
  * regression this run could have flagged. Empty when no metric was compared with two trials or more on each side.
@@ -432,6 +444,7 @@ export function powerTable(comparison: Comparison): { text: string; rows: number
         escapeCell(c.scenario),
         escapeCell(m.label),
         `${m.current.n} vs ${m.baseline.n}`,
+        noiseText(m.baseline),
         formatP(m.power.smallestP).replace(/^p[=<]/, (x) => (x === 'p<' ? '<' : '')),
         m.threshold === undefined ? DASH : `+${formatPercent(m.threshold)}`,
         detectableText(m.power.detectable),
@@ -440,9 +453,9 @@ export function powerTable(comparison: Comparison): { text: string; rows: number
   }
   if (rows.length === 0) return { text: '', rows: 0 };
   const text = table(
-    ['Tool', 'Scenario', 'Metric', 'Trials (this run vs baseline)', 'Smallest possible p', 'Threshold', 'Smallest detectable regression'],
+    ['Tool', 'Scenario', 'Metric', 'Trials (this run vs baseline)', 'Baseline noise (CV)', 'Smallest possible p', 'Threshold', 'Smallest detectable regression'],
     rows,
-    ['l', 'l', 'l', 'r', 'r', 'r', 'r'],
+    ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
   return { text, rows: rows.length };
 }

@@ -28,7 +28,7 @@ test('a 2x backup-time regression with 3 vs 3 trials fails the run', () => {
   assert.equal(m.current.n, 3);
   assert.deepEqual(m.current.values, [2400, 2420, 2380]);
   assert.equal(m.current.median, 2400);
-  assert.deepEqual(m.baseline, { n: 3, median: 1200 });
+  assert.deepEqual({ n: m.baseline?.n, median: m.baseline?.median }, { n: 3, median: 1200 });
   assert.equal(m.ratio, 2);
   assert.equal(m.pValue, 0.1);
   assert.ok(m.ci && m.ci[0] > 1.9 && m.ci[1] < 2.1, `CI ${m.ci}`);
@@ -165,7 +165,7 @@ test('only passed baseline trials of the same tool and scenario count', () => {
   });
   const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
   const m = metric(cell(compare(cur, baseline(base), config()), 'restic', 'no-fault'), 'backup.wallMs');
-  assert.deepEqual(m.baseline, { n: 3, median: 1001 });
+  assert.deepEqual({ n: m.baseline?.n, median: m.baseline?.median }, { n: 3, median: 1001 });
   assert.equal(m.status, 'unchanged');
 });
 
@@ -435,7 +435,7 @@ test('writes lost is a gated metric, read from the outage fault\'s details, with
   const lost = metric(cell(c, 'restic', 'outage'), 'writesLost');
   assert.equal(lost.unit, 'count');
   assert.deepEqual(lost.current.values, [90, 94, 92]);
-  assert.deepEqual(lost.baseline, { n: 3, median: 42 });
+  assert.deepEqual({ n: lost.baseline?.n, median: lost.baseline?.median }, { n: 3, median: 42 });
   assert.equal(lost.threshold, 0.5);
   assert.equal(lost.status, 'regression');
   assert.equal(metric(cell(c, 'restic', 'outage'), 'rtoMs').status, 'unchanged');
@@ -472,4 +472,20 @@ test('RTO and RPO have thresholds of their own; the settings and the gates name 
   // A per-metric threshold also overrides the tight one of a near-deterministic metric.
   const repo = compare(cur, baseline(base), config({ metrics: ['repository.sizeBytes'], thresholds: { 'repository.sizeBytes': 0.05 } }));
   assert.deepEqual(repo.settings?.thresholds, { 'repository.sizeBytes': 0.05 });
+});
+
+test('noise measured: the coefficient of variation of the baseline trials, and of its runs\' medians', () => {
+  const b1 = results({ id: 'b1', startedAt: '2025-01-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1000, 1100, 900]) });
+  const b2 = results({ id: 'b2', startedAt: '2025-01-02T00:00:00.000Z', trials: timed('restic', 'no-fault', [1150, 1250, 1050]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990]) });
+  const c = compare(cur, baseline(b1, b2), config());
+  const m = metric(cell(c, 'restic', 'no-fault'), 'backup.wallMs');
+  // Trials 900 … 1250: mean 1075, sample sd √(Σd² / 5) = √(73750 / 5) → CV 0.11298. Run medians 1000 and 1150:
+  // mean 1075, sd √(2·75² / 1) = 106.07 → CV 0.098668.
+  assert.ok(Math.abs(m.baseline!.cv! - Math.sqrt(73750 / 5) / 1075) < 1e-12, `cv ${m.baseline!.cv}`);
+  assert.ok(Math.abs(m.baseline!.runCv! - (75 * Math.SQRT2) / 1075) < 1e-12, `run cv ${m.baseline!.runCv}`);
+  // One run: no spread between runs to speak of.
+  const one = metric(cell(compare(cur, baseline(b1), config()), 'restic', 'no-fault'), 'backup.wallMs');
+  assert.ok(Math.abs(one.baseline!.cv! - 0.1) < 1e-12);
+  assert.equal(one.baseline!.runCv, undefined);
 });

@@ -336,9 +336,9 @@ test('detection power: the run-level line under the baseline, and per metric the
   assert.equal(line, `**Detection power:** ${c.power!.line}`);
   assert.ok(r.indexOf('Compared with 1 earlier run') < r.indexOf('**Detection power:**'));
   assert.match(r, /<summary>Detection power per metric \(5 metrics\)<\/summary>/);
-  assert.match(r, /\| Tool \| Scenario \| Metric \| Trials \(this run vs baseline\) \| Smallest possible p \| Threshold \| Smallest detectable regression \|/);
-  assert.match(r, /\| restic \| no-fault \| Backup time \| 3 vs 3 \| 0\.1 \| \+10% \| \+33% \|/);
-  assert.match(r, /\| restic \| no-fault \| Backup peak RSS \| 3 vs 3 \| 0\.1 \| \+10% \| \+10% \|/);
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Trials \(this run vs baseline\) \| Baseline noise \(CV\) \| Smallest possible p \| Threshold \| Smallest detectable regression \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 3 vs 3 \| 20% \| 0\.1 \| \+10% \| \+33% \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup peak RSS \| 3 vs 3 \| 0% \| 0\.1 \| \+10% \| \+10% \|/);
   assertWellFormedTables(r);
   // The explanation says what the figure is.
   assert.match(r, /\*\*Smallest detectable regression\*\* \(in \*Detection power per metric\*\) is the smallest change of the median this comparison would have flagged, given the spread of this run's trials and the baseline's/);
@@ -361,7 +361,7 @@ test('the gates: the verdict names each threshold; a change with no spread on ei
     '_Gates: a median worse by more than +10% is a regression for Backup time, Incremental backup time, Restore time, Backup CPU, Backup peak RSS, RTO and RPO, by more than +2% for Repository size; with no spread on either side the threshold alone decides, without a p-value._',
   );
   assert.ok(r.indexOf('## ❌ fail') < r.indexOf('_Gates:') && r.indexOf('_Gates:') < r.indexOf('## Summary'));
-  assert.match(r, /\| restic \| no-fault \| Repository size \| 3 vs 3 \| 0\.1 \| \+2% \| \+2% \|/);
+  assert.match(r, /\| restic \| no-fault \| Repository size \| 3 vs 3 \| 0% \| 0\.1 \| \+2% \| \+2% \|/);
   assert.match(r, /\*\*Near-deterministic metrics\*\* \(Backup bytes written, Repository size\) are held to compare\.deterministicThreshold/);
 });
 
@@ -393,5 +393,18 @@ test('recovery: the RTO / RPO table shows writes lost and its change; the gates 
   assert.match(r, /\| Tool \| Scenario \| RTO \(median\) \| RTO \(max\) \| Δ RTO \| RPO \(median\) \| RPO \(max\) \| Δ RPO \| Writes lost \(median\) \| Writes lost \(max\) \| Δ writes lost \|/);
   assert.match(r, /\| restic \| outage \| 2\.00 s \| 2\.02 s \| \+0\.2% \(×[\d.]+–×[\d.]+, p=[\d.]+\) \| 305 ms \| 310 ms \| ±0% [^|]*\| 92 \| 94 \| 🔺 \+119% \(×[\d.]+–×[\d.]+, p=0\.1\) \|/);
   assert.match(r, /^_Gates: a median worse by more than \+10% is a regression for Restore time, by more than \+30% for RTO, by more than \+50% for RPO and Writes lost; /m);
+  assertWellFormedTables(r);
+});
+
+test('noise measured: the detection power table shows the baseline\'s coefficient of variation, of its trials and between its runs', () => {
+  const b1 = results({ id: 'b1', startedAt: '2025-01-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1000, 1100, 900]) });
+  const b2 = results({ id: 'b2', startedAt: '2025-01-02T00:00:00.000Z', trials: timed('restic', 'no-fault', [1150, 1250, 1050]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990]) });
+  const r = render(cur, { runs: [b1, b2], source: 'history' });
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Trials \(this run vs baseline\) \| Baseline noise \(CV\) \| Smallest possible p \| Threshold \| Smallest detectable regression \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 3 vs 6 \| 11% \(between runs 9\.9%\) \| 0\.024 \| \+10% \| \+[\d.]+% \|/);
+  // Repository size is the same in every trial: no noise.
+  assert.match(r, /\| restic \| no-fault \| Repository size \| 3 vs 6 \| 0% \(between runs 0%\) \|/);
+  assert.match(r, /\*\*Baseline noise \(CV\)\*\* is the coefficient of variation/);
   assertWellFormedTables(r);
 });
