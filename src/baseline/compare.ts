@@ -5,9 +5,10 @@ import type { CompareConfig } from '../config/schema.ts';
 import { METRICS, metricValue } from '../suite/results.ts';
 import type { MetricName, ResultsFile, TrialResult } from '../suite/results.ts';
 import { oneLine, formatCI, formatDelta, formatP, formatPercent, formatValue, plural } from '../report/format.ts';
-import { decide, hashSeed, mean, median, stdev } from './stats.ts';
+import { decide, hashSeed, mean, median, safeRatio, stdev } from './stats.ts';
 import { metricPower, powerSummary } from './power.ts';
 import { splitBaseline } from './compatible.ts';
+import { changePoints } from './trend.ts';
 import type { MetricPower, PowerSample, PowerSummary } from './power.ts';
 
 export interface BaselineInput {
@@ -80,6 +81,8 @@ export interface Comparison {
     leftOut?: string[];
   };
   cells: CellComparison[];
+  /** Level shifts in the history of per-run medians (the pooled runs and this one); absent with too few runs. */
+  trend?: TrendSummary;
   /** The run's detection power over its compared metrics; absent without any. */
   power?: PowerSummary;
   /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
@@ -113,6 +116,35 @@ export function noiseFloorFor(metric: MetricName, cfg: Pick<CompareConfig, 'nois
   if (info.unit === 'count') return cfg.noiseFloor.writes ?? 0;
   return info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes;
 }
+
+/** A level shift found in the history of one tool × scenario × metric. */
+export interface TrendFinding {
+  tool: string;
+  scenario: string;
+  metric: MetricName;
+  label: string;
+  unit: 'ms' | 'bytes' | 'count';
+  /** Position of the first run at the new level in the series, oldest first. */
+  index: number;
+  /** That run; `current` when it is this one. */
+  run: { id: string; startedAt: string; sha?: string; current: boolean };
+  /** Medians of the per-run medians on either side, up to the neighbouring change points. */
+  before: number;
+  after: number;
+  ratio: number;
+  pValue: number;
+}
+
+export interface TrendSummary {
+  /** Runs in the longest series. */
+  runs: number;
+  /** Series analysed (tool × scenario × metric with enough runs). */
+  series: number;
+  findings: TrendFinding[];
+}
+
+/** Fewest runs (this one included) a history needs before it is searched for level shifts. */
+export const MIN_TREND_RUNS = 10;
 
 /** Known metric names from the configuration, in the configured order, without duplicates. */
 export function configuredMetrics(cfg: Pick<CompareConfig, 'metrics'>): MetricName[] {
@@ -377,6 +409,8 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     cells.push(cell);
   }
 
+  const trend = trendSummary(current, split.runs, split.excludedTools, cells, metrics, cfg);
+
   // A run that measured nothing (every tool skipped, or interrupted before the first trial) proves nothing.
   const nothingRan = current.trials.length === 0;
   const skipped = current.tools.filter((t) => t.status === 'skipped').map((t) => `${t.name} (${t.reason ?? 'skipped'})`);
@@ -413,9 +447,67 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
       thresholds: Object.fromEntries(metrics.map((m) => [m, thresholdFor(m, cfg)])),
     },
   };
+  if (trend) comparison.trend = trend;
   const power = powerSummary(powerSamples, cfg.confidence);
   if (power) comparison.power = power;
   if (impossibleCount) notices.push(`left out ${plural(impossibleCount, 'impossible baseline value')}: ${impossible.join('; ')}`);
   if (notices.length) comparison.baseline.notice = notices.join('; ');
   return comparison;
+}
+
+/**
+ * Level shifts in each tool × scenario × metric's history of per-run medians (the pooled baseline runs by start
+ * time, then this run), by E-divisive means (trend.ts). A shift is reported when it is significant and its size is
+ * at least half the metric's threshold and above its noise floor: smaller ones are not worth a line.
+ */
+function trendSummary(
+  current: ResultsFile,
+  runs: readonly ResultsFile[],
+  excluded: ReadonlyMap<ResultsFile, ReadonlySet<string>>,
+  cells: readonly CellComparison[],
+  metrics: readonly MetricName[],
+  cfg: CompareConfig,
+): TrendSummary | undefined {
+  const time = (r: ResultsFile) => {
+    const t = Date.parse(r.run.startedAt);
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  const history = [...runs].sort((a, b) => time(a) - time(b));
+  if (history.length + 1 < MIN_TREND_RUNS) return undefined;
+  const ordered = [...history, current];
+  const findings: TrendFinding[] = [];
+  let series = 0;
+  let longest = 0;
+  for (const cell of cells) {
+    for (const metric of metrics) {
+      const values: number[] = [];
+      const from: ResultsFile[] = [];
+      for (const r of ordered) {
+        if (excluded.get(r)?.has(cell.tool)) continue;
+        const trials = r.trials.filter((t) => t.tool === cell.tool && t.scenario === cell.scenario && (r === current || !impossibleValue(metric, metricValue(t, metric))));
+        const xs = samples(trials, metric);
+        if (xs.length === 0) continue;
+        values.push(median(xs));
+        from.push(r);
+      }
+      if (values.length < MIN_TREND_RUNS) continue;
+      series++;
+      longest = Math.max(longest, values.length);
+      const found = changePoints(values, { seed: hashSeed(`trend/${cell.tool}/${cell.scenario}/${metric}`) });
+      const threshold = thresholdFor(metric, cfg);
+      const floor = noiseFloorFor(metric, cfg);
+      found.forEach((cp, i) => {
+        const before = median(values.slice(i > 0 ? found[i - 1]!.index : 0, cp.index));
+        const after = median(values.slice(cp.index, i + 1 < found.length ? found[i + 1]!.index : values.length));
+        const ratio = safeRatio(after, before);
+        if (Math.abs(after - before) < floor || Math.abs(ratio - 1) < threshold / 2) return;
+        const r = from[cp.index]!;
+        const run: TrendFinding['run'] = { id: r.run.id, startedAt: r.run.startedAt, current: r === current };
+        if (r.run.git?.sha) run.sha = r.run.git.sha;
+        const info = METRICS[metric];
+        findings.push({ tool: cell.tool, scenario: cell.scenario, metric, label: info.label, unit: info.unit, index: cp.index, run, before, after, ratio, pValue: cp.pValue });
+      });
+    }
+  }
+  return { runs: longest, series, findings };
 }

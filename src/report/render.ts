@@ -23,7 +23,7 @@ import {
   formatRatio,
   plural,
 } from './format.ts';
-import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trialsTable } from './tables.ts';
+import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trendTable, trialsTable } from './tables.ts';
 
 export interface RenderInput {
   results: ResultsFile;
@@ -100,6 +100,7 @@ const CUTS = [
   { id: 'integrity-ok', label: 'integrity rows without data loss' },
   { id: 'resources', label: 'the resources table' },
   { id: 'recovery', label: 'the RTO / RPO table' },
+  { id: 'trends', label: 'the trends table' },
   { id: 'tools', label: 'the tools table' },
   { id: 'faults', label: 'the faults table' },
   { id: 'chart', label: 'the chart' },
@@ -140,6 +141,14 @@ export function gatesText(c: Comparison): string | undefined {
   if (groups.size === 0) return undefined;
   const parts = [...groups.entries()].map(([th, labels], i) => `${i === 0 ? 'a median worse by more than' : 'by more than'} +${formatPercent(th)}${i === 0 ? ' is a regression' : ''} for ${andList(labels)}`);
   return `${parts.join(', ')}; with no spread on either side the threshold alone decides, without a p-value.`;
+}
+
+/** What the trend analysis searched and found, one sentence. */
+export function trendNote(t: NonNullable<Comparison['trend']>): string {
+  const runs = `up to ${plural(t.runs, 'run')}`;
+  if (t.findings.length === 0) return `No level shift in the history of ${runs} (${plural(t.series, 'series', 'series')}), searched by E-divisive means with a permutation test.`;
+  const shifted = new Set(t.findings.map((f) => `${f.tool}\u0000${f.scenario}\u0000${f.metric}`)).size;
+  return `Level shifts in the history of ${runs} (${shifted} of ${plural(t.series, 'series', 'series')}), found by E-divisive means with a permutation test; they do not change the verdict.`;
 }
 
 /** The data the templates see. Stable field names: custom templates rely on them. */
@@ -200,6 +209,9 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     integrityTable: cut.has('integrity') ? '' : integrityTable(results, c, { onlyFailures: cut.has('integrity-ok') }),
     resourcesTable: cut.has('resources') ? '' : resourcesTable(results, c),
     recoveryTable: cut.has('recovery') ? '' : recoveryTable(results, c),
+    /** The trend analysis: one sentence, and the level shifts found. */
+    trend: c.trend ? { note: trendNote(c.trend) } : undefined,
+    trendTable: cut.has('trends') ? '' : trendTable(c),
     toolsTable: cut.has('tools') ? '' : toolsTable(results),
     trialsTable: trials.text,
     trialsShown: trials.rows,

@@ -464,3 +464,24 @@ export function powerTable(comparison: Comparison): { text: string; rows: number
 export function medianChange(m: MetricComparison): string {
   return `${m.baseline ? formatValue(m.baseline.median, m.unit) : DASH} → ${formatValue(m.current.median, m.unit)}`;
 }
+
+/** The level shifts of the trend analysis, one row each; empty when there are none. */
+export function trendTable(comparison: Comparison): string {
+  const findings = comparison.trend?.findings ?? [];
+  if (findings.length === 0) return '';
+  const rows = findings.map((f) => {
+    const icon = f.ratio > 1 ? '🔺 ' : f.ratio < 1 ? '🟢 ' : '';
+    const day = /^\d{4}-\d{2}-\d{2}/.exec(f.run.startedAt)?.[0] ?? f.run.startedAt;
+    const since = f.run.current ? 'this run' : `run ${f.run.id} (${[day, f.run.sha?.slice(0, 7)].filter(Boolean).join(', ')})`;
+    return [
+      escapeCell(f.tool),
+      escapeCell(f.scenario),
+      escapeCell(f.label),
+      `${icon}${formatDelta(f.ratio)}`,
+      escapeCell(since),
+      `${formatValue(f.before, f.unit)} → ${formatValue(f.after, f.unit)}`,
+      formatP(f.pValue),
+    ];
+  });
+  return table(['Tool', 'Scenario', 'Metric', 'Level shift', 'Since', 'Median before → after', 'p'], rows, ['l', 'l', 'l', 'r', 'l', 'r', 'r']);
+}

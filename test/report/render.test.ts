@@ -408,3 +408,26 @@ test('noise measured: the detection power table shows the baseline\'s coefficien
   assert.match(r, /\*\*Baseline noise \(CV\)\*\* is the coefficient of variation/);
   assertWellFormedTables(r);
 });
+
+test('trends: level shifts in the history are a section of their own, naming the run where each started', () => {
+  const levels = [1000, 1010, 990, 1005, 995, 1000, 1008, 1300, 1310, 1290, 1305, 1295];
+  const runs = levels.map((level, i) =>
+    results({ id: `r${String(i + 1).padStart(2, '0')}`, startedAt: `2025-01-${String(i + 1).padStart(2, '0')}T00:00:00.000Z`, trials: timed('restic', 'no-fault', [level * 0.99, level, level * 1.01]) }),
+  );
+  const cur = results({ id: 'now', startedAt: '2025-02-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1300, 1310, 1290]) });
+  const b: BaselineInput = { runs, source: 'history' };
+  const r = renderReport({ results: cur, comparison: compare(cur, b, config({ baseline: { source: 'history', maxRuns: 20 } })), title: 't', maxChars: 65000 });
+  assert.match(r, /^## Trends$/m);
+  assert.match(r, /^Level shifts in the history of up to 13 runs \(3 of 5 series\), found by E-divisive means with a permutation test; they do not change the verdict\.$/m);
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Level shift \| Since \| Median before → after \| p \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 🔺 \+30% \| run r08 \(2025-01-08, 0123456\) \| 1\.00 s → 1\.30 s \| p=0\.005 \|/);
+  assert.ok(r.indexOf('## Recovery') < 0 || r.indexOf('## Recovery') < r.indexOf('## Trends'));
+  assert.ok(r.indexOf('## Trends') < r.indexOf('## Tools'));
+  assertWellFormedTables(r);
+  // A flat history says it was searched.
+  const flat = runs.map((x, i) => results({ id: x.run.id, startedAt: x.run.startedAt, trials: timed('restic', 'no-fault', [1000 + (i % 3), 1001, 999]) }));
+  const r2 = renderReport({ results: cur, comparison: compare(cur, { runs: flat, source: 'history' }, config({ baseline: { source: 'history', maxRuns: 20 } })), title: 't', maxChars: 65000 });
+  assert.match(r2, /^No level shift in the history of up to 13 runs \(5 series\), searched by E-divisive means with a permutation test\.$/m);
+  // Too short a history: no section.
+  assert.ok(!render(cur, { runs: runs.slice(-3), source: 'history' }).includes('## Trends'));
+});
