@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Suite } from '../config/schema.ts';
 import { loadBaseline } from '../suite/pipeline.ts';
 import { fetchArtifactBaseline } from '../github/artifacts.ts';
+import { runIdentity } from '../baseline/compatible.ts';
+import { newResults } from '../suite/run.ts';
 import type { BaselineData } from '../github/artifacts.ts';
 import type { GitHubClient } from '../github/client.ts';
 import type { RunContext } from '../github/context.ts';
@@ -41,6 +43,8 @@ export async function resolveBaseline(r: BaselineRequest): Promise<BaselineData>
           suiteName: suite.name,
           maxRuns: suite.compare.baseline.maxRuns,
           excludeRunId: ctx.runId,
+          // This run's results schema, suite and host: runs of another kind are named, not pooled.
+          identity: runIdentity(newResults(suite, '', suite.platform.kind)),
           log: r.log,
         });
       }

@@ -5,7 +5,11 @@ import type { CompareConfig } from '../config/schema.ts';
 import { METRICS, metricValue } from '../suite/results.ts';
 import type { MetricName, ResultsFile, TrialResult } from '../suite/results.ts';
 import { oneLine, formatCI, formatDelta, formatP, formatPercent, formatValue, plural } from '../report/format.ts';
-import { decide, hashSeed, median } from './stats.ts';
+import { decide, hashSeed, mean, median, safeRatio, stdev } from './stats.ts';
+import { metricPower, powerSummary } from './power.ts';
+import { splitBaseline } from './compatible.ts';
+import { changePoints } from './trend.ts';
+import type { MetricPower, PowerSample, PowerSummary } from './power.ts';
 
 export interface BaselineInput {
   runs: ResultsFile[];
@@ -20,9 +24,13 @@ export type MetricStatus = 'regression' | 'improvement' | 'unchanged' | 'insuffi
 export interface MetricComparison {
   metric: MetricName;
   label: string;
-  unit: 'ms' | 'bytes';
+  unit: 'ms' | 'bytes' | 'count';
   current: { n: number; median: number; values: number[] };
-  baseline?: { n: number; median: number };
+  /**
+   * The pooled baseline: its size and median, and its noise: the coefficient of variation (sd / mean) of its trials,
+   * and of its runs' medians when it has two runs or more.
+   */
+  baseline?: { n: number; median: number; cv?: number; runCv?: number };
   /** median(current) / median(baseline). */
   ratio?: number;
   /** Bootstrap interval of the ratio at the configured confidence. */
@@ -30,6 +38,12 @@ export interface MetricComparison {
   /** Two-sided Mann–Whitney U p-value. */
   pValue?: number;
   status: MetricStatus;
+  /** The relative threshold the change was held to; present with a baseline. */
+  threshold?: number;
+  /** 'zero-spread': no spread on either side, so the threshold alone decided (no p-value). */
+  rule?: 'zero-spread';
+  /** What this comparison could detect; present when both sides have 2 values or more. */
+  power?: MetricPower;
 }
 
 export interface CellComparison {
@@ -57,11 +71,80 @@ export interface Comparison {
   erroredTrials: number;
   /** Trials of fault scenarios whose fault did not land. */
   notInjectedTrials: number;
-  baseline: { source: string; runs: number; available: boolean; notice?: string };
+  baseline: {
+    source: string;
+    /** Runs pooled (after leaving out those not comparable). */
+    runs: number;
+    available: boolean;
+    notice?: string;
+    /** Runs, and tools' trials of runs, left out of the pool and why (see compatible.ts). */
+    leftOut?: string[];
+  };
   cells: CellComparison[];
+  /** Level shifts in the history of per-run medians (the pooled runs and this one); absent with too few runs. */
+  trend?: TrendSummary;
+  /** The run's detection power over its compared metrics; absent without any. */
+  power?: PowerSummary;
   /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
-  settings?: { threshold: number; confidence: number; failOnRegression: boolean; failOnNotInjected?: boolean; metrics: MetricName[] };
+  settings?: {
+    threshold: number;
+    confidence: number;
+    failOnRegression: boolean;
+    failOnNotInjected?: boolean;
+    metrics: MetricName[];
+    /** compare.deterministicThreshold. */
+    deterministicThreshold?: number;
+    /** The relative threshold of each compared metric (see thresholdFor). */
+    thresholds?: Partial<Record<MetricName, number>>;
+  };
 }
+
+/**
+ * The relative change a metric is held to: its own in compare.thresholds, else compare.deterministicThreshold for
+ * near-deterministic metrics, else compare.threshold.
+ */
+export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'threshold' | 'deterministicThreshold' | 'thresholds'>): number {
+  const own = cfg.thresholds?.[metric];
+  if (typeof own === 'number') return own;
+  return 'deterministic' in METRICS[metric] ? (cfg.deterministicThreshold ?? cfg.threshold) : cfg.threshold;
+}
+
+/** The absolute noise floor of a metric, in its unit. */
+export function noiseFloorFor(metric: MetricName, cfg: Pick<CompareConfig, 'noiseFloor'>): number {
+  const info = METRICS[metric];
+  if ('deterministic' in info) return cfg.noiseFloor.deterministicBytes ?? cfg.noiseFloor.bytes;
+  if (info.unit === 'count') return cfg.noiseFloor.writes ?? 0;
+  return info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes;
+}
+
+/** A level shift found in the history of one tool × scenario × metric. */
+export interface TrendFinding {
+  tool: string;
+  scenario: string;
+  metric: MetricName;
+  label: string;
+  unit: 'ms' | 'bytes' | 'count';
+  /** Position of the first run at the new level in the series, oldest first. */
+  index: number;
+  /** That run; `current` when it is this one. */
+  run: { id: string; startedAt: string; sha?: string; current: boolean };
+  /** Medians of the per-run medians on either side, up to the neighbouring change points. */
+  before: number;
+  after: number;
+  ratio: number;
+  pValue: number;
+}
+
+export interface TrendSummary {
+  /** Runs in the longest series. */
+  runs: number;
+  /** Series analysed (tool × scenario × metric with enough runs). */
+  series: number;
+  findings: TrendFinding[];
+}
+
+/** Fewest runs (this one included) a history needs before it is searched for level shifts. */
+export const MIN_TREND_RUNS = 10;
 
 /** Known metric names from the configuration, in the configured order, without duplicates. */
 export function configuredMetrics(cfg: Pick<CompareConfig, 'metrics'>): MetricName[] {
@@ -117,8 +200,8 @@ function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
   return out;
 }
 
-/** Upper bounds no real measurement reaches: a year of time, an exbibyte of data. */
-const IMPOSSIBLE_ABOVE = { ms: 365 * 24 * 3600 * 1000, bytes: 2 ** 60 } as const;
+/** Upper bounds no real measurement reaches: a year of time, an exbibyte of data, a trillion writes. */
+const IMPOSSIBLE_ABOVE = { ms: 365 * 24 * 3600 * 1000, bytes: 2 ** 60, count: 1e12 } as const;
 
 /**
  * Why a baseline value cannot be a measurement (a hand-edited or damaged file: a non-number, a negative or zero
@@ -138,16 +221,38 @@ interface BaselineTrial {
   trial: TrialResult;
 }
 
-/** Plausible values of a metric over passed baseline trials; the impossible ones go to `rejected`. */
-function baselineSamples(trials: readonly BaselineTrial[], metric: MetricName, rejected: string[]): number[] {
+/**
+ * Plausible values of a metric over passed baseline trials, and the median of each run's; the impossible ones go
+ * to `rejected`.
+ */
+function baselineSamples(trials: readonly BaselineTrial[], metric: MetricName, rejected: string[]): { values: number[]; runMedians: number[] } {
   const plausible: TrialResult[] = [];
+  const byRun = new Map<string, TrialResult[]>();
   for (const b of trials) {
     if (b.trial.status !== 'passed') continue;
     const v = metricValue(b.trial, metric);
-    if (impossibleValue(metric, v)) rejected.push(`${typeof v === 'number' ? String(v) : JSON.stringify(v)} in run ${oneLine(b.run)} trial ${b.trial.trial}`);
-    else plausible.push(b.trial);
+    if (impossibleValue(metric, v)) {
+      rejected.push(`${typeof v === 'number' ? String(v) : JSON.stringify(v)} in run ${oneLine(b.run)} trial ${b.trial.trial}`);
+      continue;
+    }
+    plausible.push(b.trial);
+    let list = byRun.get(b.run);
+    if (!list) byRun.set(b.run, (list = []));
+    list.push(b.trial);
   }
-  return samples(plausible, metric);
+  const runMedians: number[] = [];
+  for (const list of byRun.values()) {
+    const xs = samples(list, metric);
+    if (xs.length) runMedians.push(median(xs));
+  }
+  return { values: samples(plausible, metric), runMedians };
+}
+
+/** Coefficient of variation, sd / mean; undefined below 2 values or for a mean that is not positive. */
+export function coefficientOfVariation(xs: readonly number[]): number | undefined {
+  if (xs.length < 2) return undefined;
+  const m = mean(xs);
+  return m > 0 ? stdev(xs) / m : undefined;
 }
 
 /** One line about a trial that lost data, e.g. "3 files missing, 1 mismatched after restore". */
@@ -165,11 +270,17 @@ export function integrityLine(t: TrialResult): string {
 function changeLine(tool: string, scenario: string, m: MetricComparison, confidence: number): string {
   const base = m.baseline ? formatValue(m.baseline.median, m.unit) : '–';
   const parts = [`median ${base} → ${formatValue(m.current.median, m.unit)}`];
+  if (m.threshold !== undefined) parts.push(`threshold ${m.status === 'improvement' ? '-' : '+'}${formatPercent(m.threshold)}`);
+  if (m.rule === 'zero-spread') {
+    parts.push(`no spread: every trial ${formatValue(m.current.median, m.unit)}, every baseline trial ${base}, so the threshold alone decides`);
+    return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
+  }
   if (m.ci) parts.push(`${formatPercent(confidence)} CI ${formatCI(m.ci)}`);
   if (m.pValue !== undefined) parts.push(formatP(m.pValue));
   const alpha = 1 - confidence;
   if (m.pValue !== undefined && m.pValue > alpha) {
-    parts.push(m.status === 'regression' ? 'every trial slower than every baseline trial' : 'every trial faster than every baseline trial');
+    const [worse, better] = m.unit === 'ms' ? ['slower', 'faster'] : m.unit === 'bytes' ? ['larger', 'smaller'] : ['higher', 'lower'];
+    parts.push(`every trial ${m.status === 'regression' ? worse : better} than every baseline trial`);
   }
   return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
 }
@@ -180,12 +291,18 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   // A run is never its own baseline (a history or a --baseline file that already holds it): it would show ±0%.
   const runs = baseline.runs.filter((r) => r.run.id !== current.run.id);
   if (runs.length < baseline.runs.length) notices.push(`left out run ${oneLine(current.run.id)}: it is the run being compared, not an earlier one`);
-  const available = runs.length > 0;
+  // Only runs measured the same way are pooled; the rest is named.
+  const split = splitBaseline(current, runs);
+  if (split.leftOut.length) notices.push(`left out of the baseline, not pooled: ${split.leftOut.map(oneLine).join('; ')}`);
+  for (const a of split.acrossVersions) notices.push(oneLine(a));
+  const available = split.runs.length > 0;
 
   // Pool the baseline trials by tool × scenario.
   const pooled = new Map<string, BaselineTrial[]>();
-  for (const run of runs) {
+  for (const run of split.runs) {
+    const excluded = split.excludedTools.get(run);
     for (const t of run.trials) {
+      if (excluded?.has(t.tool)) continue;
       const k = key(t.tool, t.scenario);
       let list = pooled.get(k);
       if (!list) pooled.set(k, (list = []));
@@ -194,6 +311,7 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   }
   const impossible: string[] = [];
   let impossibleCount = 0;
+  const powerSamples: PowerSample[] = [];
 
   const cells: CellComparison[] = [];
   const failureReasons: string[] = [];
@@ -251,19 +369,32 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
         status: 'new',
       };
       const rejected: string[] = [];
-      const base = available ? baselineSamples(baseTrials, metric, rejected) : [];
+      const { values: base, runMedians } = available ? baselineSamples(baseTrials, metric, rejected) : { values: [], runMedians: [] };
       if (rejected.length) {
         impossibleCount += rejected.length;
         impossible.push(`${oneLine(g.tool)} / ${oneLine(g.scenario)} ${info.label}: ${rejected.length <= 5 ? rejected.join(', ') : `${rejected.slice(0, 5).join(', ')} and ${rejected.length - 5} more`}`);
       }
       if (base.length > 0) {
         m.baseline = { n: base.length, median: median(base) };
-        const d = decide(values, base, {
-          threshold: cfg.threshold,
+        const cv = coefficientOfVariation(base);
+        if (cv !== undefined) m.baseline.cv = cv;
+        const runCv = coefficientOfVariation(runMedians);
+        if (runCv !== undefined) m.baseline.runCv = runCv;
+        const opts = {
+          threshold: thresholdFor(metric, cfg),
           confidence: cfg.confidence,
-          minDelta: info.unit === 'ms' ? cfg.noiseFloor.ms : cfg.noiseFloor.bytes,
+          minDelta: noiseFloorFor(metric, cfg),
           seed: hashSeed(`${g.tool}/${g.scenario}/${metric}`),
-        });
+        };
+        const d = decide(values, base, opts);
+        m.threshold = opts.threshold;
+        if (d.rule) m.rule = d.rule;
+        if (values.length >= 2 && base.length >= 2) {
+          m.power = metricPower(values, base, opts);
+          if (m.power.detectable !== undefined) {
+            powerSamples.push({ current: values, baseline: base, opts, detectable: m.power.detectable, deterministic: 'deterministic' in info, label: info.label });
+          }
+        }
         m.status = d.status;
         if (d.ratio !== undefined) m.ratio = d.ratio;
         if (d.ci) m.ci = d.ci;
@@ -277,6 +408,8 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     }
     cells.push(cell);
   }
+
+  const trend = trendSummary(current, split.runs, split.excludedTools, cells, metrics, cfg);
 
   // A run that measured nothing (every tool skipped, or interrupted before the first trial) proves nothing.
   const nothingRan = current.trials.length === 0;
@@ -302,11 +435,79 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     integrityFailures,
     erroredTrials,
     notInjectedTrials,
-    baseline: { source: baseline.source, runs: runs.length, available },
+    baseline: { source: baseline.source, runs: split.runs.length, available, ...(split.leftOut.length ? { leftOut: split.leftOut } : {}) },
     cells,
-    settings: { threshold: cfg.threshold, confidence: cfg.confidence, failOnRegression: cfg.failOnRegression, failOnNotInjected, metrics },
+    settings: {
+      threshold: cfg.threshold,
+      confidence: cfg.confidence,
+      failOnRegression: cfg.failOnRegression,
+      failOnNotInjected,
+      metrics,
+      deterministicThreshold: cfg.deterministicThreshold,
+      thresholds: Object.fromEntries(metrics.map((m) => [m, thresholdFor(m, cfg)])),
+    },
   };
+  if (trend) comparison.trend = trend;
+  const power = powerSummary(powerSamples, cfg.confidence);
+  if (power) comparison.power = power;
   if (impossibleCount) notices.push(`left out ${plural(impossibleCount, 'impossible baseline value')}: ${impossible.join('; ')}`);
   if (notices.length) comparison.baseline.notice = notices.join('; ');
   return comparison;
+}
+
+/**
+ * Level shifts in each tool × scenario × metric's history of per-run medians (the pooled baseline runs by start
+ * time, then this run), by E-divisive means (trend.ts). A shift is reported when it is significant and its size is
+ * at least half the metric's threshold and above its noise floor: smaller ones are not worth a line.
+ */
+function trendSummary(
+  current: ResultsFile,
+  runs: readonly ResultsFile[],
+  excluded: ReadonlyMap<ResultsFile, ReadonlySet<string>>,
+  cells: readonly CellComparison[],
+  metrics: readonly MetricName[],
+  cfg: CompareConfig,
+): TrendSummary | undefined {
+  const time = (r: ResultsFile) => {
+    const t = Date.parse(r.run.startedAt);
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  const history = [...runs].sort((a, b) => time(a) - time(b));
+  if (history.length + 1 < MIN_TREND_RUNS) return undefined;
+  const ordered = [...history, current];
+  const findings: TrendFinding[] = [];
+  let series = 0;
+  let longest = 0;
+  for (const cell of cells) {
+    for (const metric of metrics) {
+      const values: number[] = [];
+      const from: ResultsFile[] = [];
+      for (const r of ordered) {
+        if (excluded.get(r)?.has(cell.tool)) continue;
+        const trials = r.trials.filter((t) => t.tool === cell.tool && t.scenario === cell.scenario && (r === current || !impossibleValue(metric, metricValue(t, metric))));
+        const xs = samples(trials, metric);
+        if (xs.length === 0) continue;
+        values.push(median(xs));
+        from.push(r);
+      }
+      if (values.length < MIN_TREND_RUNS) continue;
+      series++;
+      longest = Math.max(longest, values.length);
+      const found = changePoints(values, { seed: hashSeed(`trend/${cell.tool}/${cell.scenario}/${metric}`) });
+      const threshold = thresholdFor(metric, cfg);
+      const floor = noiseFloorFor(metric, cfg);
+      found.forEach((cp, i) => {
+        const before = median(values.slice(i > 0 ? found[i - 1]!.index : 0, cp.index));
+        const after = median(values.slice(cp.index, i + 1 < found.length ? found[i + 1]!.index : values.length));
+        const ratio = safeRatio(after, before);
+        if (Math.abs(after - before) < floor || Math.abs(ratio - 1) < threshold / 2) return;
+        const r = from[cp.index]!;
+        const run: TrendFinding['run'] = { id: r.run.id, startedAt: r.run.startedAt, current: r === current };
+        if (r.run.git?.sha) run.sha = r.run.git.sha;
+        const info = METRICS[metric];
+        findings.push({ tool: cell.tool, scenario: cell.scenario, metric, label: info.label, unit: info.unit, index: cp.index, run, before, after, ratio, pValue: cp.pValue });
+      });
+    }
+  }
+  return { runs: longest, series, findings };
 }

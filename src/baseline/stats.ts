@@ -160,6 +160,61 @@ export interface MannWhitneyResult {
 /** Largest n1 + n2 for the exact distribution: C(30, 15) ≈ 1.6e8 counts stay exact in doubles. */
 export const EXACT_MAX_TOTAL = 30;
 
+/** The exact null distribution of U for (m, n) with its cumulative sums, kept: the power figures ask for it often. */
+const exactCache = new Map<string, { counts: number[]; below: number[]; total: number }>();
+
+function exactTable(m: number, n: number): { counts: number[]; below: number[]; total: number } {
+  const k = `${m},${n}`;
+  let t = exactCache.get(k);
+  if (!t) {
+    const counts = exactUCounts(m, n);
+    // below[u] = Σ counts[0..u].
+    const below: number[] = [];
+    let sum = 0;
+    for (const c of counts) below.push((sum += c));
+    t = { counts, below, total: sum };
+    if (exactCache.size > 64) exactCache.clear();
+    exactCache.set(k, t);
+  }
+  return t;
+}
+
+/**
+ * The two-sided p-value of the rank test as a function of U₁, for sample sizes n1, n2 and the tie sum Σ(t³ − t) of
+ * the pooled sample: exact without ties up to EXACT_MAX_TOTAL values, else the normal approximation (see
+ * mannWhitneyU). minP is its smallest value, at U₁ = 0 (or n1·n2).
+ */
+export function rankTestP(n1: number, n2: number, tieSum: number): { method: 'exact' | 'normal'; p: (u1: number) => number; minP: number } {
+  if (tieSum === 0 && n1 + n2 <= EXACT_MAX_TOTAL) {
+    const { counts, below, total } = exactTable(n1, n2);
+    const p = (u1: number) => {
+      const k = Math.min(counts.length - 1, Math.max(0, Math.round(u1)));
+      const lower = below[k]!;
+      const upper = total - (k > 0 ? below[k - 1]! : 0);
+      return Math.min(1, (2 * Math.min(lower, upper)) / total);
+    };
+    return { method: 'exact', p, minP: Math.min(1, 2 / total) };
+  }
+  const n = n1 + n2;
+  const mu = (n1 * n2) / 2;
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieSum / (n * (n - 1)));
+  const p = (u: number) => {
+    if (!(variance > 0)) return 1;
+    const z = Math.max(0, Math.abs(u - mu) - 0.5) / Math.sqrt(variance);
+    return Math.min(1, 2 * (1 - normalCdf(z)));
+  };
+  return { method: 'normal', p, minP: p(0) };
+}
+
+/**
+ * The smallest two-sided p-value the rank test can give for sample sizes n1 and n2 (no ties): 2 / C(n1 + n2, n1)
+ * with the exact distribution (0.1 for 3 vs 3), the normal approximation at U = 0 beyond EXACT_MAX_TOTAL values.
+ */
+export function smallestPValue(n1: number, n2: number): number {
+  if (n1 === 0 || n2 === 0) return 1;
+  return rankTestP(n1, n2, 0).minP;
+}
+
 /**
  * Two-sided Mann–Whitney U test (Wilcoxon rank-sum) of x against y.
  * U₁ = R₁ − n₁(n₁ + 1)/2 with R₁ the rank sum of x in the pooled sample (average ranks for ties).
@@ -173,32 +228,13 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[]): MannWh
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) return { u1: Number.NaN, u2: Number.NaN, pValue: 1, minPValue: 1, method: 'exact' };
-  const { ranks, tieSum, hasTies } = rankWithTies([...x, ...y]);
+  const { ranks, tieSum } = rankWithTies([...x, ...y]);
   let r1 = 0;
   for (let i = 0; i < n1; i++) r1 += ranks[i]!;
   const u1 = r1 - (n1 * (n1 + 1)) / 2;
   const u2 = n1 * n2 - u1;
-  if (!hasTies && n1 + n2 <= EXACT_MAX_TOTAL) {
-    const counts = exactUCounts(n1, n2);
-    let total = 0;
-    for (const c of counts) total += c;
-    const k = Math.round(u1);
-    let lower = 0;
-    for (let u = 0; u <= k; u++) lower += counts[u]!;
-    let upper = 0;
-    for (let u = k; u < counts.length; u++) upper += counts[u]!;
-    const pValue = Math.min(1, (2 * Math.min(lower, upper)) / total);
-    return { u1, u2, pValue, minPValue: Math.min(1, 2 / total), method: 'exact' };
-  }
-  const n = n1 + n2;
-  const mu = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieSum / (n * (n - 1)));
-  const p = (u: number) => {
-    if (!(variance > 0)) return 1;
-    const z = Math.max(0, Math.abs(u - mu) - 0.5) / Math.sqrt(variance);
-    return Math.min(1, 2 * (1 - normalCdf(z)));
-  };
-  return { u1, u2, pValue: p(u1), minPValue: p(0), method: 'normal' };
+  const test = rankTestP(n1, n2, tieSum);
+  return { u1, u2, pValue: test.p(u1), minPValue: test.minP, method: test.method };
 }
 
 export interface BootstrapOptions {
@@ -244,6 +280,8 @@ export type ChangeStatus = 'regression' | 'improvement' | 'unchanged' | 'insuffi
 
 export interface ChangeDecision {
   status: ChangeStatus;
+  /** 'zero-spread': every value on each side was the same, so the threshold alone decided (no p-value). */
+  rule?: 'zero-spread';
   /** median(current) / median(baseline); absent when a side has no values. */
   ratio?: number;
   ci?: [number, number];
@@ -263,9 +301,17 @@ export interface DecideOptions {
   resamples?: number;
 }
 
+/** Every value the same (and at least one). */
+function noSpread(xs: readonly number[]): boolean {
+  return xs.length > 0 && xs.every((v) => v === xs[0]);
+}
+
 /**
  * The decision rule (lower is better for every metric), α = 1 − confidence:
  * - fewer than 2 values on either side → 'insufficient' (shown, never failing);
+ * - no spread on either side (every current value equal, every baseline value equal): there is no noise to test
+ *   against, so the threshold alone decides: 'regression' when ratio > 1 + threshold, 'improvement' when
+ *   ratio < 1 − threshold, both only above the noise floor (rule 'zero-spread', no p-value);
  * - 'regression' when ratio > 1 + threshold AND the bootstrap CI's lower bound > 1 AND either the rank test is
  *   significant (p ≤ α) or the test cannot reach α with these sample sizes at all (smallest possible p > α, e.g.
  *   0.1 for 3 vs 3) and every current value is worse than every baseline value;
@@ -279,6 +325,13 @@ export function decide(current: readonly number[], baseline: readonly number[], 
     return { status: 'insufficient', ratio: safeRatio(median(current), median(baseline)) };
   }
   const ratio = safeRatio(median(current), median(baseline));
+  const belowFloor = Math.abs(median(current) - median(baseline)) < (opts.minDelta ?? 0);
+  if (noSpread(current) && noSpread(baseline)) {
+    let status: ChangeStatus = 'unchanged';
+    if (!belowFloor && ratio > 1 + opts.threshold) status = 'regression';
+    else if (!belowFloor && ratio < 1 - opts.threshold) status = 'improvement';
+    return { status, rule: 'zero-spread', ratio, ci: [ratio, ratio] };
+  }
   const ci = bootstrapRatioCI(current, baseline, { confidence: opts.confidence, seed: opts.seed, resamples: opts.resamples });
   const test = mannWhitneyU(current, baseline);
   const alpha = 1 - opts.confidence;
@@ -286,9 +339,74 @@ export function decide(current: readonly number[], baseline: readonly number[], 
   const allWorse = Math.min(...current) > Math.max(...baseline);
   const allBetter = Math.max(...current) < Math.min(...baseline);
   let status: ChangeStatus = 'unchanged';
-  const belowFloor = Math.abs(median(current) - median(baseline)) < (opts.minDelta ?? 0);
   if (belowFloor) status = 'unchanged';
   else if (ratio > 1 + opts.threshold && ci[0] > 1 && (test.pValue <= alpha || (unreachable && allWorse))) status = 'regression';
   else if (ratio < 1 - opts.threshold && ci[1] < 1 && (test.pValue <= alpha || (unreachable && allBetter))) status = 'improvement';
   return { status, ratio, ci, pValue: test.pValue, minPValue: test.minPValue, method: test.method };
+}
+
+/** Σ(t³ − t) over the groups of equal values of one sample, zeros left out (counted by the caller). */
+function tieSumWithoutZeros(xs: readonly number[]): number {
+  const s = sorted(xs.filter((v) => v !== 0));
+  let sum = 0;
+  let i = 0;
+  while (i < s.length) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[i]) j++;
+    const t = j - i + 1;
+    if (t > 1) sum += t * t * t - t;
+    i = j + 1;
+  }
+  return sum;
+}
+
+/**
+ * The smallest regression `decide` could have flagged with these samples: the ratio r such that the current trials,
+ * rescaled to the baseline's median and then multiplied by any factor above r (this run's noise, shifted by that
+ * factor), are a 'regression' against this baseline. Every condition of the rule is a bound on r:
+ * - the threshold: r > 1 + threshold;
+ * - the noise floor: (r − 1)·median(baseline) ≥ minDelta;
+ * - the bootstrap interval: scaling the current sample scales every resampled ratio, so with the same seed the
+ *   interval at r is r times the interval at 1, and its lower bound clears 1 for r > 1 / lower(1);
+ * - the rank test: U₁ at r counts the pairs with r·xᵢ > yⱼ, so it rises by one at each ratio yⱼ / xᵢ; the test is
+ *   satisfied (p ≤ α, or every current value worse when the sizes cannot reach α) from some U₁ on, hence above the
+ *   matching one of those ratios. Ties within each sample stay ties at every r.
+ * The largest bound is the answer; with no spread on either side only the first two apply (decide's zero-spread
+ * rule). Undefined below 2 values on a side or when a median is not positive;
+ * +∞ when no factor would do (e.g. most current values are 0).
+ */
+export function detectableRatio(current: readonly number[], baseline: readonly number[], opts: DecideOptions): number | undefined {
+  const n = current.length;
+  const m = baseline.length;
+  if (n < 2 || m < 2) return undefined;
+  const mc = median(current);
+  const mb = median(baseline);
+  if (!(mc > 0 && mb > 0 && Number.isFinite(mc) && Number.isFinite(mb))) return undefined;
+  const k = mb / mc;
+  const shape = current.map((v) => v * k);
+  let r = Math.max(1 + opts.threshold, 1 + (opts.minDelta ?? 0) / mb);
+  // No spread on either side: the threshold and the floor alone decide (see decide).
+  if (noSpread(current) && noSpread(baseline)) return r;
+  const [lower] = bootstrapRatioCI(shape, baseline, { confidence: opts.confidence, seed: opts.seed, resamples: opts.resamples });
+  if (!(lower! > 0)) return Number.POSITIVE_INFINITY;
+  r = Math.max(r, 1 / lower!);
+
+  // U₁(r) = fixed + #{ratios below r}: a zero of each sample is a tie at every r (½ each pair), a current zero never
+  // beats a positive baseline value, a baseline zero is beaten by every positive current value.
+  const zc = shape.filter((v) => v === 0).length;
+  const zb = baseline.filter((v) => v === 0).length;
+  const fixed = 0.5 * zc * zb;
+  const ratios: number[] = [];
+  for (const x of shape) if (x > 0) for (const y of baseline) ratios.push(y / x);
+  ratios.sort((a, b) => a - b);
+  const zeroTies = zc + zb > 1 ? (zc + zb) ** 3 - (zc + zb) : 0;
+  const test = rankTestP(n, m, tieSumWithoutZeros(shape) + tieSumWithoutZeros(baseline) + zeroTies);
+  const alpha = 1 - opts.confidence;
+  const passes = (u: number) => test.p(u) <= alpha || (test.minP > alpha && u === n * m);
+  // The smallest count j of ratios below r from which the test passes for every larger count.
+  let j = ratios.length + 1;
+  while (j > 0 && passes(fixed + j - 1)) j--;
+  if (j > ratios.length) return Number.POSITIVE_INFINITY;
+  if (j > 0) r = Math.max(r, ratios[j - 1]!);
+  return r;
 }

@@ -200,18 +200,31 @@ export const compareSchema = z
       .strict()
       .prefault({}),
     threshold: z.number().min(0).max(10).default(0.2).describe('Relative change of the median that counts (0.2 = 20%).'),
+    deterministicThreshold: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.02)
+      .describe('Relative change that counts for the metrics a seeded workload hardly varies: backup bytes written and repository size (0.02 = 2%). When every trial on both sides has the same value, a change beyond it is a regression without a p-value.'),
     noiseFloor: z
       .object({
         ms: z.number().min(0).default(50).describe('Changes of time medians smaller than this many ms never count.'),
-        bytes: z.number().min(0).default(1048576).describe('Changes of byte medians smaller than this never count.'),
+        bytes: z.number().min(0).default(1048576).describe('Changes of byte medians smaller than this never count (memory).'),
+        deterministicBytes: z.number().min(0).default(4096).describe('Changes of bytes written and repository size smaller than this never count.'),
+        writes: z.number().min(0).default(10).describe('Changes of the median writes lost smaller than this never count (10 writes: 50 ms of the outage writer at its default 200 writes/s).'),
       })
       .strict()
       .prefault({})
       .describe('Absolute noise floor per unit: very short operations vary by more than any relative threshold.'),
+    thresholds: z
+      .object(Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number().min(0).max(10).optional()])))
+      .strict()
+      .prefault({})
+      .describe('A threshold of its own for any metric, e.g. { rtoMs: 0.3, rpoMs: 0.5, writesLost: 0.5 }: it replaces threshold (or deterministicThreshold) for that metric.'),
     confidence: z.number().gt(0.5).lt(1).default(0.95).describe('Confidence level of the bootstrap interval and the rank test.'),
     metrics: z
       .array(z.enum(METRIC_NAMES as [string, ...string[]]))
-      .default(['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'])
+      .default(['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs', 'writesLost'])
       .describe('Metrics compared against the baseline.'),
     failOnRegression: z.boolean().default(true),
     failOnNotInjected: z

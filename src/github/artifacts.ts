@@ -5,6 +5,8 @@
 // results JSON read out of the zip. Any problem becomes a notice in the report; nothing here throws.
 // Upload: @actions/artifact, only where the runner provides its runtime credentials.
 import type { BaselineInput } from '../baseline/compare.ts';
+import { runDifferences } from '../baseline/compatible.ts';
+import type { RunIdentity } from '../baseline/compatible.ts';
 import { parseResults, ResultsFileError } from '../baseline/store.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import type { GitHubClient } from './client.ts';
@@ -50,6 +52,11 @@ export interface ArtifactBaselineOptions {
   maxRuns: number;
   /** This run: never its own baseline. */
   excludeRunId?: number;
+  /**
+   * What this run will be (results schema, suite, host class): runs that differ are named and left out, and do not
+   * count towards maxRuns. Without it the newest runs are taken as they are (the comparison still keeps them apart).
+   */
+  identity?: RunIdentity;
   log?: (msg: string) => void;
   /** fetch used for the redirect target (blob storage); globalThis.fetch by default. */
   fetchImpl?: typeof fetch;
@@ -173,6 +180,7 @@ export async function fetchArtifactBaseline(o: ArtifactBaselineOptions): Promise
   const found: ResultsFile[] = [];
   const used: string[] = [];
   const problems: string[] = [];
+  const leftOut: string[] = [];
   for (const run of candidates) {
     if (found.length >= o.maxRuns) break;
     const label = `run ${run.run_number !== undefined ? `#${run.run_number} ` : ''}(${run.id})`;
@@ -212,16 +220,25 @@ export async function fetchArtifactBaseline(o: ArtifactBaselineOptions): Promise
       problems.push(parsed.problem);
       continue;
     }
+    const diffs = o.identity ? runDifferences(o.identity, parsed.results) : [];
+    if (diffs.length) {
+      log(`baseline: ${label} is not comparable (${diffs.join(', ')}); left out`);
+      leftOut.push(`${label}: ${diffs.join(', ')}`);
+      continue;
+    }
     found.push(parsed.results);
     used.push(`${label}${run.head_sha ? ` at ${run.head_sha.slice(0, 7)}` : ''}`);
   }
+  const notices: string[] = [];
+  if (leftOut.length) notices.push(`left out of the baseline, not pooled: ${leftOut.slice(0, 10).join('; ')}${leftOut.length > 10 ? ` and ${leftOut.length - 10} more` : ''}`);
+  if (problems.length) notices.push(`skipped: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ' …' : ''}`);
   if (found.length === 0) {
-    return none(`no usable baseline in the last ${candidates.length} successful run(s) of ${o.workflowFile} on ${o.branch}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ' …' : ''}`);
+    return none(`no ${leftOut.length ? 'comparable' : 'usable'} baseline in the last ${candidates.length} successful run(s) of ${o.workflowFile} on ${o.branch}: ${notices.join('; ').replace(/^skipped: /, '')}`);
   }
   return {
     runs: found,
     source: `artifact "${o.artifactName}" of ${o.workflowFile} on ${o.branch}: ${used.join(', ')}`,
-    notice: problems.length ? `skipped: ${problems.slice(0, 5).join('; ')}` : undefined,
+    notice: notices.length ? notices.join('; ') : undefined,
   };
 }
 

@@ -50,8 +50,15 @@ export function formatThroughput(bytesPerSec: number | undefined): string {
 }
 
 /** A value in its metric's unit. */
-export function formatValue(v: number | undefined, unit: 'ms' | 'bytes'): string {
-  return unit === 'ms' ? formatMs(v) : formatBytes(v);
+export function formatValue(v: number | undefined, unit: 'ms' | 'bytes' | 'count'): string {
+  return unit === 'ms' ? formatMs(v) : unit === 'bytes' ? formatBytes(v) : formatCount(v);
+}
+
+/** A count: "42", "42.5" (a median of two), "∞". */
+export function formatCount(n: number | undefined): string {
+  if (bad(n)) return DASH;
+  if (!Number.isFinite(n)) return '∞';
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
 /** CPU cores: "0.85". */

@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { Comparison } from '../baseline/compare.ts';
+import { METRICS } from '../suite/results.ts';
 import type { ResultsFile } from '../suite/results.ts';
 import {
   escapeCell,
@@ -22,7 +23,7 @@ import {
   formatRatio,
   plural,
 } from './format.ts';
-import { faultsTable, integrityTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trialsTable } from './tables.ts';
+import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trendTable, trialsTable } from './tables.ts';
 
 export interface RenderInput {
   results: ResultsFile;
@@ -95,9 +96,11 @@ export function createHandlebars(dir: string): HB {
 const CUTS = [
   { id: 'passed-trials', label: 'per-trial rows of passed trials' },
   { id: 'trials', label: 'per-trial details' },
+  { id: 'power', label: 'the detection power table' },
   { id: 'integrity-ok', label: 'integrity rows without data loss' },
   { id: 'resources', label: 'the resources table' },
   { id: 'recovery', label: 'the RTO / RPO table' },
+  { id: 'trends', label: 'the trends table' },
   { id: 'tools', label: 'the tools table' },
   { id: 'faults', label: 'the faults table' },
   { id: 'chart', label: 'the chart' },
@@ -112,6 +115,40 @@ type CutId = (typeof CUTS)[number]['id'];
 
 function safeUrl(url: string | undefined): string | undefined {
   return url && /^https?:\/\/[^\s<>"'()]+$/.test(url) ? url : undefined;
+}
+
+/** "A and B", "A, B and C". */
+function andList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * One sentence naming the threshold of every compared metric, grouped by threshold in the configured order, e.g.
+ * "a median worse by more than +20% is a regression for Backup time and Restore time, by more than +2% for
+ * Repository size; …". Undefined for hand-made comparisons without per-metric thresholds.
+ */
+export function gatesText(c: Comparison): string | undefined {
+  const t = c.settings?.thresholds;
+  if (!t) return undefined;
+  const groups = new Map<number, string[]>();
+  for (const m of c.settings!.metrics) {
+    const th = t[m];
+    if (th === undefined) continue;
+    let g = groups.get(th);
+    if (!g) groups.set(th, (g = []));
+    g.push(METRICS[m].label);
+  }
+  if (groups.size === 0) return undefined;
+  const parts = [...groups.entries()].map(([th, labels], i) => `${i === 0 ? 'a median worse by more than' : 'by more than'} +${formatPercent(th)}${i === 0 ? ' is a regression' : ''} for ${andList(labels)}`);
+  return `${parts.join(', ')}; with no spread on either side the threshold alone decides, without a p-value.`;
+}
+
+/** What the trend analysis searched and found, one sentence. */
+export function trendNote(t: NonNullable<Comparison['trend']>): string {
+  const runs = `up to ${plural(t.runs, 'run')}`;
+  if (t.findings.length === 0) return `No level shift in the history of ${runs} (${plural(t.series, 'series', 'series')}), searched by E-divisive means with a permutation test.`;
+  const shifted = new Set(t.findings.map((f) => `${f.tool}\u0000${f.scenario}\u0000${f.metric}`)).size;
+  return `Level shifts in the history of ${runs} (${shifted} of ${plural(t.series, 'series', 'series')}), found by E-divisive means with a permutation test; they do not change the verdict.`;
 }
 
 /** The data the templates see. Stable field names: custom templates rely on them. */
@@ -132,6 +169,7 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     c.regressions > 0 && !settings.failOnRegression ? 'Regressions are reported but do not fail the run (compare.failOnRegression is off).' : undefined;
   const summary = cut.has('summary') ? { text: '', hidden: c.cells.length } : summaryTable(results, c, { onlyAttention: cut.has('summary-ok') });
   const trials = cut.has('trials') ? { text: '', rows: 0 } : trialsTable(results, c, { onlyProblems: cut.has('passed-trials') });
+  const power = cut.has('power') ? { text: '', rows: 0 } : powerTable(c);
   const git = results.run.git;
   return {
     marker: input.marker,
@@ -143,6 +181,8 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
       note: verdictNote,
       reasons: c.reasons.slice(0, maxReasons).map((r) => (r.length > 400 ? `${r.slice(0, 399)}…` : r)),
       moreReasons: c.reasons.length > maxReasons ? c.reasons.length - maxReasons : 0,
+      /** Which threshold holds for which metric, one sentence. */
+      gates: gatesText(c),
     },
     run: {
       suite: results.suite.name,
@@ -169,14 +209,22 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     integrityTable: cut.has('integrity') ? '' : integrityTable(results, c, { onlyFailures: cut.has('integrity-ok') }),
     resourcesTable: cut.has('resources') ? '' : resourcesTable(results, c),
     recoveryTable: cut.has('recovery') ? '' : recoveryTable(results, c),
+    /** The trend analysis: one sentence, and the level shifts found. */
+    trend: c.trend ? { note: trendNote(c.trend) } : undefined,
+    trendTable: cut.has('trends') ? '' : trendTable(c),
     toolsTable: cut.has('tools') ? '' : toolsTable(results),
     trialsTable: trials.text,
     trialsShown: trials.rows,
     trialsTotal: results.trials.length,
     trialsOnlyProblems: cut.has('passed-trials'),
+    /** The run's detection power in one sentence, and the per-metric table. */
+    power: c.power?.line,
+    powerTable: power.text,
+    powerRows: power.rows,
     footnote: !cut.has('footnote'),
     stats: {
       threshold: settings.threshold,
+      deterministicThreshold: c.settings?.deterministicThreshold,
       confidence: settings.confidence,
       alpha: Number((1 - settings.confidence).toPrecision(3)),
       resamples: RESAMPLES,

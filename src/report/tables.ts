@@ -2,6 +2,7 @@
 // Markdown. Pure: the same results and comparison give the same text. Every user-provided string is escaped.
 import { markdownTable } from 'markdown-table';
 import type { CellComparison, Comparison, MetricComparison } from '../baseline/compare.ts';
+import { changeText } from '../baseline/power.ts';
 import { median } from '../baseline/stats.ts';
 import { metricValue } from '../suite/results.ts';
 import type { MetricName, PhaseMetrics, ResultsFile, TrialResult } from '../suite/results.ts';
@@ -10,9 +11,11 @@ import {
   formatBytes,
   formatCI,
   formatCores,
+  formatCount,
   formatDelta,
   formatMs,
   formatP,
+  formatPercent,
   formatThroughput,
   formatValue,
   plural,
@@ -77,6 +80,7 @@ export function deltaText(m: MetricComparison | undefined): string {
       return m.ratio === undefined ? 'n<2' : `${formatDelta(m.ratio)} (n<2)`;
     default: {
       const icon = STATUS_ICON[m.status] ?? '';
+      if (m.rule === 'zero-spread') return `${icon ? `${icon} ` : ''}${formatDelta(m.ratio)} (no spread)`;
       const stats = [m.ci ? formatCI(m.ci) : '', m.pValue !== undefined ? formatP(m.pValue) : ''].filter(Boolean).join(', ');
       return `${icon ? `${icon} ` : ''}${formatDelta(m.ratio)}${stats ? ` (${stats})` : ''}`;
     }
@@ -262,15 +266,18 @@ export function resourcesTable(results: ResultsFile, comparison: Comparison): st
   );
 }
 
-/** RTO / RPO per tool × scenario where measured, with the change against the baseline. */
+/** RTO / RPO and writes lost per tool × scenario where measured, with the change against the baseline. */
 export function recoveryTable(results: ResultsFile, comparison: Comparison): string {
   const byCell = trialsByCell(results);
   const rows: string[][] = [];
+  let anyLost = false;
   for (const c of comparison.cells) {
     const trials = byCell.get(key(c.tool, c.scenario)) ?? [];
     const rto = trials.map((t) => t.rtoMs);
     const rpo = trials.map((t) => t.rpoMs);
-    if (!rto.some((v) => v !== undefined) && !rpo.some((v) => v !== undefined)) continue;
+    const lost = trials.map((t) => metricValue(t, 'writesLost'));
+    if (!rto.some((v) => v !== undefined) && !rpo.some((v) => v !== undefined) && !lost.some((v) => v !== undefined)) continue;
+    if (lost.some((v) => v !== undefined)) anyLost = true;
     rows.push([
       escapeCell(c.tool),
       escapeCell(c.scenario),
@@ -280,10 +287,17 @@ export function recoveryTable(results: ResultsFile, comparison: Comparison): str
       formatMs(medianOf(rpo)),
       formatMs(maxOf(rpo)),
       deltaText(c.metrics.find((m) => m.metric === 'rpoMs')),
+      formatCount(medianOf(lost)),
+      formatCount(maxOf(lost)),
+      deltaText(c.metrics.find((m) => m.metric === 'writesLost')),
     ]);
   }
   if (rows.length === 0) return '';
-  return table(['Tool', 'Scenario', 'RTO (median)', 'RTO (max)', 'Δ RTO', 'RPO (median)', 'RPO (max)', 'Δ RPO'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']);
+  const header = ['Tool', 'Scenario', 'RTO (median)', 'RTO (max)', 'Δ RTO', 'RPO (median)', 'RPO (max)', 'Δ RPO', 'Writes lost (median)', 'Writes lost (max)', 'Δ writes lost'];
+  const align: Align[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  // Writes lost only where some trial counted them (the outage scenario).
+  const width = anyLost ? header.length : 8;
+  return table(header.slice(0, width), rows.map((r) => r.slice(0, width)), align.slice(0, width));
 }
 
 /** Tools: version (and, for restic, its key derivation, which every command repeats), or why it was skipped. */
@@ -398,7 +412,76 @@ export function timeChart(results: ResultsFile): { text: string; scope: string }
   return { text: lines.join('\n'), scope };
 }
 
+/** A detectable ratio as a change: "+33%", "none" when no change would be flagged, "–" when it cannot be said. */
+export function detectableText(ratio: number | undefined): string {
+  if (ratio === undefined || Number.isNaN(ratio)) return DASH;
+  return Number.isFinite(ratio) ? `+${changeText(ratio)}` : 'none';
+}
+
+/** A coefficient of variation as a percentage: "12.6%", "0%". */
+function cvText(cv: number): string {
+  const pct = cv * 100;
+  return `${pct === 0 ? '0' : pct < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
+}
+
+/** The baseline's noise: "12.6% (between runs 9.9%)", "20%", "–". */
+export function noiseText(b: { cv?: number; runCv?: number }): string {
+  if (b.cv === undefined) return DASH;
+  return b.runCv === undefined ? cvText(b.cv) : `${cvText(b.cv)} (between runs ${cvText(b.runCv)})`;
+}
+
+/**
+ * Detection power: per compared metric the sample sizes, the smallest p they allow, the threshold and the smallest
+ * regression this run could have flagged. Empty when no metric was compared with two trials or more on each side.
+ */
+export function powerTable(comparison: Comparison): { text: string; rows: number } {
+  const rows: string[][] = [];
+  for (const c of comparison.cells) {
+    for (const m of c.metrics) {
+      if (!m.power || !m.baseline) continue;
+      rows.push([
+        escapeCell(c.tool),
+        escapeCell(c.scenario),
+        escapeCell(m.label),
+        `${m.current.n} vs ${m.baseline.n}`,
+        noiseText(m.baseline),
+        formatP(m.power.smallestP).replace(/^p[=<]/, (x) => (x === 'p<' ? '<' : '')),
+        m.threshold === undefined ? DASH : `+${formatPercent(m.threshold)}`,
+        detectableText(m.power.detectable),
+      ]);
+    }
+  }
+  if (rows.length === 0) return { text: '', rows: 0 };
+  const text = table(
+    ['Tool', 'Scenario', 'Metric', 'Trials (this run vs baseline)', 'Baseline noise (CV)', 'Smallest possible p', 'Threshold', 'Smallest detectable regression'],
+    rows,
+    ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
+  );
+  return { text, rows: rows.length };
+}
+
 /** "Backup time" medians line for a metric comparison, e.g. "1.21 s → 2.23 s". */
 export function medianChange(m: MetricComparison): string {
   return `${m.baseline ? formatValue(m.baseline.median, m.unit) : DASH} → ${formatValue(m.current.median, m.unit)}`;
+}
+
+/** The level shifts of the trend analysis, one row each; empty when there are none. */
+export function trendTable(comparison: Comparison): string {
+  const findings = comparison.trend?.findings ?? [];
+  if (findings.length === 0) return '';
+  const rows = findings.map((f) => {
+    const icon = f.ratio > 1 ? '🔺 ' : f.ratio < 1 ? '🟢 ' : '';
+    const day = /^\d{4}-\d{2}-\d{2}/.exec(f.run.startedAt)?.[0] ?? f.run.startedAt;
+    const since = f.run.current ? 'this run' : `run ${f.run.id} (${[day, f.run.sha?.slice(0, 7)].filter(Boolean).join(', ')})`;
+    return [
+      escapeCell(f.tool),
+      escapeCell(f.scenario),
+      escapeCell(f.label),
+      `${icon}${formatDelta(f.ratio)}`,
+      escapeCell(since),
+      `${formatValue(f.before, f.unit)} → ${formatValue(f.after, f.unit)}`,
+      formatP(f.pValue),
+    ];
+  });
+  return table(['Tool', 'Scenario', 'Metric', 'Level shift', 'Since', 'Median before → after', 'p'], rows, ['l', 'l', 'l', 'r', 'l', 'r', 'r']);
 }

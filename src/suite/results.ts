@@ -140,6 +140,8 @@ export interface ResultsFile {
     seed: number;
     trials: number;
     platform: string;
+    /** The workload settings as configured (proxies, sizes, churn), so that a baseline of another workload is told apart. */
+    workload?: Record<string, unknown>;
   };
   run: {
     id: string;
@@ -166,6 +168,8 @@ export interface ResultsFile {
 /**
  * The metrics that baselines compare, as dotted paths into a TrialResult. Lower is better for all of them.
  * `zeroIsUnmeasured`: a 0 means the sampler never saw the process (it ended within one sampling interval).
+ * `deterministic`: hardly varies for a seeded workload; held to compare.deterministicThreshold and the
+ * noiseFloor.deterministicBytes floor instead of the threshold for times.
  */
 export const METRICS = {
   'backup.wallMs': { label: 'Backup time', unit: 'ms' },
@@ -175,10 +179,11 @@ export const METRICS = {
   'restore.cpuMs': { label: 'Restore CPU', unit: 'ms', zeroIsUnmeasured: true },
   'backup.peakRssBytes': { label: 'Backup peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
   'restore.peakRssBytes': { label: 'Restore peak RSS', unit: 'bytes', zeroIsUnmeasured: true },
-  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes', zeroIsPossible: true },
-  'repository.sizeBytes': { label: 'Repository size', unit: 'bytes' },
+  'backup.bytesWritten': { label: 'Backup bytes written', unit: 'bytes', zeroIsPossible: true, deterministic: true },
+  'repository.sizeBytes': { label: 'Repository size', unit: 'bytes', deterministic: true },
   rtoMs: { label: 'RTO', unit: 'ms' },
   rpoMs: { label: 'RPO', unit: 'ms', zeroIsPossible: true },
+  writesLost: { label: 'Writes lost', unit: 'count', zeroIsPossible: true },
 } as const;
 
 export type MetricName = keyof typeof METRICS;
@@ -209,5 +214,10 @@ export function metricValue(trial: TrialResult, metric: MetricName): number | un
       return trial.rtoMs;
     case 'rpoMs':
       return trial.rpoMs;
+    case 'writesLost': {
+      // Acknowledged writes of the outage's writer missing after the restore (faults/outage.ts).
+      const v = trial.fault?.details?.writesLost;
+      return typeof v === 'number' ? v : undefined;
+    }
   }
 }

@@ -28,14 +28,14 @@ test('a 2x backup-time regression with 3 vs 3 trials fails the run', () => {
   assert.equal(m.current.n, 3);
   assert.deepEqual(m.current.values, [2400, 2420, 2380]);
   assert.equal(m.current.median, 2400);
-  assert.deepEqual(m.baseline, { n: 3, median: 1200 });
+  assert.deepEqual({ n: m.baseline?.n, median: m.baseline?.median }, { n: 3, median: 1200 });
   assert.equal(m.ratio, 2);
   assert.equal(m.pValue, 0.1);
   assert.ok(m.ci && m.ci[0] > 1.9 && m.ci[1] < 2.1, `CI ${m.ci}`);
   assert.equal(c.verdict, 'fail');
   assert.ok(c.regressions >= 1);
   assert.ok(
-    c.reasons.some((r) => r.startsWith('restic / no-fault: Backup time +100% (median 1.20 s → 2.40 s, 95% CI ×') && r.includes('p=0.1')),
+    c.reasons.some((r) => r.startsWith('restic / no-fault: Backup time +100% (median 1.20 s → 2.40 s, threshold +10%, 95% CI ×') && r.includes('p=0.1')),
     c.reasons.join('\n'),
   );
 });
@@ -165,7 +165,7 @@ test('only passed baseline trials of the same tool and scenario count', () => {
   });
   const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
   const m = metric(cell(compare(cur, baseline(base), config()), 'restic', 'no-fault'), 'backup.wallMs');
-  assert.deepEqual(m.baseline, { n: 3, median: 1001 });
+  assert.deepEqual({ n: m.baseline?.n, median: m.baseline?.median }, { n: 3, median: 1001 });
   assert.equal(m.status, 'unchanged');
 });
 
@@ -199,7 +199,7 @@ test('an improvement is counted and does not fail', () => {
 });
 
 test('the noise floor: a +150% change of a 12 ms operation is not a regression; the same ratio at 1.2 s is', () => {
-  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576 } });
+  const cfg = config({ noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096, writes: 10 } });
   const tiny = compare(results({ trials: timed('copy', 'no-fault', [30, 31, 29]) }), baseline(results({ trials: timed('copy', 'no-fault', [12, 12.5, 11.5]) })), cfg);
   assert.equal(metric(cell(tiny, 'copy', 'no-fault'), 'backup.wallMs').status, 'unchanged');
   assert.equal(tiny.verdict, 'pass');
@@ -305,4 +305,187 @@ test('a run that did not finish fails and says why: interrupted, or a configured
   const optional = compare(results({ tools: [tools[0]!, { ...tools[1]!, optional: true }], trials: timed('restic', 'no-fault', [1000, 1001]) }), baseline(), config());
   assert.equal(optional.verdict, 'pass');
   assert.deepEqual(optional.reasons, []);
+});
+
+test('detection power: every compared metric says the smallest p its sizes allow and the smallest regression it could flag', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [800, 1000, 1200]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [900, 1000, 1100]) });
+  const c = compare(cur, baseline(base), config());
+  const x = cell(c, 'restic', 'no-fault');
+  // Every trial must be worse than every baseline trial (p cannot reach 0.05 with 3 vs 3): r·900 > 1200.
+  for (const name of ['backup.wallMs', 'restore.wallMs', 'backup.cpuMs']) {
+    const p = metric(x, name).power;
+    assert.ok(p, name);
+    assert.equal(p.smallestP, 0.1, name);
+    assert.ok(Math.abs(p.detectable! - 4 / 3) < 1e-9, `${name}: ${p.detectable}`);
+  }
+  // Peak RSS and repository size are the same in every trial: the threshold is the limit (10%; 2% for the repository).
+  assert.ok(Math.abs(metric(x, 'backup.peakRssBytes').power!.detectable! - 1.1) < 1e-9);
+  assert.ok(Math.abs(metric(x, 'repository.sizeBytes').power!.detectable! - 1.02) < 1e-9);
+  assert.ok(c.power);
+  assert.equal(c.power.current, 3);
+  assert.equal(c.power.baseline, 3);
+  assert.equal(c.power.smallestP, 0.1);
+  assert.equal(c.power.metrics, 4);
+  assert.ok(Math.abs(c.power.detectable - 4 / 3) < 1e-9);
+  assert.deepEqual(c.power.deterministic, { metrics: 1, detectable: 1.02, labels: ['repository size'] });
+  const m = c.power.line.match(
+    /^With 3 trials against 3, changes below ~33% cannot be detected \(the median of 4 compared metrics; the smallest possible p is 0\.1, above α = 0\.05, so a change also needs every trial worse than every baseline trial\); run (\d+) trials to see ~(\d+(?:\.\d)?)%\. For the near-deterministic metrics \(repository size\) changes below ~2% cannot be detected \(the median of 1\)\.$/,
+  );
+  assert.ok(m, c.power.line);
+  assert.equal(Number(m[1]), c.power.suggestion!.trials);
+  assert.ok(c.power.suggestion!.trials > 3 && c.power.suggestion!.reached);
+  assert.ok(Number(m[2]) <= 12.5, `within a quarter of the 10% threshold: ${m[2]}%`);
+  // Deterministic.
+  assert.deepEqual(compare(cur, baseline(base), config()).power, c.power);
+});
+
+test('detection power: limited by the threshold, the line says more trials would not help; no baseline, no line', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1001, 1002]) });
+  const c = compare(cur, baseline(base), config());
+  assert.equal(
+    c.power?.line,
+    'With 3 trials against 3, changes below ~10% cannot be detected (the median of 4 compared metrics; the smallest possible p is 0.1, above α = 0.05, so a change also needs every trial worse than every baseline trial); that is what the threshold and the noise floor allow, not the noise, so more trials would not lower it. For the near-deterministic metrics (repository size) changes below ~2% cannot be detected (the median of 1).',
+  );
+  assert.equal(c.power?.suggestion, undefined);
+  const none = compare(cur, baseline(), config());
+  assert.equal(none.power, undefined);
+  for (const m of none.cells[0]!.metrics) assert.equal(m.power, undefined);
+  // One trial on a side: no figure.
+  const one = compare(results({ trials: timed('restic', 'no-fault', [1000]) }), baseline(base), config());
+  assert.equal(metric(cell(one, 'restic', 'no-fault'), 'backup.wallMs').power, undefined);
+  assert.equal(one.power, undefined);
+});
+
+/** Passed trials with the given backup times and repository sizes. */
+function sized(tool: string, backupMs: number[], repoBytes: number[]) {
+  return backupMs.map((b, i) => trial({ tool, scenario: 'no-fault', trial: i + 1, backupMs: b, restoreMs: b / 2, repoBytes: repoBytes[i] }));
+}
+
+test('near-deterministic metrics have their own tight threshold: a 5% larger repository fails the run while time is too noisy to tell', () => {
+  const MiB = 1024 * 1024;
+  const base = results({ trials: sized('restic', [800, 1200, 1000], [30 * MiB, 30 * MiB + 700, 30 * MiB - 300]) });
+  const cur = results({ trials: sized('restic', [1100, 900, 1250], [31.5 * MiB, 31.5 * MiB + 500, 31.5 * MiB - 200]) });
+  const cfg = config({ deterministicThreshold: 0.02, noiseFloor: { ms: 50, bytes: 1048576, deterministicBytes: 4096, writes: 10 } });
+  const c = compare(cur, baseline(base), cfg);
+  const x = cell(c, 'restic', 'no-fault');
+  const repo = metric(x, 'repository.sizeBytes');
+  assert.equal(repo.status, 'regression');
+  assert.equal(repo.threshold, 0.02);
+  assert.equal(metric(x, 'backup.wallMs').status, 'unchanged');
+  assert.equal(metric(x, 'backup.wallMs').threshold, 0.1);
+  // What the repository comparison could see: the tight threshold itself (its trials hardly vary).
+  assert.ok(Math.abs(repo.power!.detectable! - 1.02) < 1e-9, `repository: ${repo.power!.detectable}`);
+  assert.equal(c.verdict, 'fail');
+  assert.ok(c.reasons.some((r) => r.startsWith('restic / no-fault: Repository size +5.0% (median 30.0 MiB → 31.5 MiB, threshold +2%,')), c.reasons.join('\n'));
+  // A 1% growth stays within the tight threshold.
+  const small = results({ trials: sized('restic', [1100, 900, 1250], [30.3 * MiB, 30.3 * MiB + 500, 30.3 * MiB - 200]) });
+  assert.equal(metric(cell(compare(small, baseline(base), cfg), 'restic', 'no-fault'), 'repository.sizeBytes').status, 'unchanged');
+  // Below the deterministic noise floor nothing counts: 3 KiB more on a 100 KiB repository (+3%).
+  const tinyBase = results({ trials: sized('copy', [100, 100, 100], [100 * 1024, 100 * 1024, 100 * 1024]) });
+  const tinyCur = results({ trials: sized('copy', [100, 100, 100], [103 * 1024, 103 * 1024, 103 * 1024]) });
+  assert.equal(metric(cell(compare(tinyCur, baseline(tinyBase), cfg), 'copy', 'no-fault'), 'repository.sizeBytes').status, 'unchanged');
+  assert.equal(
+    metric(cell(compare(tinyCur, baseline(tinyBase), { ...cfg, noiseFloor: { ...cfg.noiseFloor, deterministicBytes: 1024 } }), 'copy', 'no-fault'), 'repository.sizeBytes').status,
+    'regression',
+  );
+});
+
+test('zero spread on both sides: the change is a regression by the threshold alone, and the reason says so', () => {
+  const MiB = 1024 * 1024;
+  const base = results({ trials: sized('restic', [800, 1200, 1000], [30 * MiB, 30 * MiB, 30 * MiB]) });
+  const cur = results({ trials: sized('restic', [1100, 900, 1250], [31 * MiB, 31 * MiB, 31 * MiB]) });
+  const c = compare(cur, baseline(base), config({ deterministicThreshold: 0.02 }));
+  const repo = metric(cell(c, 'restic', 'no-fault'), 'repository.sizeBytes');
+  assert.equal(repo.status, 'regression');
+  assert.equal(repo.rule, 'zero-spread');
+  assert.equal(repo.pValue, undefined);
+  assert.ok(
+    c.reasons.includes('restic / no-fault: Repository size +3.3% (median 30.0 MiB → 31.0 MiB, threshold +2%, no spread: every trial 31.0 MiB, every baseline trial 30.0 MiB, so the threshold alone decides)'),
+    c.reasons.join('\n'),
+  );
+});
+
+test('the gates: which threshold holds for which metric, in the settings', () => {
+  const c = compare(results({ trials: timed('restic', 'no-fault', [1000, 1001]) }), baseline(), config({ metrics: ['backup.wallMs', 'backup.bytesWritten', 'repository.sizeBytes'], deterministicThreshold: 0.03 }));
+  assert.deepEqual(c.settings?.thresholds, { 'backup.wallMs': 0.1, 'backup.bytesWritten': 0.03, 'repository.sizeBytes': 0.03 });
+});
+
+/** Passed outage trials with the given RTO, RPO and writes lost. */
+function outage(tool: string, rows: [rtoMs: number, rpoMs: number, writesLost: number][]) {
+  return rows.map(([rto, rpo, lost], i) =>
+    trial({
+      tool,
+      scenario: 'outage',
+      trial: i + 1,
+      rtoMs: rto,
+      rpoMs: rpo,
+      fault: { kind: 'outage', injected: true, description: `killed together; ${lost} of 400 acknowledged writes lost`, details: { acknowledgedWrites: 400, writesLost: lost }, detected: true, recoveryMs: rto },
+    }),
+  );
+}
+
+const RECOVERY = ['rtoMs', 'rpoMs', 'writesLost'];
+
+test('writes lost is a gated metric, read from the outage fault\'s details, with its own threshold and floor', () => {
+  const base = results({ trials: outage('restic', [[2000, 300, 40], [2010, 310, 44], [1990, 305, 42]]) });
+  const cur = results({ trials: outage('restic', [[2005, 300, 90], [2015, 310, 94], [1995, 305, 92]]) });
+  const c = compare(cur, baseline(base), config({ metrics: RECOVERY, thresholds: { writesLost: 0.5 } }));
+  const lost = metric(cell(c, 'restic', 'outage'), 'writesLost');
+  assert.equal(lost.unit, 'count');
+  assert.deepEqual(lost.current.values, [90, 94, 92]);
+  assert.deepEqual({ n: lost.baseline?.n, median: lost.baseline?.median }, { n: 3, median: 42 });
+  assert.equal(lost.threshold, 0.5);
+  assert.equal(lost.status, 'regression');
+  assert.equal(metric(cell(c, 'restic', 'outage'), 'rtoMs').status, 'unchanged');
+  assert.equal(c.verdict, 'fail');
+  assert.ok(
+    c.reasons.some((r) => r.startsWith('restic / outage: Writes lost +119% (median 42 → 92, threshold +50%, 95% CI ×') && r.endsWith('p=0.1, every trial higher than every baseline trial)')),
+    c.reasons.join('\n'),
+  );
+  // Within its own threshold: +30% writes lost with thresholds.writesLost 0.5 is unchanged.
+  const mild = results({ trials: outage('restic', [[2000, 300, 54], [2010, 310, 56], [1990, 305, 55]]) });
+  assert.equal(metric(cell(compare(mild, baseline(base), config({ metrics: RECOVERY, thresholds: { writesLost: 0.5 } })), 'restic', 'outage'), 'writesLost').status, 'unchanged');
+  // A handful of writes is below the floor (noiseFloor.writes), even from none at all.
+  const none = results({ trials: outage('restic', [[2000, 300, 0], [2000, 300, 0], [2000, 300, 0]]) });
+  const few = results({ trials: outage('restic', [[2000, 300, 4], [2000, 300, 4], [2000, 300, 4]]) });
+  const floor = { ms: 50, bytes: 1048576, deterministicBytes: 4096, writes: 10 };
+  assert.equal(metric(cell(compare(few, baseline(none), config({ metrics: RECOVERY, noiseFloor: floor })), 'restic', 'outage'), 'writesLost').status, 'unchanged');
+  const many = results({ trials: outage('restic', [[2000, 300, 25], [2000, 300, 25], [2000, 300, 25]]) });
+  assert.equal(metric(cell(compare(many, baseline(none), config({ metrics: RECOVERY, noiseFloor: floor })), 'restic', 'outage'), 'writesLost').status, 'regression');
+});
+
+test('RTO and RPO have thresholds of their own; the settings and the gates name them', () => {
+  const base = results({ trials: outage('restic', [[2000, 300, 40], [2010, 310, 44], [1990, 305, 42]]) });
+  const cur = results({ trials: outage('restic', [[2600, 390, 40], [2610, 400, 44], [2590, 395, 42]]) });
+  const plain = compare(cur, baseline(base), config({ metrics: RECOVERY }));
+  assert.equal(metric(cell(plain, 'restic', 'outage'), 'rtoMs').status, 'regression');
+  assert.equal(metric(cell(plain, 'restic', 'outage'), 'rpoMs').status, 'regression');
+  const own = compare(cur, baseline(base), config({ metrics: RECOVERY, thresholds: { rtoMs: 0.5, rpoMs: 0.4 } }));
+  const x = cell(own, 'restic', 'outage');
+  assert.equal(metric(x, 'rtoMs').status, 'unchanged');
+  assert.equal(metric(x, 'rtoMs').threshold, 0.5);
+  assert.equal(metric(x, 'rpoMs').status, 'unchanged');
+  assert.equal(metric(x, 'rpoMs').threshold, 0.4);
+  assert.deepEqual(own.settings?.thresholds, { rtoMs: 0.5, rpoMs: 0.4, writesLost: 0.1 });
+  // A per-metric threshold also overrides the tight one of a near-deterministic metric.
+  const repo = compare(cur, baseline(base), config({ metrics: ['repository.sizeBytes'], thresholds: { 'repository.sizeBytes': 0.05 } }));
+  assert.deepEqual(repo.settings?.thresholds, { 'repository.sizeBytes': 0.05 });
+});
+
+test('noise measured: the coefficient of variation of the baseline trials, and of its runs\' medians', () => {
+  const b1 = results({ id: 'b1', startedAt: '2025-01-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1000, 1100, 900]) });
+  const b2 = results({ id: 'b2', startedAt: '2025-01-02T00:00:00.000Z', trials: timed('restic', 'no-fault', [1150, 1250, 1050]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990]) });
+  const c = compare(cur, baseline(b1, b2), config());
+  const m = metric(cell(c, 'restic', 'no-fault'), 'backup.wallMs');
+  // Trials 900 … 1250: mean 1075, sample sd √(Σd² / 5) = √(73750 / 5) → CV 0.11298. Run medians 1000 and 1150:
+  // mean 1075, sd √(2·75² / 1) = 106.07 → CV 0.098668.
+  assert.ok(Math.abs(m.baseline!.cv! - Math.sqrt(73750 / 5) / 1075) < 1e-12, `cv ${m.baseline!.cv}`);
+  assert.ok(Math.abs(m.baseline!.runCv! - (75 * Math.SQRT2) / 1075) < 1e-12, `run cv ${m.baseline!.runCv}`);
+  // One run: no spread between runs to speak of.
+  const one = metric(cell(compare(cur, baseline(b1), config()), 'restic', 'no-fault'), 'backup.wallMs');
+  assert.ok(Math.abs(one.baseline!.cv! - 0.1) < 1e-12);
+  assert.equal(one.baseline!.runCv, undefined);
 });

@@ -124,3 +124,16 @@ test('the JSON Schema comes from the same source and knows every key and enum', 
   assert.ok(text.includes('"velero-csi"'));
   assert.equal(schema.additionalProperties, false);
 });
+
+test('compare.thresholds: a threshold of its own per metric (e.g. RTO, RPO, writes lost); unknown metrics and negative values are refused', () => {
+  const s = parseSuite('compare:\n  thresholds: { rtoMs: 0.3, writesLost: 0.5 }\n', 'x.yaml');
+  assert.deepEqual(s.compare.thresholds, { rtoMs: 0.3, writesLost: 0.5 });
+  assert.deepEqual(defaultSuite().compare.thresholds, {});
+  assert.equal(defaultSuite().compare.noiseFloor.writes, 10);
+  assert.ok(defaultSuite().compare.metrics.includes('writesLost'), 'writes lost is compared by default');
+  const [p] = problems('compare:\n  thresholds: { rto: 0.3 }\n');
+  assert.match(p!.message, /unknown key "rto"/);
+  assert.equal(p!.key, 'compare.thresholds.rto');
+  const [q] = problems('compare:\n  thresholds: { rpoMs: -1 }\n');
+  assert.equal(q!.key, 'compare.thresholds.rpoMs');
+});

@@ -224,3 +224,44 @@ test('upload on a runner whose artifact service rejects the upload: a notice, ne
   assert.equal(up.uploaded, false);
   assert.match(up.notice!, /^artifact upload failed: /);
 });
+
+test('the pooled artifact baseline: up to maxRuns runs of this host class, suite and schema; the others are named, not pooled', async () => {
+  const identity = { schemaVersion: 1, suite: { seed: 42, platform: 'local' }, host: { cpus: 2, memoryBytes: 1 << 30 } };
+  const add = (data: object) => {
+    const run = gh.addRun({ head_branch: 'main' });
+    gh.addArtifact(run.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(data) }]));
+    return run;
+  };
+  const oldest = add(resultsFixture('default', { pvbenchVersion: 'r1' }));
+  add(resultsFixture('default', { pvbenchVersion: 'r2' }));
+  const bigHost = add(resultsFixture('default', { pvbenchVersion: 'r3', run: { ...resultsFixture().run, host: { cpus: 8, memoryBytes: 32 * 1024 ** 3, os: 'linux', node: 'v24' } } }));
+  const v99 = add({ ...resultsFixture('default', { pvbenchVersion: 'r4' }), schemaVersion: 99 });
+  const seeded = add(resultsFixture('default', { pvbenchVersion: 'r5', suite: { ...resultsFixture().suite, seed: 7 } }));
+  add(resultsFixture('default', { pvbenchVersion: 'r6' }));
+  const b = await fetchArtifactBaseline(opts({ maxRuns: 2, identity }));
+  assert.deepEqual(b.runs.map((r) => r.pvbenchVersion), ['r6', 'r2'], 'the two newest comparable runs');
+  assert.match(b.source, /on main: run #6 \(\d+\) at [0-9a-f]{7}, run #2 \(\d+\) at [0-9a-f]{7}$/);
+  assert.ok(b.notice, 'what was left out is named');
+  assert.match(b.notice, new RegExp(`left out of the baseline, not pooled: run #5 \\(${seeded.id}\\): seed 7 \\(this run: 42\\); run #3 \\(${bigHost.id}\\): host 8 CPUs, 32\\.0 GiB \\(this run: 2 CPUs, 1\\.0 GiB\\)`));
+  assert.match(b.notice, new RegExp(`skipped: artifact of run #4 \\(${v99.id}\\):results\\.json: schemaVersion 99 is not supported`));
+  assert.ok(!gh.requests.some((r) => r.path.endsWith(`/runs/${oldest.id}/artifacts`)), 'the oldest run was not needed');
+
+  // Without an identity (a caller that cannot tell), the newest runs are taken as they are.
+  const all = await fetchArtifactBaseline(opts({ maxRuns: 2 }));
+  assert.deepEqual(all.runs.map((r) => r.pvbenchVersion), ['r6', 'r5']);
+});
+
+test("the action's artifact baseline asks for up to compare.baseline.maxRuns runs like this one (this machine's host class)", async () => {
+  const { availableParallelism, totalmem } = await import('node:os');
+  const here = { cpus: availableParallelism(), memoryBytes: totalmem(), os: 'linux', node: 'v24' };
+  const elsewhere = { cpus: here.cpus + 2, memoryBytes: here.memoryBytes * 2, os: 'linux', node: 'v24' };
+  for (const [v, host] of [['a', here], ['b', elsewhere], ['c', here], ['d', here]] as const) {
+    const run = gh.addRun({ head_branch: 'main' });
+    gh.addArtifact(run.id, 'pvbench-results', buildZip([{ name: 'results.json', data: JSON.stringify(resultsFixture('default', { pvbenchVersion: v, run: { ...resultsFixture().run, host } })) }]));
+  }
+  const suite = suiteSchema.parse({ seed: 42, compare: { baseline: { maxRuns: 3 } } });
+  const ctx = { owner: 'acme', repo: 'mesh', workflowFile: 'bench.yml', baselineBranch: 'main', runId: 999 } as RunContext;
+  const b = await resolveBaseline({ source: { kind: 'artifact' }, artifactName: 'pvbench-results', suite, ctx, client: createClient(TOKEN, gh.url), log: () => undefined });
+  assert.deepEqual(b.runs.map((r) => r.pvbenchVersion), ['d', 'c', 'a']);
+  assert.match(b.notice!, /left out of the baseline, not pooled: run #2 \(\d+\): host /);
+});

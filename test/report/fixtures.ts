@@ -129,7 +129,9 @@ export function config(over: Partial<CompareConfig> = {}): CompareConfig {
   return {
     baseline: { source: 'history', maxRuns: 5 },
     threshold: 0.1,
-    noiseFloor: { ms: 0, bytes: 0 },
+    deterministicThreshold: 0.02,
+    noiseFloor: { ms: 0, bytes: 0, deterministicBytes: 0, writes: 0 },
+    thresholds: {},
     confidence: 0.95,
     metrics: ['backup.wallMs', 'incremental.wallMs', 'restore.wallMs', 'backup.cpuMs', 'backup.peakRssBytes', 'repository.sizeBytes', 'rtoMs', 'rpoMs'],
     failOnRegression: true,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { compare } from '../../src/baseline/compare.ts';
 import type { BaselineInput } from '../../src/baseline/compare.ts';
 import { findTemplatesDir, renderReport } from '../../src/report/render.ts';
+import { deltaText } from '../../src/report/tables.ts';
 import type { RenderInput } from '../../src/report/render.ts';
 import type { ResultsFile, TrialResult } from '../../src/suite/results.ts';
 import { config, lostIntegrity, results, timed, trial } from './fixtures.ts';
@@ -323,4 +324,110 @@ test("the tools table says how restic's key is derived and what one derivation c
   const r = render(cur, { runs: [], source: 'none' });
   assert.match(r, /\| restic \| restic \| ✅ ran \| 0\.14\.0 · key derivation scrypt N=16384,r=8,p=1 \(fixed\): 37 ms per derivation \|/);
   assert.match(r, /\| restic-cal \| restic \| ✅ ran \| 0\.14\.0 · key derivation scrypt N=32768,r=8,p=5 \(calibrated\): 382 ms per derivation \|/);
+});
+
+test('detection power: the run-level line under the baseline, and per metric the smallest p and the smallest detectable regression', () => {
+  const base = results({ trials: timed('restic', 'no-fault', [800, 1000, 1200]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [900, 1000, 1100]) });
+  const b: BaselineInput = { runs: [base], source: 'history' };
+  const c = compare(cur, b, config());
+  const r = render(cur, b);
+  const line = r.split('\n').find((l) => l.startsWith('**Detection power:**'));
+  assert.equal(line, `**Detection power:** ${c.power!.line}`);
+  assert.ok(r.indexOf('Compared with 1 earlier run') < r.indexOf('**Detection power:**'));
+  assert.match(r, /<summary>Detection power per metric \(5 metrics\)<\/summary>/);
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Trials \(this run vs baseline\) \| Baseline noise \(CV\) \| Smallest possible p \| Threshold \| Smallest detectable regression \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 3 vs 3 \| 20% \| 0\.1 \| \+10% \| \+33% \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup peak RSS \| 3 vs 3 \| 0% \| 0\.1 \| \+10% \| \+10% \|/);
+  assertWellFormedTables(r);
+  // The explanation says what the figure is.
+  assert.match(r, /\*\*Smallest detectable regression\*\* \(in \*Detection power per metric\*\) is the smallest change of the median this comparison would have flagged, given the spread of this run's trials and the baseline's/);
+  // No baseline: no line, no table.
+  const none = render(cur, { runs: [], source: 'none' });
+  assert.ok(!none.includes('**Detection power:**'));
+  assert.ok(!none.includes('Detection power per metric ('));
+});
+
+test('the gates: the verdict names each threshold; a change with no spread on either side says so', () => {
+  const MiB = 1024 * 1024;
+  const base = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990], { repoBytes: 30 * MiB }) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990], { repoBytes: 31 * MiB }) });
+  const r = render(cur, { runs: [base], source: 'history' });
+  assert.match(r, /^## ❌ fail$/m);
+  assert.match(r, /^- restic \/ no-fault: Repository size \+3\.3% \(median 30\.0 MiB → 31\.0 MiB, threshold \+2%, no spread: every trial 31\.0 MiB, every baseline trial 30\.0 MiB, so the threshold alone decides\)$/m);
+  const gates = r.split('\n').find((l) => l.startsWith('_Gates:'));
+  assert.equal(
+    gates,
+    '_Gates: a median worse by more than +10% is a regression for Backup time, Incremental backup time, Restore time, Backup CPU, Backup peak RSS, RTO and RPO, by more than +2% for Repository size; with no spread on either side the threshold alone decides, without a p-value._',
+  );
+  assert.ok(r.indexOf('## ❌ fail') < r.indexOf('_Gates:') && r.indexOf('_Gates:') < r.indexOf('## Summary'));
+  assert.match(r, /\| restic \| no-fault \| Repository size \| 3 vs 3 \| 0% \| 0\.1 \| \+2% \| \+2% \|/);
+  assert.match(r, /\*\*Near-deterministic metrics\*\* \(Backup bytes written, Repository size\) are held to compare\.deterministicThreshold/);
+});
+
+test('deltaText: a zero-spread change shows "no spread" instead of an interval and p', () => {
+  const m = {
+    metric: 'backup.wallMs' as const,
+    label: 'Backup time',
+    unit: 'ms' as const,
+    current: { n: 2, median: 1300, values: [1300, 1300] },
+    baseline: { n: 2, median: 1000 },
+    ratio: 1.3,
+    ci: [1.3, 1.3] as [number, number],
+    status: 'regression' as const,
+    rule: 'zero-spread' as const,
+  };
+  assert.equal(deltaText(m), '🔺 +30% (no spread)');
+});
+
+test('recovery: the RTO / RPO table shows writes lost and its change; the gates name the recovery thresholds', () => {
+  const out = (rows: [number, number, number][]) =>
+    rows.map(([rto, rpo, lost], i) =>
+      trial({ tool: 'restic', scenario: 'outage', trial: i + 1, rtoMs: rto, rpoMs: rpo, fault: { kind: 'outage', injected: true, description: 'killed', details: { writesLost: lost }, detected: true } }),
+    );
+  const base = results({ trials: out([[2000, 300, 40], [2010, 310, 44], [1990, 305, 42]]), scenarios: [{ name: 'outage', fault: 'outage' }] });
+  const cur = results({ trials: out([[2005, 300, 90], [2015, 310, 94], [1995, 305, 92]]), scenarios: [{ name: 'outage', fault: 'outage' }] });
+  const cfg = config({ metrics: ['restore.wallMs', 'rtoMs', 'rpoMs', 'writesLost'], thresholds: { rtoMs: 0.3, rpoMs: 0.5, writesLost: 0.5 } });
+  const b: BaselineInput = { runs: [base], source: 'history' };
+  const r = renderReport({ results: cur, comparison: compare(cur, b, cfg), title: 't', maxChars: 65000 });
+  assert.match(r, /\| Tool \| Scenario \| RTO \(median\) \| RTO \(max\) \| Δ RTO \| RPO \(median\) \| RPO \(max\) \| Δ RPO \| Writes lost \(median\) \| Writes lost \(max\) \| Δ writes lost \|/);
+  assert.match(r, /\| restic \| outage \| 2\.00 s \| 2\.02 s \| \+0\.2% \(×[\d.]+–×[\d.]+, p=[\d.]+\) \| 305 ms \| 310 ms \| ±0% [^|]*\| 92 \| 94 \| 🔺 \+119% \(×[\d.]+–×[\d.]+, p=0\.1\) \|/);
+  assert.match(r, /^_Gates: a median worse by more than \+10% is a regression for Restore time, by more than \+30% for RTO, by more than \+50% for RPO and Writes lost; /m);
+  assertWellFormedTables(r);
+});
+
+test('noise measured: the detection power table shows the baseline\'s coefficient of variation, of its trials and between its runs', () => {
+  const b1 = results({ id: 'b1', startedAt: '2025-01-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1000, 1100, 900]) });
+  const b2 = results({ id: 'b2', startedAt: '2025-01-02T00:00:00.000Z', trials: timed('restic', 'no-fault', [1150, 1250, 1050]) });
+  const cur = results({ trials: timed('restic', 'no-fault', [1000, 1010, 990]) });
+  const r = render(cur, { runs: [b1, b2], source: 'history' });
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Trials \(this run vs baseline\) \| Baseline noise \(CV\) \| Smallest possible p \| Threshold \| Smallest detectable regression \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 3 vs 6 \| 11% \(between runs 9\.9%\) \| 0\.024 \| \+10% \| \+[\d.]+% \|/);
+  // Repository size is the same in every trial: no noise.
+  assert.match(r, /\| restic \| no-fault \| Repository size \| 3 vs 6 \| 0% \(between runs 0%\) \|/);
+  assert.match(r, /\*\*Baseline noise \(CV\)\*\* is the coefficient of variation/);
+  assertWellFormedTables(r);
+});
+
+test('trends: level shifts in the history are a section of their own, naming the run where each started', () => {
+  const levels = [1000, 1010, 990, 1005, 995, 1000, 1008, 1300, 1310, 1290, 1305, 1295];
+  const runs = levels.map((level, i) =>
+    results({ id: `r${String(i + 1).padStart(2, '0')}`, startedAt: `2025-01-${String(i + 1).padStart(2, '0')}T00:00:00.000Z`, trials: timed('restic', 'no-fault', [level * 0.99, level, level * 1.01]) }),
+  );
+  const cur = results({ id: 'now', startedAt: '2025-02-01T00:00:00.000Z', trials: timed('restic', 'no-fault', [1300, 1310, 1290]) });
+  const b: BaselineInput = { runs, source: 'history' };
+  const r = renderReport({ results: cur, comparison: compare(cur, b, config({ baseline: { source: 'history', maxRuns: 20 } })), title: 't', maxChars: 65000 });
+  assert.match(r, /^## Trends$/m);
+  assert.match(r, /^Level shifts in the history of up to 13 runs \(3 of 5 series\), found by E-divisive means with a permutation test; they do not change the verdict\.$/m);
+  assert.match(r, /\| Tool \| Scenario \| Metric \| Level shift \| Since \| Median before → after \| p \|/);
+  assert.match(r, /\| restic \| no-fault \| Backup time \| 🔺 \+30% \| run r08 \(2025-01-08, 0123456\) \| 1\.00 s → 1\.30 s \| p=0\.005 \|/);
+  assert.ok(r.indexOf('## Recovery') < 0 || r.indexOf('## Recovery') < r.indexOf('## Trends'));
+  assert.ok(r.indexOf('## Trends') < r.indexOf('## Tools'));
+  assertWellFormedTables(r);
+  // A flat history says it was searched.
+  const flat = runs.map((x, i) => results({ id: x.run.id, startedAt: x.run.startedAt, trials: timed('restic', 'no-fault', [1000 + (i % 3), 1001, 999]) }));
+  const r2 = renderReport({ results: cur, comparison: compare(cur, { runs: flat, source: 'history' }, config({ baseline: { source: 'history', maxRuns: 20 } })), title: 't', maxChars: 65000 });
+  assert.match(r2, /^No level shift in the history of up to 13 runs \(5 series\), searched by E-divisive means with a permutation test\.$/m);
+  // Too short a history: no section.
+  assert.ok(!render(cur, { runs: runs.slice(-3), source: 'history' }).includes('## Trends'));
 });
