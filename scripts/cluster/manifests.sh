@@ -152,7 +152,9 @@ spec:
           ports: [{ containerPort: 9000 }]
           readinessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 2 }
           volumeMounts: [{ name: data, mountPath: /data }]
-      volumes: [{ name: data, emptyDir: {} }]
+      # On the node's disk, not in the pod: a restarted object store (the object-store crash fault) keeps its
+      # buckets, as a real one does. down.sh removes it with the rest of the cluster's state.
+      volumes: [{ name: data, hostPath: { path: $STATE/object-store, type: DirectoryOrCreate } }]
 ---
 apiVersion: v1
 kind: Service

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { startTimer } from './timer.ts';
 import { diesWithParent } from '../platform/processes.ts';
+import { withTrialInterrupt } from '../platform/interrupt.ts';
 import type { ProcessUsage } from './types.ts';
 
 const IS_LINUX = process.platform === 'linux';
@@ -374,7 +375,9 @@ function tailCollector(cap: number): { push(chunk: Buffer): void; text(): string
  * drained. Rejects only when the command cannot be started (e.g. ENOENT); a non-zero exit, a signal or a
  * timeout are reported in the result.
  */
-export function runMeasured(cmd: string, args: string[], opts: RunMeasuredOptions): Promise<MeasuredRun> {
+export function runMeasured(cmd: string, args: string[], options: RunMeasuredOptions): Promise<MeasuredRun> {
+  // Whatever a trial starts stops at the run's interrupt, also a helper command nobody passed a signal to.
+  const opts = { ...options, signal: withTrialInterrupt(options.signal) };
   return new Promise<MeasuredRun>((resolve, reject) => {
     const run = diesWithParent(cmd, args, opts.env);
     const child = spawn(run.cmd, run.args, {

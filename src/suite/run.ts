@@ -19,6 +19,7 @@ import { planTrials } from './plan.ts';
 import type { PlannedTrial } from './plan.ts';
 import { RESULTS_SCHEMA_VERSION } from './results.ts';
 import type { ResultsFile, ToolInfo, TrialResult } from './results.ts';
+import { duringTrial } from '../platform/interrupt.ts';
 
 export const PVBENCH_VERSION = '0.1.0';
 
@@ -96,23 +97,26 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
   let ctx: TrialContext | undefined;
   let volumes: TrialContext['volumes'] | undefined;
   try {
-    await tool.init(p.id);
-    volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
-    ctx = {
-      platform,
-      tool,
-      workload: suite.workload,
-      seed: suite.seed,
-      trialId: p.id,
-      volumes,
-      seeded: await platform.manifest(volumes),
-      random: seededRandom(deriveSeed(suite.seed, p.id)).next,
-      log: (m) => opts.log(`  ${p.id}: ${m}`),
-      scratch: [],
-    };
-    const outcome = await runScenario(ctx, p.scenario);
-    const sizeBytes = await tool.repositorySize();
-    return { ...base, ...outcome, durationMs: Date.now() - started, repository: { sizeBytes } };
+    // Everything the trial starts stops at the run's interrupt; its clean-up (below) runs outside it.
+    return await duringTrial(opts.signal, async () => {
+      await tool.init(p.id);
+      volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
+      ctx = {
+        platform,
+        tool,
+        workload: suite.workload,
+        seed: suite.seed,
+        trialId: p.id,
+        volumes,
+        seeded: await platform.manifest(volumes),
+        random: seededRandom(deriveSeed(suite.seed, p.id)).next,
+        log: (m) => opts.log(`  ${p.id}: ${m}`),
+        scratch: [],
+      };
+      const outcome = await runScenario(ctx, p.scenario);
+      const sizeBytes = await tool.repositorySize();
+      return { ...base, ...outcome, durationMs: Date.now() - started, repository: { sizeBytes } };
+    });
   } catch (err) {
     return {
       ...base,
@@ -129,18 +133,16 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
 
 /**
  * The tool as a trial drives it: every backup and restore preceded by the platform's settling of the machine
- * (outside the tool's timed region), and with the run's interrupt added, so the first Ctrl-C or SIGTERM stops the
- * operation in progress (its process killed, its wait ended) instead of waiting for it to end.
+ * (outside the tool's timed region). The run's interrupt reaches its processes and waits through duringTrial.
  */
-export function measuredTool(tool: BackupTool, platform: Pick<Platform, 'beforeOperation'>, signal: AbortSignal | undefined): BackupTool {
+export function measuredTool(tool: BackupTool, platform: Pick<Platform, 'beforeOperation'>): BackupTool {
   const settle = async () => {
     if (platform.beforeOperation) await platform.beforeOperation();
   };
-  const withSignal = (hooks?: OpHooks): OpHooks | undefined => (!signal ? hooks : { ...hooks, signal: hooks?.signal ? AbortSignal.any([hooks.signal, signal]) : signal });
   return new Proxy(tool, {
     get(target, prop) {
-      if (prop === 'backup') return async (source: VolumeSet, hooks?: OpHooks) => (await settle(), target.backup(source, withSignal(hooks)));
-      if (prop === 'restore') return async (id: string, to: VolumeSet, hooks?: OpHooks) => (await settle(), target.restore(id, to, withSignal(hooks)));
+      if (prop === 'backup') return async (source: VolumeSet, hooks?: OpHooks) => (await settle(), target.backup(source, hooks));
+      if (prop === 'restore') return async (id: string, to: VolumeSet, hooks?: OpHooks) => (await settle(), target.restore(id, to, hooks));
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -206,7 +208,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
       break;
     }
     const tool = ready.get(p.toolName)!;
-    const trial = await runTrial(p, measuredTool(tool, platform, opts.signal), opts);
+    const trial = await runTrial(p, measuredTool(tool, platform), opts);
     if (opts.signal?.aborted) {
       // Stopped mid-way (its operation killed, or it failed because of that): it measured nothing to keep.
       results.run.interrupted = `interrupted during ${label}; ${notRun(i)}`;

@@ -179,3 +179,35 @@ test('the local platform drops the page cache before each operation only when as
   assert.match(cold.describe(), /, page cache dropped before each backup and restore\)$/);
   assert.match(warm.describe(), /, warm page cache, dirty pages written back before each backup and restore\)$/);
 });
+
+test('the interrupt also stops what a trial runs besides backup and restore (a repository set-up, a recovery, a wait on the cluster)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { runQuick } = await import('../../src/tools/local-process.ts');
+  const { watchUntil } = await import('../../src/platform/kubernetes/watch.ts');
+  let started = 0;
+  class SlowInit extends CopyTool {
+    override async init(trialId: string) {
+      await super.init(trialId);
+      started = Date.now();
+      // A long helper command, then a wait on an API that never answers what is waited for.
+      await runQuick('slow-init', 'sleep', ['60'], undefined, 120_000);
+      const kube = { list: async () => ({ items: [], metadata: { resourceVersion: '1' } }), watch: () => new Promise(() => undefined) } as never;
+      await watchUntil(kube, { ref: { apiVersion: 'v1', plural: 'pods', namespace: 'x' }, what: 'nothing', timeoutMs: 120_000, check: () => undefined });
+    }
+  }
+  const platform = new TestPlatform((cfg, p) => new SlowInit(cfg, { workdir: p.dir, timeoutMs: 120_000, slowdown: 1 }));
+  const controller = new AbortController();
+  const run = runSuite({ suite: suiteOf({ trials: 1, tools: [{ type: 'copy' }] }), suiteFile: 'runner.yaml', platform, resultsPath: join(dir, 'results.json'), log: () => undefined, signal: controller.signal });
+  try {
+    while (!started) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const abortedAt = Date.now();
+    controller.abort();
+    const results = await Promise.race([run, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('runSuite did not return within 10 s of the interrupt')), 10_000))]);
+    assert.ok(Date.now() - abortedAt < 5_000, `stopped ${Date.now() - abortedAt} ms after the interrupt`);
+    assert.equal(results.run.interrupted, 'interrupted during copy / no-fault #1; 1 of 1 planned trials not run');
+  } finally {
+    await platform.cleanup();
+  }
+});

@@ -4,6 +4,7 @@
 // overall timeout, and an AbortSignal ends it early.
 import type { Kube, KubeList, KubeObject, ResourceRef } from './client.ts';
 import { KubeApiError, isGone, resourcePath } from './client.ts';
+import { withTrialInterrupt } from '../interrupt.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -107,7 +108,9 @@ class CheckFailed extends Error {
 }
 
 /** Watch until `check` returns a value. Rejects with WatchTimeoutError / WatchAbortedError / API errors. */
-export async function watchUntil<R>(kube: Kube, opts: WatchOptions<R>): Promise<R> {
+export async function watchUntil<R>(kube: Kube, options: WatchOptions<R>): Promise<R> {
+  // A wait inside a trial ends at the run's interrupt too.
+  const opts = { ...options, signal: withTrialInterrupt(options.signal) };
   const deadline = Date.now() + opts.timeoutMs;
   const state: WatchState = new Map();
   const stats: WatchStats = { lists: 0, watches: 0, resumed: 0, gone: 0, events: 0 };
