@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compare, configuredMetrics, impossibleValue, integrityLine } from '../../src/baseline/compare.ts';
 import type { BaselineInput, CellComparison, MetricComparison } from '../../src/baseline/compare.ts';
-import { bootstrapRatioCI, hashSeed } from '../../src/baseline/stats.ts';
+import { bootstrapRatioCI, hashSeed, mannWhitneyU } from '../../src/baseline/stats.ts';
+import type { CompareConfig } from '../../src/config/schema.ts';
 import type { ResultsFile, TrialResult } from '../../src/suite/results.ts';
 import { config, lostIntegrity, okIntegrity, results, timed, trial } from '../report/fixtures.ts';
 
@@ -38,6 +39,11 @@ test('cells: the tools order comes before the scenarios order; a repeated name k
   // Three listed tools met in reverse: sorted by their places, not by whether a place is 0.
   const three = [...timed('c', 'no-fault', [1, 2]), ...timed('b', 'no-fault', [1, 2]), ...timed('a', 'no-fault', [1, 2])];
   assert.deepEqual(order(results({ trials: three, tools: tools(['a', 'b', 'c']) })), ['a/no-fault', 'b/no-fault', 'c/no-fault']);
+  // Two listed tools met in order, neither of them first in the list.
+  const later = [...timed('b', 'no-fault', [1, 2]), ...timed('c', 'no-fault', [1, 2])];
+  assert.deepEqual(order(results({ trials: later, tools: tools(['a', 'b', 'c']) })), ['b/no-fault', 'c/no-fault']);
+  const laterScen = [...timed('a', 's2', [1, 2]), ...timed('a', 's3', [1, 2])];
+  assert.deepEqual(order(results({ trials: laterScen, scenarios: scenarios(['s1', 's2', 's3']) })), ['a/s2', 'a/s3']);
   // Same with scenarios of one tool, and with a scenario listed twice.
   const scen = [...timed('a', 's3', [1, 2]), ...timed('a', 's2', [1, 2]), ...timed('a', 's1', [1, 2])];
   assert.deepEqual(order(results({ trials: scen, scenarios: scenarios(['s1', 's2', 's3', 's1']) })), ['a/s1', 'a/s2', 'a/s3']);
@@ -57,16 +63,18 @@ test('trials are taken in trial order; cell counts include skipped trials and th
     trial({ tool: 'copy', scenario: 'crash', trial: 6, status: 'skipped', fault: fault('SIGKILL at 40%') }),
   ];
   // A hand-made trial without a fault record.
+  const silent = trial({ tool: 'copy', scenario: 'crash', trial: 8, status: 'error', fault: fault('') });
+  delete silent.error;
   const noFault = trial({ tool: 'copy', scenario: 'crash', trial: 7, status: 'not-injected' });
   delete (noFault as Partial<TrialResult>).fault;
-  const c = compare(results({ trials: [...trials, noFault] }), baseline(), config());
+  const c = compare(results({ trials: [...trials, noFault, silent] }), baseline(), config());
   const x = cell(c, 'copy', 'crash');
   assert.deepEqual(metric(x, 'backup.wallMs').current.values, [1100, 1200, 1300]);
   assert.equal(x.skipped, 1);
   assert.equal(x.notInjected, 1);
-  assert.equal(x.trials, 7);
+  assert.equal(x.trials, 8);
   assert.deepEqual(x.faults, ['SIGKILL at 31%', 'SIGKILL at 40%']);
-  assert.deepEqual(c.reasons, ['copy / crash trial 4: did not complete — four', 'copy / crash trial 5: did not complete — five', 'copy / crash trial 7: fault not injected']);
+  assert.deepEqual(c.reasons, ['copy / crash trial 4: did not complete — four', 'copy / crash trial 5: did not complete — five', 'copy / crash trial 8: did not complete', 'copy / crash trial 7: fault not injected']);
 });
 
 test('integrityOk: true only without failed trials and with every recorded integrity check ok', () => {
@@ -157,6 +165,18 @@ test('the reason for a regression: the escape names its evidence, a significant 
   assert.deepEqual(sig.reasons, [`kopia / no-fault: Backup time +100% (median 1.00 s → 2.00 s, 95% CI ${fmtCI(ms.ci!)}, p=0.024)`]);
 });
 
+test('the reason for a regression whose p-value equals α exactly does not call on the escape', () => {
+  const cur = Array.from({ length: 16 }, (_, i) => 2000 + i * 10);
+  const base = Array.from({ length: 16 }, (_, i) => 1000 + i * 10);
+  const p = mannWhitneyU(cur, base).pValue;
+  assert.equal(1 - (1 - p), p, 'α = 1 − confidence is p exactly');
+  const c = compare(results({ trials: timed('copy', 'no-fault', cur) }), baseline(results({ trials: timed('copy', 'no-fault', base) })), config({ metrics: ['backup.wallMs'], confidence: 1 - p }));
+  const m = metric(cell(c, 'copy', 'no-fault'), 'backup.wallMs');
+  assert.equal(m.status, 'regression');
+  assert.equal(c.reasons.length, 1);
+  assert.ok(!c.reasons[0]!.includes('every trial'), c.reasons[0]);
+});
+
 function fmtCI(ci: [number, number]): string {
   return `×${ci[0].toFixed(2)}–×${ci[1].toFixed(2)}`;
 }
@@ -210,8 +230,9 @@ test('runs that measured nothing or did not finish: every reason, exactly', () =
 test('failOnNotInjected defaults to false and fails only when a fault did not land', () => {
   const notInjected = trial({ trial: 2, status: 'not-injected', fault: { kind: 'crash', injected: false, description: 'too fast', details: {} } });
   const cur = results({ trials: [trial({ trial: 1 }), notInjected] });
-  const cfg = config();
-  delete cfg.failOnNotInjected;
+  // A hand-made configuration without the key (the schema's default fills it in for a suite file).
+  const { failOnNotInjected: _unset, ...rest } = config();
+  const cfg = rest as CompareConfig;
   const c = compare(cur, baseline(), cfg);
   assert.equal(c.verdict, 'pass');
   assert.deepEqual(c.settings, { threshold: 0.1, confidence: 0.95, failOnRegression: true, failOnNotInjected: false, metrics: configuredMetrics(cfg) });

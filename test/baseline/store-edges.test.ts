@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { loadBaselineFile, loadHistory, parseResults, safeSegment, saveToHistory } from '../../src/baseline/store.ts';
 import type { ResultsFile } from '../../src/suite/results.ts';
 import { results, timed, trial } from '../report/fixtures.ts';
@@ -155,12 +156,13 @@ test('loadBaselineFile: a directory, three levels deep, exact notices, runs newe
   await writeFile(join(art, 'r-b.json'), json(run('run-c', same)));
   await writeFile(join(art, 'r-c.json'), json(run('run-b', same)));
   await writeFile(join(art, 'r-d.json'), json(run('undated', 'not a date')));
+  await writeFile(join(art, '0.json'), json(run('undated-1', 'not a date either')));
   await writeFile(join(art, 'a', 'b', 'c', 'newest.json'), json(run('newest', '2025-02-01T00:00:00.000Z')));
   await writeFile(join(art, 'a', 'b', 'c', 'd', 'too-deep.json'), json(run('deep', '2025-03-01T00:00:00.000Z')));
   await mkdir(join(art, 'a', 'b', 'c', 'dir.json'));
   await writeFile(join(art, 'notes.txt'), 'not json');
   const b = await loadBaselineFile(art, 'default');
-  assert.deepEqual(b.runs.map((r) => r.run.id), ['newest', 'run-c', 'run-b', 'run-a', 'undated']);
+  assert.deepEqual(b.runs.map((r) => r.run.id), ['newest', 'run-c', 'run-b', 'run-a', 'undated-1', 'undated']);
   assert.deepEqual(Object.keys(b).sort(), ['runs', 'source']);
 
   // Bad files are named relative to the directory, in path order, even when it was given with a trailing slash.
@@ -170,11 +172,23 @@ test('loadBaselineFile: a directory, three levels deep, exact notices, runs newe
   await writeFile(join(art, 'inc2.json'), json(run('inc2', same, { complete: false })));
   await writeFile(join(art, 'other.json'), json(run('oth', same, { suite: 'other' })));
   const messy = await loadBaselineFile(`${art}/`, 'default');
-  assert.equal(messy.runs.length, 5);
+  assert.equal(messy.runs.length, 6);
   assert.match(
     messy.notice ?? '',
     /^skipped 2 invalid results files in .*\/artifact\/: a\.json \(not valid JSON \(.*\)\), a\/x\.json \(not a JSON object\); skipped 2 incomplete runs; skipped 1 run of other suites \(not "default"\)$/,
   );
+
+  // The same run twice (a copied file): kept in path order.
+  const dups = join(dir, 'dups');
+  await mkdir(dups);
+  const first = run('dup', same);
+  const second = run('dup', same);
+  second.trials[0]!.backup!.wallMs = 4242;
+  await writeFile(join(dups, '1.json'), json(first));
+  await writeFile(join(dups, '2.json'), json(second));
+  await writeFile(join(dups, '3.json'), json(run('aaa', same)));
+  const d = await loadBaselineFile(dups, 'default');
+  assert.deepEqual(d.runs.map((r) => `${r.run.id} ${r.trials[0]!.backup!.wallMs}`), ['dup 1000', 'dup 4242', 'aaa 1000']);
 
   // Nothing usable: said so, once.
   const lone = join(dir, 'lone');
@@ -184,4 +198,23 @@ test('loadBaselineFile: a directory, three levels deep, exact notices, runs newe
     (await loadBaselineFile(lone, 'default')).notice,
     `skipped 1 invalid results file in ${lone}: only.json (not a JSON object); no complete run of suite "default" in ${lone}; comparing without a baseline`,
   );
+  await writeFile(join(lone, 'two.json'), '[]');
+  await writeFile(join(lone, 'three.json'), '[]');
+  assert.equal(
+    (await loadBaselineFile(lone, 'default')).notice,
+    `skipped 3 invalid results files in ${lone}: only.json (not a JSON object), three.json (not a JSON object), two.json (not a JSON object); no complete run of suite "default" in ${lone}; comparing without a baseline`,
+  );
+});
+
+test('loadBaselineFile: a file that cannot be read gives a notice with the error code', async (t) => {
+  const dir = await tempDir(t);
+  // A Unix socket is no directory, and reading it fails (ENXIO), also as root.
+  const sock = join(dir, 'results.json');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(sock, resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const b = await loadBaselineFile(sock, 'default');
+  assert.deepEqual(b.runs, []);
+  assert.match(b.notice ?? '', /^cannot read .* \(E[A-Z]+\); comparing without a baseline$/);
+  assert.ok(b.notice!.startsWith(`cannot read ${sock} (`), b.notice);
 });
