@@ -53,8 +53,9 @@ export class CopyTool implements BackupTool {
       sourceBytes,
       hooks,
       slowdown: this.ctx.slowdown,
-      // cp copies with copy_file_range, which /proc's read counters do not see: progress is what has arrived.
-      progressBy: () => treeSize(partial),
+      // Bytes the cp process has written (wchar of /proc/<pid>/io): the kernel counts copy_file_range there too, and
+      // a copy interrupted by the hold's SIGSTOP returns what it had copied. No walk of the growing tree per look.
+      progressBy: 'written',
     });
     const manifest = await buildManifest(partial);
     await writeFileAtomic(join(this.repo, 'manifests', `${id}.json`), JSON.stringify(manifest));
@@ -67,7 +68,7 @@ export class CopyTool implements BackupTool {
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new ToolError(this.name, `no snapshot ${snapshotId} in ${this.repo}`);
     const sourceBytes = await treeSize(dir);
     await mkdir(target.location, { recursive: true });
-    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: () => treeSize(target.location) });
+    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
     return { metrics: res.metrics };
   }
 
