@@ -1,5 +1,5 @@
 // The local platform: volumes are directories, tools are processes on this machine.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
@@ -15,7 +15,7 @@ import type { LocalToolContext } from '../../tools/local-context.ts';
 import { slowdownFromEnv } from '../../tools/local-context.ts';
 import type { BackupTool } from '../../tools/types.ts';
 import type { Platform, VolumeSet, Writer } from '../types.ts';
-import { flipBit, pickDistinct, removeTree } from './fsutil.ts';
+import { copyTree, flipBit, pickDistinct, removeTree } from './fsutil.ts';
 import { startLocalWriter } from './writer.ts';
 import type { Owner } from '../processes.ts';
 import { ownerAlive, selfOwner } from '../processes.ts';
@@ -108,7 +108,7 @@ export class LocalPlatform implements Platform {
     }
     const location = this.path('volumes', id);
     await removeTree(location);
-    await cp(await golden, location, { recursive: true });
+    await copyTree(await golden, location);
     return { id, location, volumes: Array.from({ length: workload.proxies }, (_, i) => `proxy-${i}`) };
   }
 
