@@ -1,11 +1,12 @@
 // The copy tool (cp -a into a snapshot directory): how a fault trigger sees its progress.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suiteSchema } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { CopyTool } from '../../src/tools/copy.ts';
+import { manifestList, openManifestFile } from '../../src/metrics/manifest.ts';
 import type { RunningOp } from '../../src/tools/types.ts';
 
 // About 20 MB: cp needs tens of milliseconds, far longer than it can run before the hold at its start lands.
@@ -50,6 +51,26 @@ test('copy: progress is what cp has written, not what the target directory holds
     const integrity = await platform.verify(target, await platform.manifest(source));
     assert.equal(integrity.ok, true);
     await platform.dropVolumes(target);
+  } finally {
+    await platform.dropVolumes(source);
+    await tool.cleanup();
+  }
+});
+
+test('copy: the manifest kept beside a snapshot is a streamed manifest file, and check reads it', async () => {
+  const tool = new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 });
+  await tool.init('manifest-file');
+  const small = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 100, statsSnapshots: 3, clusters: 2 } }).workload;
+  const source = await platform.seedVolumes('manifest-src', small, 3);
+  try {
+    const { snapshotId } = await tool.backup(source);
+    const file = join(platform.dir, 'repos', 'copy', 'manifest-file', 'manifests', `${snapshotId}.manifest`);
+    const stored = await openManifestFile(file);
+    const seeded = await manifestList(await platform.manifest(source));
+    assert.equal(stored.count, 2 * 5);
+    assert.deepEqual(await manifestList(stored), seeded);
+    assert.match(await readFile(file, 'utf8'), /^[0-9a-f]{64} \d+ "proxy-0\/config_dump\.json"\n/);
+    assert.deepEqual(await tool.check(), { ran: true, ok: true, output: '1 snapshot(s) match their manifests' });
   } finally {
     await platform.dropVolumes(source);
     await tool.cleanup();

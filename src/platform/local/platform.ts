@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
-import { buildManifest, verifyManifest, listFiles } from '../../metrics/manifest.ts';
-import type { Manifest } from '../../metrics/types.ts';
+import { verifyManifest, listFiles, writeManifestFile } from '../../metrics/manifest.ts';
+import type { Manifest, ManifestFile } from '../../metrics/types.ts';
 import type { IntegrityResult } from '../../suite/results.ts';
 import { churnWorkload, seedWorkload } from '../../workloads/mesh-proxy.ts';
 import { CopyTool } from '../../tools/copy.ts';
@@ -63,6 +63,9 @@ export class LocalPlatform implements Platform {
   private workdir = '';
   private readonly golden = new Map<string, Promise<string>>();
   private writers = 0;
+  private manifests = 0;
+  /** Manifest files by the id of the volume set they describe. */
+  private readonly manifestFiles = new Map<string, string[]>();
 
   constructor(opts: LocalPlatformOptions) {
     this.opts = opts;
@@ -123,8 +126,14 @@ export class LocalPlatform implements Platform {
     await churnWorkload(volumes.location, volumes.volumes, workload, seed);
   }
 
-  manifest(volumes: VolumeSet): Promise<Manifest> {
-    return buildManifest(volumes.location);
+  /**
+   * A manifest file in the work directory (written as the walk goes, read back as a stream: memory stays flat
+   * whatever the number of files), kept until the volumes it describes are dropped.
+   */
+  async manifest(volumes: VolumeSet): Promise<ManifestFile> {
+    const m = await writeManifestFile(volumes.location, this.path('manifests', `${++this.manifests}.manifest`));
+    this.manifestFiles.set(volumes.id, [...(this.manifestFiles.get(volumes.id) ?? []), m.file]);
+    return m;
   }
 
   verify(volumes: VolumeSet, expected: Manifest, opts?: { appendOnly?: (path: string) => boolean; prefixSource?: VolumeSet }): Promise<IntegrityResult> {
@@ -173,6 +182,8 @@ export class LocalPlatform implements Platform {
 
   async dropVolumes(volumes: VolumeSet): Promise<void> {
     await removeTree(volumes.location);
+    for (const file of this.manifestFiles.get(volumes.id) ?? []) await rm(file, { force: true });
+    this.manifestFiles.delete(volumes.id);
   }
 
   async cleanup(): Promise<void> {
