@@ -113,6 +113,23 @@ describe('copyTree', () => {
     assert.equal(statSync(join(dst, 'x/y.txt')).size, 4);
   });
 
+  test('a tree wide enough to be split across processes: every file, and the modes and mtimes of its directories', async () => {
+    const files: Record<string, number> = {};
+    for (let i = 0; i < 300; i++) files[`p${i % 3}/${i % 2 ? 'stats' : 'logs'}/f${i}`] = i;
+    for (let i = 0; i < 40; i++) files[`-top${i}`] = 1;
+    const src = makeTree('copy-wide', files);
+    mkdirSync(join(src, 'p1/empty'));
+    chmodSync(join(src, 'p2/stats'), 0o750);
+    for (const d of ['p0', 'p1/stats', 'p2/stats', 'p1/empty', '.']) utimesSync(join(src, d), 1_600_000_000, 1_600_000_000);
+    const dst = join(tmp, 'copy-wide-dst');
+    await copyTree(src, dst);
+    const list = (root: string): string[] => (readdirSync(root, { recursive: true }) as string[]).sort();
+    assert.deepEqual(list(dst), list(src));
+    for (const [path, size] of Object.entries(files)) assert.equal(statSync(join(dst, path)).size, size, path);
+    assert.equal(statSync(join(dst, 'p2/stats')).mode & 0o777, 0o750);
+    for (const d of ['p0', 'p1/stats', 'p2/stats', 'p1/empty', '.']) assert.equal(statSync(join(dst, d)).mtimeMs, 1_600_000_000_000, d);
+  });
+
   test('a source that does not exist is an error that names it', async () => {
     await assert.rejects(copyTree(join(tmp, 'missing-src'), join(tmp, 'copy-none')), /missing-src/);
     assert.equal(existsSync(join(tmp, 'copy-none')), false);
@@ -129,6 +146,15 @@ describe('removeTree', () => {
     assert.equal(existsSync(root), false);
     assert.equal(existsSync('/'), true);
     await removeTree(root);
+  });
+
+  test('a wide tree (split across processes), names like options included', async () => {
+    const files: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) files[`v${i % 4}/${i % 3 ? 'stats' : '-rf'}/f${i}`] = 3;
+    for (let i = 0; i < 30; i++) files[`--f${i}`] = 1;
+    const root = makeTree('remove-wide', files);
+    await removeTree(root);
+    assert.equal(existsSync(root), false);
   });
 
   test('a name that looks like an option is removed as a path', async () => {

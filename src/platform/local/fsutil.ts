@@ -1,8 +1,9 @@
 // Small filesystem helpers for the local platform and the local tools.
 import { execFile, spawn } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { cp, mkdir, rename, rm, writeFile, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, utimes, writeFile, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { diesWithParent } from '../processes.ts';
 import { walkTreeSize } from './tree-size.ts';
@@ -47,10 +48,10 @@ const STDERR_TAIL = 2000;
  * Runs a file tool (argument array, no shell) that dies with pvbench and is killed after `timeoutMs`; rejects with
  * its exit and the tail of its stderr unless it exits 0, with the spawn error (ENOENT ...) when it cannot start.
  */
-function runFileTool(cmd: string, args: string[], timeoutMs: number): Promise<void> {
+function runFileTool(cmd: string, args: string[], timeoutMs: number, cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const run = diesWithParent(cmd, args);
-    const child = spawn(run.cmd, run.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(run.cmd, run.args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-STDERR_TAIL)));
     let timedOut = false;
@@ -73,7 +74,7 @@ function runFileTool(cmd: string, args: string[], timeoutMs: number): Promise<vo
 
 let gnuCp: Promise<boolean> | undefined;
 
-/** Is `cp` GNU's (it knows -T and --reflink)? Asked once. */
+/** Is `cp` GNU's (it knows -t, -T and --reflink)? Asked once. */
 function hasGnuCp(): Promise<boolean> {
   gnuCp ??= new Promise((resolve) => {
     execFile('cp', ['--version'], { timeout: 10_000 }, (err, stdout) => resolve(!err && /GNU coreutils/.test(String(stdout))));
@@ -82,35 +83,145 @@ function hasGnuCp(): Promise<boolean> {
 }
 
 /**
- * Copies the tree `src` to `dst` (created with its parents; when `dst` is an existing directory, the contents of
- * `src` land in it): contents, modes, timestamps, symlinks as symlinks. With GNU cp this is `cp -a -T
- * --reflink=never`: as fast as anything can be on every file system (a walk in Node costs more per file), the event
- * loop stays free, and never a reflink, so a copy's pages are its own on copy-on-write file systems as on others.
- * Elsewhere Node's fs.cp.
+ * How many cp or rm processes share a tree. On a busy or slow file system most of a copy's or removal's time is
+ * spent waiting (a freshly written file cannot be unlinked before its pages are written back), so more processes
+ * than cores still help; with idle disks they spread the CPU over the cores.
  */
-export async function copyTree(src: string, dst: string, opts: { timeoutMs?: number } = {}): Promise<void> {
-  await mkdir(dirname(dst), { recursive: true });
-  if (await hasGnuCp()) {
-    await runFileTool('cp', ['-a', '-T', '--reflink=never', '--', src, dst], opts.timeoutMs ?? TREE_OP_TIMEOUT_MS);
-    return;
-  }
-  await cp(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+const TREE_PROCESSES = Math.max(4, availableParallelism());
+/** Entries a tree is split into before it is shared out (a few per process, so that they even out). */
+const SPLIT_ENTRIES = 4 * TREE_PROCESSES;
+/** Below this many entries one process does the whole tree. */
+const SPLIT_MIN_ENTRIES = 64;
+/** Bytes of names on one command line (far below the kernel's limit). */
+const ARG_BYTES = 64 * 1024;
+/** Levels a split goes down at most. */
+const SPLIT_DEPTH = 4;
+
+interface TreeSplit {
+  /** Directories taken apart (relative to the root, '' for the root itself), parents first. */
+  dirs: string[];
+  /** Entries handed whole to one process each time: names inside one of `dirs`, a command line's worth at most. */
+  groups: { parent: string; names: string[] }[];
+  entries: number;
 }
 
 /**
- * Removes `path` and everything below it (symlinks as links); quiet when it is not there. `rm -rf`: faster than
- * Node's fs.rm, which walks in JavaScript, and than fs.rmSync, which would hold the event loop for seconds on a big
- * tree. A failure is retried (a process still writing into the tree makes rm find a directory not empty); Node's
- * fs.rm where there is no rm.
+ * Takes a directory apart, a level at a time, until it has SPLIT_ENTRIES entries or more (or SPLIT_DEPTH levels):
+ * the directories opened are the skeleton, the entries found in them are shared out.
+ */
+async function splitTree(root: string): Promise<TreeSplit> {
+  const dirs: string[] = [];
+  const leaves = new Map<string, string[]>();
+  let open = [''];
+  let entries = 0;
+  for (let depth = 0; open.length > 0; depth++) {
+    const found: { parent: string; name: string; dir: boolean }[] = [];
+    for (const rel of open) {
+      dirs.push(rel);
+      for (const e of await readdir(join(root, rel), { withFileTypes: true })) found.push({ parent: rel, name: e.name, dir: e.isDirectory() });
+    }
+    open = [];
+    const deeper = entries + found.length < SPLIT_ENTRIES && depth + 1 < SPLIT_DEPTH;
+    for (const f of found) {
+      if (deeper && f.dir) open.push(f.parent ? `${f.parent}/${f.name}` : f.name);
+      else {
+        leaves.set(f.parent, [...(leaves.get(f.parent) ?? []), f.name]);
+        entries++;
+      }
+    }
+  }
+  const groups: TreeSplit['groups'] = [];
+  for (const [parent, names] of leaves) {
+    let group: string[] = [];
+    let bytes = 0;
+    for (const name of names) {
+      if (group.length > 0 && bytes + name.length + 1 > ARG_BYTES) {
+        groups.push({ parent, names: group });
+        group = [];
+        bytes = 0;
+      }
+      group.push(name);
+      bytes += name.length + 1;
+    }
+    if (group.length > 0) groups.push({ parent, names: group });
+  }
+  return { dirs, groups, entries };
+}
+
+/** Runs `tasks` at most `limit` at a time; after a failure starts no more, and rejects with it once all are done. */
+async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (!failure && next < tasks.length) {
+      const task = tasks[next++]!;
+      await task().catch((err: unknown) => void (failure ??= { err }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure) throw failure.err;
+}
+
+/**
+ * Copies the tree `src` to `dst` (created with its parents; when `dst` is an existing directory, the contents of
+ * `src` land in it): contents, modes, timestamps, ownership where allowed, symlinks as symlinks. With GNU cp
+ * (`cp -a --reflink=never`, argument arrays, a timeout, dying with pvbench): a wide tree is split into a few dozen
+ * parts copied by several cp processes at once, the directories taken apart made here (mode, owner and times set
+ * after their contents); a small one is one `cp -a -T`. Never a reflink: a copy's pages are its own on
+ * copy-on-write file systems as on others. Elsewhere Node's fs.cp.
+ */
+export async function copyTree(src: string, dst: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
+  await mkdir(dirname(dst), { recursive: true });
+  if (!(await hasGnuCp())) {
+    await cp(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return;
+  }
+  const whole = (await lstat(src)).isDirectory() ? await splitTree(src) : undefined;
+  if (!whole || whole.entries < SPLIT_MIN_ENTRIES) {
+    await runFileTool('cp', ['-a', '-T', '--reflink=never', '--', src, dst], timeoutMs);
+    return;
+  }
+  for (const rel of whole.dirs) await mkdir(join(dst, rel), { recursive: true, mode: 0o700 });
+  await runLimited(
+    whole.groups.map((g) => () => runFileTool('cp', ['-a', '--reflink=never', '-t', join(dst, g.parent), '--', ...g.names], timeoutMs, join(src, g.parent))),
+    TREE_PROCESSES,
+  );
+  // What cp -a would have kept of the directories made here; deepest first, as adding entries changes a
+  // directory's times.
+  const root = process.getuid?.() === 0;
+  for (const rel of [...whole.dirs].reverse()) {
+    const st = await lstat(join(src, rel));
+    const to = join(dst, rel);
+    if (root) await lchown(to, st.uid, st.gid);
+    await chmod(to, st.mode & 0o7777);
+    await utimes(to, st.atime, st.mtime);
+  }
+}
+
+/**
+ * Removes `path` and everything below it (symlinks as links); quiet when it is not there. `rm -rf` (argument
+ * arrays, a timeout, dying with pvbench): a wide tree is split into a few dozen parts removed by several rm
+ * processes at once, then the rest. Faster than one rm (which waits for each freshly written file's write-back in
+ * turn) and than Node's fs.rm (a walk in JavaScript), and the event loop stays free. A failure is retried (a
+ * process still writing into the tree makes rm find a directory not empty); Node's fs.rm where there is no rm.
  */
 export async function removeTree(path: string, opts: { timeoutMs?: number } = {}): Promise<void> {
   if (!path) throw new Error('removeTree: no path given');
+  const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      await runFileTool('rm', ['-rf', '--', path], opts.timeoutMs ?? TREE_OP_TIMEOUT_MS);
+      const whole = await splitTree(path).catch(() => undefined); // not a directory (or gone): one rm
+      if (whole && whole.entries >= SPLIT_MIN_ENTRIES) {
+        await runLimited(
+          whole.groups.map((g) => () => runFileTool('rm', ['-rf', '--', ...g.names], timeoutMs, join(path, g.parent))),
+          TREE_PROCESSES,
+        );
+      }
+      await runFileTool('rm', ['-rf', '--', path], timeoutMs);
       return;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
         await rm(path, { recursive: true, force: true, maxRetries: 3 });
         return;
       }
