@@ -100,7 +100,7 @@ const SPLIT_DEPTH = 4;
 interface TreeSplit {
   /** Directories taken apart (relative to the root, '' for the root itself), parents first. */
   dirs: string[];
-  /** Entries handed whole to one process each time: names inside one of `dirs`, a command line's worth at most. */
+  /** Entries handed whole to one process each time: names inside one of `dirs`, about SPLIT_ENTRIES groups. */
   groups: { parent: string; names: string[] }[];
   entries: number;
 }
@@ -130,12 +130,14 @@ async function splitTree(root: string): Promise<TreeSplit> {
       }
     }
   }
+  // About SPLIT_ENTRIES groups, so that the processes share them out evenly.
+  const perGroup = Math.max(1, Math.ceil(entries / SPLIT_ENTRIES));
   const groups: TreeSplit['groups'] = [];
   for (const [parent, names] of leaves) {
     let group: string[] = [];
     let bytes = 0;
     for (const name of names) {
-      if (group.length > 0 && bytes + name.length + 1 > ARG_BYTES) {
+      if (group.length >= perGroup || (group.length > 0 && bytes + name.length + 1 > ARG_BYTES)) {
         groups.push({ parent, names: group });
         group = [];
         bytes = 0;
