@@ -233,6 +233,21 @@ export async function removeTree(path: string, opts: { timeoutMs?: number } = {}
   }
 }
 
+/**
+ * Writes the dirty pages of the file system that holds `path` back to disk (syncfs, through coreutils' `sync -f`;
+ * a plain `sync` where -f is unknown; nothing where there is no sync). Freshly written volumes would otherwise be
+ * written back while a tool reads them, and the tool's figures would pay for it.
+ */
+export async function writeBack(path: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
+  try {
+    await runFileTool('sync', ['-f', '--', path], timeoutMs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    await runFileTool('sync', [], timeoutMs);
+  }
+}
+
 /** Flip one bit of a file in place; returns the offset and bit. */
 export async function flipBit(path: string, random: () => number): Promise<{ offset: number; bit: number }> {
   const fh = await open(path, 'r+');

@@ -15,7 +15,7 @@ import type { LocalToolContext } from '../../tools/local-context.ts';
 import { slowdownFromEnv } from '../../tools/local-context.ts';
 import type { BackupTool } from '../../tools/types.ts';
 import type { Platform, VolumeSet, Writer } from '../types.ts';
-import { copyTree, flipBit, pickDistinct, removeTree } from './fsutil.ts';
+import { copyTree, flipBit, pickDistinct, removeTree, writeBack } from './fsutil.ts';
 import { startLocalWriter } from './writer.ts';
 import type { Owner } from '../processes.ts';
 import { ownerAlive, selfOwner } from '../processes.ts';
@@ -112,6 +112,8 @@ export class LocalPlatform implements Platform {
     const location = this.path('volumes', id);
     await removeTree(location);
     await copyTree(await golden, location);
+    // On disk before the trial measures anything: the tool must not pay for writing back pvbench's own writes.
+    await writeBack(location);
     return { id, location, volumes: Array.from({ length: workload.proxies }, (_, i) => `proxy-${i}`) };
   }
 
