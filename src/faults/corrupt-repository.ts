@@ -6,6 +6,7 @@ import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import type { IntegrityResult, PhaseMetrics } from '../suite/results.ts';
 import { integrityError, restoreInto } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
+import { manifestCount } from '../metrics/manifest.ts';
 
 type CorruptRepositoryConfig = Extract<FaultConfig, { kind: 'corrupt-repository' }>;
 
@@ -64,7 +65,7 @@ async function repairAndMeasure(ctx: TrialContext): Promise<{ summary: string; d
     return { summary: `repair failed: ${why}`, details: { repairRan: false, repairError: why } };
   }
   if (!rep.ran) return { summary: `no repair: ${rep.reason ?? 'the tool has no repair path'}`, details: { repairRan: false, repairReason: rep.reason ?? '' } };
-  const files = ctx.seeded.files.length;
+  const files = manifestCount(ctx.seeded);
   let recovered = 0;
   let restoreAfter = '';
   const snaps = await ctx.tool.snapshots().catch(() => [] as string[]);

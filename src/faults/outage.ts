@@ -3,6 +3,7 @@
 // outage, of the newest acknowledged write the restored data still holds (from the writer's journal).
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import { isAppendOnly } from '../workloads/mesh-proxy.ts';
+import { manifestEntries } from '../metrics/manifest.ts';
 import { armTrigger, integrityError, integrityStatus, restoreInto, sleep } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 import type { NodeOutage } from '../platform/types.ts';
@@ -88,7 +89,10 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
 
     const journal = await writer.journal();
     const restored = await ctx.platform.manifest(target);
-    const rp = recoveryPoint(journal, new Map(restored.files.map((f) => [f.path, f.size])), outageAt, writerStartedAt);
+    const written = new Set(journal.map((w) => w.path));
+    const restoredSizes = new Map<string, number>();
+    for await (const f of manifestEntries(restored)) if (written.has(f.path)) restoredSizes.set(f.path, f.size);
+    const rp = recoveryPoint(journal, restoredSizes, outageAt, writerStartedAt);
     return {
       status: integrityStatus(integrity),
       error: integrityError(integrity),

@@ -8,12 +8,28 @@ export interface ManifestEntry {
   sha256: string;
 }
 
-export interface Manifest {
+/** A manifest in memory: small trees, manifests printed by verifier pods, tests. */
+export interface ManifestList {
   /** Sorted by path. */
   files: ManifestEntry[];
   /** Sum of sizes. */
   bytes: number;
 }
+
+/**
+ * A manifest on disk (the local platform): its entries are read back as a stream, so that memory stays flat
+ * whatever the number of files. The format is metrics/manifest.ts's (one line per file, sorted by path).
+ */
+export interface ManifestFile {
+  file: string;
+  /** Number of files. */
+  count: number;
+  /** Sum of sizes. */
+  bytes: number;
+}
+
+/** The sha256 of every regular file of a tree, in path order (code-unit order of the relative paths). */
+export type Manifest = ManifestList | ManifestFile;
 
 /** Resource figures of one process tree over its lifetime. */
 export interface ProcessUsage {

@@ -1,13 +1,12 @@
-// The reference data mover: a plain `cp -a` of the volumes into <repo>/snapshots/<id>, with a sha256 manifest
+// The reference data mover: a plain `cp -a` of the volumes into <repo>/snapshots/<id>, with a sha256 manifest file
 // kept beside each snapshot so `check` can detect a corrupted repository. No dedup, no compression, no encryption.
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
 import type { RepositoryCheck } from '../suite/results.ts';
-import { buildManifest, verifyManifest, listFiles } from '../metrics/manifest.ts';
-import type { Manifest } from '../metrics/types.ts';
-import { flipBit, pickDistinct, removeTree, treeSize, writeFileAtomic } from '../platform/local/fsutil.ts';
+import { listFiles, openManifestFile, verifyManifest, writeManifestFile } from '../metrics/manifest.ts';
+import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, whichVersion } from './local-process.ts';
 import { ToolError } from './types.ts';
@@ -53,11 +52,11 @@ export class CopyTool implements BackupTool {
       sourceBytes,
       hooks,
       slowdown: this.ctx.slowdown,
-      // cp copies with copy_file_range, which /proc's read counters do not see: progress is what has arrived.
-      progressBy: () => treeSize(partial),
+      // Bytes the cp process has written (wchar of /proc/<pid>/io): the kernel counts copy_file_range there too, and
+      // a copy interrupted by the hold's SIGSTOP returns what it had copied. No walk of the growing tree per look.
+      progressBy: 'written',
     });
-    const manifest = await buildManifest(partial);
-    await writeFileAtomic(join(this.repo, 'manifests', `${id}.json`), JSON.stringify(manifest));
+    const manifest = await writeManifestFile(partial, this.manifestPath(id), { durable: true });
     await rename(partial, join(this.repo, 'snapshots', id));
     return { snapshotId: id, metrics: { ...res.metrics, bytesWritten: Math.max(res.metrics.bytesWritten, manifest.bytes) } };
   }
@@ -67,7 +66,7 @@ export class CopyTool implements BackupTool {
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new ToolError(this.name, `no snapshot ${snapshotId} in ${this.repo}`);
     const sourceBytes = await treeSize(dir);
     await mkdir(target.location, { recursive: true });
-    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: () => treeSize(target.location) });
+    const res = await runLocalOp({ tool: this.name, cmd: 'cp', args: ['-a', '--reflink=never', `${dir}/.`, target.location], timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
     return { metrics: res.metrics };
   }
 
@@ -75,8 +74,7 @@ export class CopyTool implements BackupTool {
     const problems: string[] = [];
     const snaps = await this.snapshots();
     for (const id of snaps) {
-      const expected = JSON.parse(await readFile(join(this.repo, 'manifests', `${id}.json`), 'utf8')) as Manifest;
-      const r = await verifyManifest(join(this.repo, 'snapshots', id), expected);
+      const r = await verifyManifest(join(this.repo, 'snapshots', id), await openManifestFile(this.manifestPath(id)));
       if (!r.ok) problems.push(`${id}: ${r.mismatched} mismatched, ${r.missing} missing (${[...r.examples.mismatched, ...r.examples.missing].slice(0, 3).join(', ')})`);
     }
     return { ran: true, ok: problems.length === 0, output: problems.length ? problems.join('; ') : `${snaps.length} snapshot(s) match their manifests` };
@@ -84,6 +82,11 @@ export class CopyTool implements BackupTool {
 
   async repair(): Promise<RepairOutcome> {
     return { ran: false, reason: 'cp keeps plain copies, there is nothing to repair', actions: [] };
+  }
+
+  /** The manifest kept beside a snapshot: a manifest file (metrics/manifest.ts), written and read as a stream. */
+  private manifestPath(id: string): string {
+    return join(this.repo, 'manifests', `${id}.manifest`);
   }
 
   async recover(): Promise<RecoveryReport> {

@@ -17,9 +17,9 @@ export interface LocalOp {
   /** Bytes of volume data the operation moves, for progress and throughput. */
   sourceBytes: number;
   /**
-   * How progress is measured: bytes read (a backup reads the volume), written (a restore writes it), or a
-   * function giving the bytes done (for tools whose copies the /proc counters do not see, e.g. cp's
-   * copy_file_range).
+   * How progress is measured: bytes read (a backup reads the volume), written (a restore writes it; cp's copies,
+   * copy_file_range included), or a function giving the bytes done (for tools whose I/O the /proc counters do not
+   * see). A fault trigger asks for it on every look: it must be cheap (no walk of the tree being written).
    */
   progressBy?: 'read' | 'written' | (() => Promise<number>);
   hooks?: OpHooks;

@@ -3,7 +3,7 @@
 // template's key is rewritten with fixed scrypt parameters unless options.keyDerivation is "calibrated" (see
 // restic-key.ts: restic repeats the derivation on every command, and its calibrated cost dominated and varied).
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RESTIC_KEY_DERIVATION } from '../config/schema.ts';
 import type { ToolConfig } from '../config/schema.ts';
@@ -11,7 +11,7 @@ import type { VolumeSet } from '../platform/types.ts';
 import type { KeyDerivationInfo, RepositoryCheck } from '../suite/results.ts';
 import { registerSecret, excerpt } from '../platform/secrets.ts';
 import { listFiles } from '../metrics/manifest.ts';
-import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
+import { copyTree, flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
 import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
@@ -78,7 +78,7 @@ export class ResticTool implements BackupTool {
     }
     this.repo = join(this.base, trialId);
     await removeTree(this.repo);
-    await cp(template, this.repo, { recursive: true });
+    await copyTree(template, this.repo);
   }
 
   /**
@@ -237,7 +237,7 @@ export class ResticTool implements BackupTool {
   }
 
   async cleanup(): Promise<void> {
-    if (this.repo) await rm(this.repo, { recursive: true, force: true });
+    if (this.repo) await removeTree(this.repo);
   }
 }
 

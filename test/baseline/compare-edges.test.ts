@@ -198,9 +198,9 @@ test('each metric gets its own bootstrap seed, tool/scenario/metric', () => {
 test('bytes metrics use the bytes noise floor, time metrics the ms one', () => {
   const base = results({ trials: timed('copy', 'no-fault', [1000, 1010, 1020], { repoBytes: 100 * 2 ** 20 }) });
   const cur = results({ trials: timed('copy', 'no-fault', [1000, 1010, 1020], { repoBytes: 300 * 2 ** 20 }) });
-  const c = compare(cur, baseline(base), config({ noiseFloor: { ms: 1e12, bytes: 0 } }));
+  const c = compare(cur, baseline(base), config({ noiseFloor: { ms: 1e12, bytes: 0, deterministicBytes: 0, writes: 0 } }));
   assert.equal(metric(cell(c, 'copy', 'no-fault'), 'repository.sizeBytes').status, 'regression');
-  const floored = compare(cur, baseline(base), config({ noiseFloor: { ms: 0, bytes: 1e12 } }));
+  const floored = compare(cur, baseline(base), config({ noiseFloor: { ms: 0, bytes: 1e12, deterministicBytes: 1e12, writes: 0 } }));
   assert.equal(metric(cell(floored, 'copy', 'no-fault'), 'repository.sizeBytes').status, 'unchanged');
 });
 

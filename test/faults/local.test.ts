@@ -185,7 +185,7 @@ test('copy: a crash in a fast cp is injected every time (held in slices), mid-ba
       const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc(`crash-${phase}`, { kind: 'crash', phase, at: 0.3, retries: 1 }), bigger);
       assert.equal(o.status, 'passed', o.error);
       assert.equal(o.fault.injected, true, `${phase} #${i}: ${o.fault.description}`);
-      assert.match(o.fault.description, /^SIGKILL cp\b[^(]* \(pid \d+\) after \d+ KiB copied at \d+% of the /);
+      assert.match(o.fault.description, /^SIGKILL cp\b[^(]* \(pid \d+\) after \d+ KiB written at \d+% of the /);
       const at = o.fault.details.killedAtPercent as number;
       assert.ok(at >= 30 && at < 100, `killed at ${at}%`);
       assert.equal((phase === 'backup' ? o.backup : o.restore)?.attempts, 2);

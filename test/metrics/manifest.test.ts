@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
-import { buildManifest, compareManifests, createHashPool, hashFile, hashPrefix, verifyManifest } from '../../src/metrics/manifest.ts';
-import type { Manifest } from '../../src/metrics/types.ts';
+import { buildManifest, compareManifests, createHashPool, hashFile, hashPrefix, listFiles, manifestEntries, manifestList, openManifestFile, verifyManifest, writeManifestFile } from '../../src/metrics/manifest.ts';
+import type { ManifestList } from '../../src/metrics/types.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MANIFEST_MODULE = pathToFileURL(join(ROOT, 'src/metrics/manifest.ts')).href;
@@ -28,7 +28,7 @@ const CONTENT: Record<string, Buffer> = {
 
 let tmp: string;
 let src: string;
-let expected: Manifest;
+let expected: ManifestList;
 let copies = 0;
 
 /** A fresh copy of the generated tree. */
@@ -197,7 +197,7 @@ describe('hashFile and hashPrefix', () => {
 
 describe('compareManifests', () => {
   const entry = (path: string, sha = 'x', size = 1) => ({ path, size, sha256: sha });
-  const manifest = (files: ReturnType<typeof entry>[]): Manifest => ({ files, bytes: files.reduce((n, f) => n + f.size, 0) });
+  const manifest = (files: ReturnType<typeof entry>[]): ManifestList => ({ files, bytes: files.reduce((n, f) => n + f.size, 0) });
 
   test('counts matched, mismatched (hash or size), missing and extra', () => {
     const r = compareManifests(
@@ -325,5 +325,72 @@ describe('verifyManifest', () => {
       const r = await verifyManifest(dir, expected, { appendOnly, prefixRoot: live });
       assert.deepEqual(r.examples.mismatched, ['a.txt']);
     });
+  });
+});
+
+describe('manifest files (on disk, streamed)', () => {
+  test('sorted by whole path in code-unit order, whatever the directory layout and the names', async () => {
+    const dir = join(tmp, 'names');
+    // '-' (0x2d) and '.' (0x2e) sort before '/' (0x2f), '0' after it: "a-c" < "a.txt" < "a/b" < "a0".
+    const names = ['a/b', 'a-c', 'a0', 'a.txt', 'a/b0/c', 'a/b-', 'Z', 'ü/x', 'sp ace/"q"\\b\nl\tt'];
+    for (const n of names) {
+      mkdirSync(dirname(join(dir, n)), { recursive: true });
+      writeFileSync(join(dir, n), n);
+    }
+    const sorted = [...names].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    assert.deepEqual(await listFiles(dir), sorted);
+    const list = await buildManifest(dir);
+    assert.deepEqual(list.files.map((f) => f.path), sorted);
+    const file = await writeManifestFile(dir, join(tmp, 'names.manifest'));
+    assert.deepEqual(file, { file: join(tmp, 'names.manifest'), count: names.length, bytes: list.bytes });
+    const back: unknown[] = [];
+    for await (const e of manifestEntries(file)) back.push(e);
+    assert.deepEqual(back, list.files);
+    assert.deepEqual(await openManifestFile(file.file), file);
+    assert.deepEqual(await manifestList(file), list);
+  });
+
+  test('one line per file, sha256, size and the path as a JSON string, then an end line with the count and bytes', async () => {
+    const file = await writeManifestFile(src, join(tmp, 'src.manifest'));
+    const lines = readFileSync(file.file, 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines.pop(), `end ${expected.files.length} ${expected.bytes}`);
+    assert.deepEqual(lines, expected.files.map((f) => `${f.sha256} ${f.size} ${JSON.stringify(f.path)}`));
+  });
+
+  test('verifying against a manifest file finds what verifying against the list finds', async () => {
+    const file = await writeManifestFile(src, join(tmp, 'expected.manifest'));
+    const dir = copyOfSource();
+    truncateSync(join(dir, 'nested/b.txt'), 0);
+    unlinkSync(join(dir, 'a.txt'));
+    writeFileSync(join(dir, 'zz-extra'), 'x');
+    const fromFile = await verifyManifest(dir, file);
+    assert.deepEqual(fromFile, await verifyManifest(dir, expected));
+    assert.deepEqual(fromFile, {
+      files: expected.files.length,
+      matched: expected.files.length - 2,
+      mismatched: 1,
+      missing: 1,
+      extra: 1,
+      bytes: expected.bytes - 6 - 1 + 1,
+      ok: false,
+      examples: { mismatched: ['nested/b.txt'], missing: ['a.txt'], extra: ['zz-extra'] },
+    });
+  });
+
+  test('a manifest file cut short (no end line) is an error, never a shorter manifest', async () => {
+    const file = await writeManifestFile(src, join(tmp, 'cut.manifest'));
+    const text = readFileSync(file.file, 'utf8');
+    writeFileSync(file.file, text.slice(0, text.lastIndexOf('end ')));
+    await assert.rejects(openManifestFile(file.file), /cut\.manifest.*(incomplete|end line)/);
+    await assert.rejects(verifyManifest(src, file), /cut\.manifest.*(incomplete|end line)/);
+  });
+
+  test('a failed build leaves no manifest file behind', async () => {
+    await assert.rejects(writeManifestFile(join(tmp, 'no-such-dir'), join(tmp, 'none.manifest')), { code: 'ENOENT' });
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.startsWith('none.manifest')),
+      [],
+    );
   });
 });

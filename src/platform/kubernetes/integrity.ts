@@ -1,13 +1,13 @@
 // Manifests on Kubernetes are taken per volume (one verifier pod each, on the volume's node) and merged here into
 // the same shape as on the local platform: paths "<volume>/<path inside the volume>", sorted. Comparing them is
 // metrics/manifest.ts's diffManifests / integrityFromDiff, as everywhere.
-import type { Manifest, ManifestEntry } from '../../metrics/types.ts';
+import type { ManifestEntry, ManifestList } from '../../metrics/types.ts';
 
 function byPath(a: ManifestEntry, b: ManifestEntry): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-export function mergeVolumeManifests(parts: { volume: string; manifest: Manifest }[]): Manifest {
+export function mergeVolumeManifests(parts: { volume: string; manifest: ManifestList }[]): ManifestList {
   const files: ManifestEntry[] = [];
   let bytes = 0;
   for (const { volume, manifest } of parts) {
@@ -19,7 +19,7 @@ export function mergeVolumeManifests(parts: { volume: string; manifest: Manifest
 }
 
 /** The entries of one volume, with the volume prefix removed. */
-export function volumePart(manifest: Manifest, volume: string): Manifest {
+export function volumePart(manifest: ManifestList, volume: string): ManifestList {
   const prefix = `${volume}/`;
   const files = manifest.files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ ...f, path: f.path.slice(prefix.length) }));
   return { files, bytes: files.reduce((s, f) => s + f.size, 0) };
@@ -31,11 +31,11 @@ export function splitPath(path: string): { volume: string; rel: string } {
 }
 
 /** Parse the manifest a verifier pod printed (the last line that is a JSON object). */
-export function parseManifestOutput(log: string): Manifest {
+export function parseManifestOutput(log: string): ManifestList {
   const lines = log.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'));
   const last = lines[lines.length - 1];
   if (!last) throw new Error(`the verifier printed no manifest: ${log.trim().slice(-300) || '(empty log)'}`);
-  const m = JSON.parse(last) as Partial<Manifest>;
+  const m = JSON.parse(last) as Partial<ManifestList>;
   if (!Array.isArray(m.files)) throw new Error(`the verifier printed something that is not a manifest: ${last.slice(0, 200)}`);
   const files = m.files.map((f) => ({ path: String(f.path), size: Number(f.size), sha256: String(f.sha256) }));
   return { files, bytes: typeof m.bytes === 'number' ? m.bytes : files.reduce((s, f) => s + f.size, 0) };

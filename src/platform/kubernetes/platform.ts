@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { KubernetesPlatformConfig, Suite, ToolConfig, WorkloadConfig } from '../../config/schema.ts';
-import type { Manifest } from '../../metrics/types.ts';
+import type { Manifest, ManifestList } from '../../metrics/types.ts';
 import type { FaultRecord, IntegrityResult } from '../../suite/results.ts';
 import type { BackupTool } from '../../tools/types.ts';
 import { UnsupportedTool } from '../../tools/unsupported.ts';
@@ -31,7 +31,7 @@ import { connectCluster } from './cluster.ts';
 import { installComponents } from './install.ts';
 import type { KubeToolContext } from './context.ts';
 import { msg } from './context.ts';
-import { acceptPrefixes, diffManifests, integrityFromDiff } from '../../metrics/manifest.ts';
+import { acceptPrefixes, diffManifests, integrityFromDiff, manifestList } from '../../metrics/manifest.ts';
 import { mergeVolumeManifests, parseManifestOutput, parseResultLine, splitPath } from './integrity.ts';
 import type { CliBundle, CorruptAction } from './objects.ts';
 import { DEFAULT_POD_IMAGE, RESULT_PREFIX, RUN_LABEL, churnCommand, cliConfigMaps, corruptCommand, feedConfigMap, k8sName, manifestCommand, namespace, parseLocation, prefixHashCommand, proxyPod, pvc, runSelector, seedCommand, setLocation, setNamespace, taskJob, taskPod, volumeSize, writerCommand } from './objects.ts';
@@ -269,7 +269,7 @@ export class KubernetesPlatform implements Platform {
     );
   }
 
-  async manifest(volumes: VolumeSet): Promise<Manifest> {
+  async manifest(volumes: VolumeSet): Promise<ManifestList> {
     const { namespace: ns } = parseLocation(volumes.location);
     const [cli, nodes, claims] = await Promise.all([this.cli(ns), nodesOfClaims(this.kube, ns), this.existingClaims(ns)]);
     const parts = await Promise.all(
@@ -293,7 +293,9 @@ export class KubernetesPlatform implements Platform {
     return mergeVolumeManifests(parts);
   }
 
-  async verify(volumes: VolumeSet, expected: Manifest, opts?: { appendOnly?: (path: string) => boolean; prefixSource?: VolumeSet }): Promise<IntegrityResult> {
+  async verify(volumes: VolumeSet, wanted: Manifest, opts?: { appendOnly?: (path: string) => boolean; prefixSource?: VolumeSet }): Promise<IntegrityResult> {
+    // Manifests on Kubernetes come from verifier pods' output: in memory already.
+    const expected = await manifestList(wanted);
     const actual = await this.manifest(volumes);
     let diff = diffManifests(expected, actual);
     const appendOnly = opts?.appendOnly;

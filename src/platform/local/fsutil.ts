@@ -1,24 +1,20 @@
 // Small filesystem helpers for the local platform and the local tools.
+import { execFile, spawn } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, writeFile, open } from 'node:fs/promises';
+import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, utimes, writeFile, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { diesWithParent } from '../processes.ts';
+import { walkTreeSize } from './tree-size.ts';
 
-/** Bytes of all regular files below `dir` (what a repository occupies); 0 for what vanishes during the walk. */
-export async function treeSize(dir: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) total += await treeSize(p);
-    else if (e.isFile()) total += await lstat(p).then((st) => st.size, () => 0); // vanished mid-walk: a tree being copied or renamed
-  }
-  return total;
+/**
+ * Bytes of all regular files below `dir` (what a repository occupies): symlinks are neither followed nor counted,
+ * directories' own sizes are not counted; 0 for what vanishes during the walk, and for a `dir` that is not one.
+ * Walked on every core (see tree-size.ts).
+ */
+export function treeSize(dir: string): Promise<number> {
+  return walkTreeSize(dir);
 }
 
 /**
@@ -43,8 +39,213 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   }
 }
 
-export async function removeTree(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true, maxRetries: 3 });
+/** How long a helper's cp or rm of a whole tree may take before it is killed (a hung file system, not a big tree). */
+const TREE_OP_TIMEOUT_MS = 60 * 60_000;
+/** The tail of a failed helper's stderr kept for its error. */
+const STDERR_TAIL = 2000;
+
+/**
+ * Runs a file tool (argument array, no shell) that dies with pvbench and is killed after `timeoutMs`; rejects with
+ * its exit and the tail of its stderr unless it exits 0, with the spawn error (ENOENT ...) when it cannot start.
+ */
+function runFileTool(cmd: string, args: string[], timeoutMs: number, cwd?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const run = diesWithParent(cmd, args);
+    const child = spawn(run.cmd, run.args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-STDERR_TAIL)));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve();
+      const how = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(new Error(`${cmd} ${args.join(' ')} ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
+  });
+}
+
+let gnuCp: Promise<boolean> | undefined;
+
+/** Is `cp` GNU's (it knows -t, -T and --reflink)? Asked once. */
+function hasGnuCp(): Promise<boolean> {
+  gnuCp ??= new Promise((resolve) => {
+    execFile('cp', ['--version'], { timeout: 10_000 }, (err, stdout) => resolve(!err && /GNU coreutils/.test(String(stdout))));
+  });
+  return gnuCp;
+}
+
+/**
+ * How many cp or rm processes share a tree. On a busy or slow file system most of a copy's or removal's time is
+ * spent waiting (a freshly written file cannot be unlinked before its pages are written back), so more processes
+ * than cores still help; with idle disks they spread the CPU over the cores.
+ */
+const TREE_PROCESSES = Math.max(4, availableParallelism());
+/** Entries a tree is split into before it is shared out (a few per process, so that they even out). */
+const SPLIT_ENTRIES = 4 * TREE_PROCESSES;
+/** Below this many entries one process does the whole tree. */
+const SPLIT_MIN_ENTRIES = 64;
+/** Bytes of names on one command line (far below the kernel's limit). */
+const ARG_BYTES = 64 * 1024;
+/** Levels a split goes down at most. */
+const SPLIT_DEPTH = 4;
+
+interface TreeSplit {
+  /** Directories taken apart (relative to the root, '' for the root itself), parents first. */
+  dirs: string[];
+  /** Entries handed whole to one process each time: names inside one of `dirs`, about SPLIT_ENTRIES groups. */
+  groups: { parent: string; names: string[] }[];
+  entries: number;
+}
+
+/**
+ * Takes a directory apart, a level at a time, until it has SPLIT_ENTRIES entries or more (or SPLIT_DEPTH levels):
+ * the directories opened are the skeleton, the entries found in them are shared out.
+ */
+async function splitTree(root: string): Promise<TreeSplit> {
+  const dirs: string[] = [];
+  const leaves = new Map<string, string[]>();
+  let open = [''];
+  let entries = 0;
+  for (let depth = 0; open.length > 0; depth++) {
+    const found: { parent: string; name: string; dir: boolean }[] = [];
+    for (const rel of open) {
+      dirs.push(rel);
+      for (const e of await readdir(join(root, rel), { withFileTypes: true })) found.push({ parent: rel, name: e.name, dir: e.isDirectory() });
+    }
+    open = [];
+    const deeper = entries + found.length < SPLIT_ENTRIES && depth + 1 < SPLIT_DEPTH;
+    for (const f of found) {
+      if (deeper && f.dir) open.push(f.parent ? `${f.parent}/${f.name}` : f.name);
+      else {
+        leaves.set(f.parent, [...(leaves.get(f.parent) ?? []), f.name]);
+        entries++;
+      }
+    }
+  }
+  // About SPLIT_ENTRIES groups, so that the processes share them out evenly.
+  const perGroup = Math.max(1, Math.ceil(entries / SPLIT_ENTRIES));
+  const groups: TreeSplit['groups'] = [];
+  for (const [parent, names] of leaves) {
+    let group: string[] = [];
+    let bytes = 0;
+    for (const name of names) {
+      if (group.length >= perGroup || (group.length > 0 && bytes + name.length + 1 > ARG_BYTES)) {
+        groups.push({ parent, names: group });
+        group = [];
+        bytes = 0;
+      }
+      group.push(name);
+      bytes += name.length + 1;
+    }
+    if (group.length > 0) groups.push({ parent, names: group });
+  }
+  return { dirs, groups, entries };
+}
+
+/** Runs `tasks` at most `limit` at a time; after a failure starts no more, and rejects with it once all are done. */
+async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (!failure && next < tasks.length) {
+      const task = tasks[next++]!;
+      await task().catch((err: unknown) => void (failure ??= { err }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure) throw failure.err;
+}
+
+/**
+ * Copies the tree `src` to `dst` (created with its parents; when `dst` is an existing directory, the contents of
+ * `src` land in it): contents, modes, timestamps, ownership where allowed, symlinks as symlinks. With GNU cp
+ * (`cp -a --reflink=never`, argument arrays, a timeout, dying with pvbench): a wide tree is split into a few dozen
+ * parts copied by several cp processes at once, the directories taken apart made here (mode, owner and times set
+ * after their contents); a small one is one `cp -a -T`. Never a reflink: a copy's pages are its own on
+ * copy-on-write file systems as on others. Elsewhere Node's fs.cp.
+ */
+export async function copyTree(src: string, dst: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
+  await mkdir(dirname(dst), { recursive: true });
+  if (!(await hasGnuCp())) {
+    await cp(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return;
+  }
+  const whole = (await lstat(src)).isDirectory() ? await splitTree(src) : undefined;
+  if (!whole || whole.entries < SPLIT_MIN_ENTRIES) {
+    await runFileTool('cp', ['-a', '-T', '--reflink=never', '--', src, dst], timeoutMs);
+    return;
+  }
+  for (const rel of whole.dirs) await mkdir(join(dst, rel), { recursive: true, mode: 0o700 });
+  await runLimited(
+    whole.groups.map((g) => () => runFileTool('cp', ['-a', '--reflink=never', '-t', join(dst, g.parent), '--', ...g.names], timeoutMs, join(src, g.parent))),
+    TREE_PROCESSES,
+  );
+  // What cp -a would have kept of the directories made here; deepest first, as adding entries changes a
+  // directory's times.
+  const root = process.getuid?.() === 0;
+  for (const rel of [...whole.dirs].reverse()) {
+    const st = await lstat(join(src, rel));
+    const to = join(dst, rel);
+    if (root) await lchown(to, st.uid, st.gid);
+    await chmod(to, st.mode & 0o7777);
+    await utimes(to, st.atime, st.mtime);
+  }
+}
+
+/**
+ * Removes `path` and everything below it (symlinks as links); quiet when it is not there. `rm -rf` (argument
+ * arrays, a timeout, dying with pvbench): a wide tree is split into a few dozen parts removed by several rm
+ * processes at once, then the rest. Faster than one rm (which waits for each freshly written file's write-back in
+ * turn) and than Node's fs.rm (a walk in JavaScript), and the event loop stays free. A failure is retried (a
+ * process still writing into the tree makes rm find a directory not empty); Node's fs.rm where there is no rm.
+ */
+export async function removeTree(path: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  if (!path) throw new Error('removeTree: no path given');
+  const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const whole = await splitTree(path).catch(() => undefined); // not a directory (or gone): one rm
+      if (whole && whole.entries >= SPLIT_MIN_ENTRIES) {
+        await runLimited(
+          whole.groups.map((g) => () => runFileTool('rm', ['-rf', '--', ...g.names], timeoutMs, join(path, g.parent))),
+          TREE_PROCESSES,
+        );
+      }
+      await runFileTool('rm', ['-rf', '--', path], timeoutMs);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
+        await rm(path, { recursive: true, force: true, maxRetries: 3 });
+        return;
+      }
+      if (attempt >= 4) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+/**
+ * Writes the dirty pages of the file system that holds `path` back to disk (syncfs, through coreutils' `sync -f`;
+ * a plain `sync` where -f is unknown; nothing where there is no sync). Freshly written volumes would otherwise be
+ * written back while a tool reads them, and the tool's figures would pay for it.
+ */
+export async function writeBack(path: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
+  try {
+    await runFileTool('sync', ['-f', '--', path], timeoutMs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    await runFileTool('sync', [], timeoutMs);
+  }
 }
 
 /** Flip one bit of a file in place; returns the offset and bit. */

@@ -1,11 +1,11 @@
 // The local platform: volumes are directories, tools are processes on this machine.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import type { ToolConfig, WorkloadConfig } from '../../config/schema.ts';
-import { buildManifest, verifyManifest, listFiles } from '../../metrics/manifest.ts';
-import type { Manifest } from '../../metrics/types.ts';
+import { verifyManifest, listFiles, writeManifestFile } from '../../metrics/manifest.ts';
+import type { Manifest, ManifestFile } from '../../metrics/types.ts';
 import type { IntegrityResult } from '../../suite/results.ts';
 import { churnWorkload, seedWorkload } from '../../workloads/mesh-proxy.ts';
 import { CopyTool } from '../../tools/copy.ts';
@@ -16,7 +16,7 @@ import type { LocalToolContext } from '../../tools/local-context.ts';
 import { slowdownFromEnv } from '../../tools/local-context.ts';
 import type { BackupTool } from '../../tools/types.ts';
 import type { Platform, VolumeSet, Writer } from '../types.ts';
-import { flipBit, pickDistinct, removeTree } from './fsutil.ts';
+import { copyTree, flipBit, pickDistinct, removeTree, writeBack } from './fsutil.ts';
 import { startLocalWriter } from './writer.ts';
 import type { Owner } from '../processes.ts';
 import { ownerAlive, selfOwner } from '../processes.ts';
@@ -83,6 +83,9 @@ export class LocalPlatform implements Platform {
   private workdir = '';
   private readonly golden = new Map<string, Promise<string>>();
   private writers = 0;
+  private manifests = 0;
+  /** Manifest files by the id of the volume set they describe. */
+  private readonly manifestFiles = new Map<string, string[]>();
 
   constructor(opts: LocalPlatformOptions) {
     this.opts = opts;
@@ -134,7 +137,9 @@ export class LocalPlatform implements Platform {
     }
     const location = this.path('volumes', id);
     await removeTree(location);
-    await cp(await golden, location, { recursive: true });
+    await copyTree(await golden, location);
+    // On disk before the trial measures anything: the tool must not pay for writing back pvbench's own writes.
+    await writeBack(location);
     return { id, location, volumes: Array.from({ length: workload.proxies }, (_, i) => `proxy-${i}`) };
   }
 
@@ -149,8 +154,14 @@ export class LocalPlatform implements Platform {
     await churnWorkload(volumes.location, volumes.volumes, workload, seed);
   }
 
-  manifest(volumes: VolumeSet): Promise<Manifest> {
-    return buildManifest(volumes.location);
+  /**
+   * A manifest file in the work directory (written as the walk goes, read back as a stream: memory stays flat
+   * whatever the number of files), kept until the volumes it describes are dropped.
+   */
+  async manifest(volumes: VolumeSet): Promise<ManifestFile> {
+    const m = await writeManifestFile(volumes.location, this.path('manifests', `${++this.manifests}.manifest`));
+    this.manifestFiles.set(volumes.id, [...(this.manifestFiles.get(volumes.id) ?? []), m.file]);
+    return m;
   }
 
   verify(volumes: VolumeSet, expected: Manifest, opts?: { appendOnly?: (path: string) => boolean; prefixSource?: VolumeSet }): Promise<IntegrityResult> {
@@ -199,6 +210,8 @@ export class LocalPlatform implements Platform {
 
   async dropVolumes(volumes: VolumeSet): Promise<void> {
     await removeTree(volumes.location);
+    for (const file of this.manifestFiles.get(volumes.id) ?? []) await rm(file, { force: true });
+    this.manifestFiles.delete(volumes.id);
   }
 
   async cleanup(): Promise<void> {
