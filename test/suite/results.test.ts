@@ -14,6 +14,7 @@ test('metricValue reads every metric from its own field; cpuMs is user + sys', (
     repository: { sizeBytes: 444 },
     rtoMs: 555,
     rpoMs: 666,
+    fault: { kind: 'outage', injected: true, description: 'outage', details: { writesLost: 7 } },
   };
   const got = Object.fromEntries(METRIC_NAMES.map((m) => [m, metricValue(t, m)]));
   assert.deepEqual(got, {
@@ -28,6 +29,7 @@ test('metricValue reads every metric from its own field; cpuMs is user + sys', (
     'repository.sizeBytes': 444,
     rtoMs: 555,
     rpoMs: 666,
+    writesLost: 7,
   });
 });
 
