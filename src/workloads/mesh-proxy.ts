@@ -274,20 +274,13 @@ parentPort.on('message', ({ dir, w, seed, proxy }) => {
 `;
 
 /**
- * Worker threads that seed by default: every core, and at least four. Small files are mostly the file system's
- * work (creating a file can wait on its journal), which more threads than cores overlap; large ones are the
- * generator's, which every core shares.
- */
-const SEED_WORKERS = Math.max(4, availableParallelism());
-
-/**
- * Seed every proxy's volume under `root` (root/proxy-N) on `workers` threads (default SEED_WORKERS, never more
+ * Seed every proxy's volume under `root` (root/proxy-N) on `workers` threads (default: every core, never more
  * than there are proxies). The bytes do not depend on the number of workers: each proxy is written whole by one
  * of them, from its own random stream.
  */
 export async function seedWorkload(root: string, w: WorkloadConfig, seed: number, opts: { workers?: number } = {}): Promise<{ volumes: string[]; bytes: number; workers: number }> {
   const volumes = Array.from({ length: w.proxies }, (_, p) => volumeName(p));
-  const threads = Math.max(1, Math.min(Math.floor(opts.workers ?? SEED_WORKERS), w.proxies));
+  const threads = Math.max(1, Math.min(Math.floor(opts.workers ?? availableParallelism()), w.proxies));
   const shape: ProxyShape = { clusters: w.clusters, accessLogLines: w.accessLogLines, statsSnapshots: w.statsSnapshots };
   const pool = Array.from({ length: threads }, () => new Worker(SEED_WORKER_SOURCE, { eval: true }));
   let next = 0;
