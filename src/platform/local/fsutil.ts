@@ -67,7 +67,9 @@ function runFileTool(cmd: string, args: string[], timeoutMs: number, cwd?: strin
       clearTimeout(timer);
       if (code === 0) return resolve();
       const how = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      reject(new Error(`${cmd} ${args.join(' ')} ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+      // A split tree's part is hundreds of names: the first few say which command it was.
+      const shown = [cmd, ...args.slice(0, 8)].join(' ') + (args.length > 8 ? ` … (${args.length - 8} more)` : '');
+      reject(new Error(`${shown} ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
     });
   });
 }
