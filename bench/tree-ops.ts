@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { clockTicksPerSecond, parseProcStat } from '../src/metrics/process.ts';
-import { copyTree, removeTree, treeSize } from '../src/platform/local/fsutil.ts';
+import { copyTree, removeTree, treeSize, writeBack } from '../src/platform/local/fsutil.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TIMEOUT_MS = 30 * 60_000;
@@ -103,7 +103,7 @@ async function timed(fn: () => Promise<unknown>): Promise<Sample> {
 }
 
 interface Method {
-  op: 'size' | 'copy' | 'remove';
+  op: 'size' | 'copy' | 'remove' | 'remove written-back';
   name: string;
   pvbench: boolean;
 }
@@ -129,11 +129,14 @@ const COPY: Method[] = [
   { op: 'copy', name: 'cp -a', pvbench: false },
   ...(before ? [{ op: 'copy' as const, name: 'fs.cp (before)', pvbench: false }] : []),
 ];
+/** Removal of copies just made (small files not yet on disk: ext4 has not even allocated their blocks). */
 const REMOVE: Method[] = [
   { op: 'remove', name: 'removeTree (pvbench)', pvbench: true },
   { op: 'remove', name: 'rm -rf', pvbench: false },
   ...(before ? [{ op: 'remove' as const, name: 'fs.rm (before)', pvbench: false }] : []),
 ];
+/** Removal of copies written back to disk first (as pvbench's seeded volumes are): every unlink frees blocks. */
+const REMOVE_WRITTEN: Method[] = REMOVE.map((m) => ({ ...m, op: 'remove written-back' as const }));
 
 async function sizeWith(m: Method, dir: string, expected: number): Promise<void> {
   let got: number;
@@ -190,7 +193,7 @@ try {
     for (let r = 0; r < runs; r++) {
       for (const m of rotate(SIZE, r)) add(m, await timed(() => sizeWith(m, src, bytes)));
       // Each copy method makes one copy; each removal method removes one of them: over the runs, each removes
-      // copies of every age and every maker (a tree just written may still be under writeback).
+      // copies of every age and every maker.
       const copies: string[] = [];
       for (const [i, m] of rotate(COPY, r).entries()) {
         const dst = join(work, `copy-${n}-${r}-${i}`);
@@ -198,9 +201,18 @@ try {
         copies.push(dst);
       }
       for (const [i, m] of rotate(REMOVE, r).entries()) add(m, await timed(() => removeWith(m, copies[(i + 2 * r) % copies.length]!)));
+      // The same again with copies on disk before they are removed.
+      const written: string[] = [];
+      for (const [i, m] of rotate(COPY, r).entries()) {
+        const dst = join(work, `copy-${n}-${r}-w${i}`);
+        add(m, await timed(() => copyWith(m, src, dst)));
+        written.push(dst);
+      }
+      await writeBack(work);
+      for (const [i, m] of rotate(REMOVE_WRITTEN, r).entries()) add(m, await timed(() => removeWith(m, written[(i + 2 * r) % written.length]!)));
       process.stderr.write(`  ${n} files: run ${r + 1}/${runs} done (load ${loadNow()})\n`);
     }
-    for (const methods of [SIZE, COPY, REMOVE]) {
+    for (const methods of [SIZE, COPY, REMOVE, REMOVE_WRITTEN]) {
       const tool = median(samples.get(methods[1]!)!.map((s) => s.wallMs));
       for (const m of methods) {
         const s = samples.get(m)!;

@@ -294,8 +294,9 @@ async function* hashTree(pool: HashPool, root: string, exclude?: (rel: string) =
 // Manifest files: one line per file, "<sha256> <size> <path as a JSON string>", sorted by path, then
 // "end <count> <bytes>". JSON keeps any file name on one line; the end line tells a complete file from a cut one.
 
-const READ_CHUNK = 1 << 20;
-const WRITE_CHUNK = 1 << 20;
+/** Read and write sizes of manifest files: a batch of a few hundred entries, short-lived. */
+const READ_CHUNK = 1 << 16;
+const WRITE_CHUNK = 1 << 16;
 
 function manifestLine(e: ManifestEntry): string {
   return `${e.sha256} ${e.size} ${JSON.stringify(e.path)}\n`;

@@ -67,7 +67,9 @@ function runFileTool(cmd: string, args: string[], timeoutMs: number, cwd?: strin
       clearTimeout(timer);
       if (code === 0) return resolve();
       const how = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      reject(new Error(`${cmd} ${args.join(' ')} ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+      // A split tree's part is hundreds of names: the first few say which command it was.
+      const shown = [cmd, ...args.slice(0, 8)].join(' ') + (args.length > 8 ? ` … (${args.length - 8} more)` : '');
+      reject(new Error(`${shown} ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
     });
   });
 }
@@ -88,9 +90,9 @@ function hasGnuCp(): Promise<boolean> {
  * than cores still help; with idle disks they spread the CPU over the cores.
  */
 const TREE_PROCESSES = Math.max(4, availableParallelism());
-/** Entries a tree is split into before it is shared out (a few per process, so that they even out). */
-const SPLIT_ENTRIES = 4 * TREE_PROCESSES;
-/** Below this many entries one process does the whole tree. */
+/** Parts a tree is split into at most (a few per process, so that they even out). */
+const SPLIT_PARTS = 4 * TREE_PROCESSES;
+/** Below this many entries and with no directory among them, one process does the whole tree. */
 const SPLIT_MIN_ENTRIES = 64;
 /** Bytes of names on one command line (far below the kernel's limit). */
 const ARG_BYTES = 64 * 1024;
@@ -100,20 +102,26 @@ const SPLIT_DEPTH = 4;
 interface TreeSplit {
   /** Directories taken apart (relative to the root, '' for the root itself), parents first. */
   dirs: string[];
-  /** Entries handed whole to one process each time: names inside one of `dirs`, about SPLIT_ENTRIES groups. */
+  /** Entries handed whole to one process each time: names inside one of `dirs`, SPLIT_PARTS groups at most. */
   groups: { parent: string; names: string[] }[];
   entries: number;
+  /** Whether some entries are directories (whose size is unknown: the tree may be large whatever `entries`). */
+  anyDir: boolean;
 }
 
 /**
- * Takes a directory apart, a level at a time, until it has SPLIT_ENTRIES entries or more (or SPLIT_DEPTH levels):
- * the directories opened are the skeleton, the entries found in them are shared out.
+ * Takes a directory apart a level at a time, down to the first level with at least TREE_PROCESSES subdirectories
+ * (or with none, or SPLIT_DEPTH down): whole subdirectories are shared out where there are enough of them, so that
+ * two processes rarely work in one directory (they would queue on its lock); a directory's files are split only
+ * where there is nothing else to share, e.g. the stats of a single proxy.
  */
 async function splitTree(root: string): Promise<TreeSplit> {
   const dirs: string[] = [];
   const leaves = new Map<string, string[]>();
+  const leaf = (parent: string, name: string): void => void leaves.set(parent, [...(leaves.get(parent) ?? []), name]);
   let open = [''];
   let entries = 0;
+  let anyDir = false;
   for (let depth = 0; open.length > 0; depth++) {
     const found: { parent: string; name: string; dir: boolean }[] = [];
     for (const rel of open) {
@@ -121,17 +129,19 @@ async function splitTree(root: string): Promise<TreeSplit> {
       for (const e of await readdir(join(root, rel), { withFileTypes: true })) found.push({ parent: rel, name: e.name, dir: e.isDirectory() });
     }
     open = [];
-    const deeper = entries + found.length < SPLIT_ENTRIES && depth + 1 < SPLIT_DEPTH;
+    const subdirs = found.filter((f) => f.dir).length;
+    const deeper = subdirs > 0 && subdirs < TREE_PROCESSES && depth + 1 < SPLIT_DEPTH;
     for (const f of found) {
-      if (deeper && f.dir) open.push(f.parent ? `${f.parent}/${f.name}` : f.name);
-      else {
-        leaves.set(f.parent, [...(leaves.get(f.parent) ?? []), f.name]);
-        entries++;
+      if (deeper && f.dir) {
+        open.push(f.parent ? `${f.parent}/${f.name}` : f.name);
+        continue;
       }
+      leaf(f.parent, f.name);
+      entries++;
+      anyDir ||= f.dir;
     }
   }
-  // About SPLIT_ENTRIES groups, so that the processes share them out evenly.
-  const perGroup = Math.max(1, Math.ceil(entries / SPLIT_ENTRIES));
+  const perGroup = Math.max(1, Math.ceil(entries / SPLIT_PARTS));
   const groups: TreeSplit['groups'] = [];
   for (const [parent, names] of leaves) {
     let group: string[] = [];
@@ -147,7 +157,12 @@ async function splitTree(root: string): Promise<TreeSplit> {
     }
     if (group.length > 0) groups.push({ parent, names: group });
   }
-  return { dirs, groups, entries };
+  return { dirs, groups, entries, anyDir };
+}
+
+/** Whether a tree is worth several processes. */
+function worthSplitting(split: TreeSplit | undefined): split is TreeSplit {
+  return split !== undefined && split.groups.length > 1 && (split.anyDir || split.entries >= SPLIT_MIN_ENTRIES);
 }
 
 /** Runs `tasks` at most `limit` at a time; after a failure starts no more, and rejects with it once all are done. */
@@ -167,8 +182,8 @@ async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promis
 /**
  * Copies the tree `src` to `dst` (created with its parents; when `dst` is an existing directory, the contents of
  * `src` land in it): contents, modes, timestamps, ownership where allowed, symlinks as symlinks. With GNU cp
- * (`cp -a --reflink=never`, argument arrays, a timeout, dying with pvbench): a wide tree is split into a few dozen
- * parts copied by several cp processes at once, the directories taken apart made here (mode, owner and times set
+ * (`cp -a --reflink=never`, argument arrays, a timeout, dying with pvbench): a wide tree is split into parts (whole
+ * subdirectories where it has enough of them) copied by several cp processes at once, the directories taken apart made here (mode, owner and times set
  * after their contents); a small one is one `cp -a -T`. Never a reflink: a copy's pages are its own on
  * copy-on-write file systems as on others. Elsewhere Node's fs.cp.
  */
@@ -180,7 +195,7 @@ export async function copyTree(src: string, dst: string, opts: { timeoutMs?: num
     return;
   }
   const whole = (await lstat(src)).isDirectory() ? await splitTree(src) : undefined;
-  if (!whole || whole.entries < SPLIT_MIN_ENTRIES) {
+  if (!worthSplitting(whole)) {
     await runFileTool('cp', ['-a', '-T', '--reflink=never', '--', src, dst], timeoutMs);
     return;
   }
@@ -203,7 +218,7 @@ export async function copyTree(src: string, dst: string, opts: { timeoutMs?: num
 
 /**
  * Removes `path` and everything below it (symlinks as links); quiet when it is not there. `rm -rf` (argument
- * arrays, a timeout, dying with pvbench): a wide tree is split into a few dozen parts removed by several rm
+ * arrays, a timeout, dying with pvbench): a wide tree is split into parts (as for copyTree) removed by several rm
  * processes at once, then the rest. Faster than one rm (which waits for each freshly written file's write-back in
  * turn) and than Node's fs.rm (a walk in JavaScript), and the event loop stays free. A failure is retried (a
  * process still writing into the tree makes rm find a directory not empty); Node's fs.rm where there is no rm.
@@ -214,7 +229,7 @@ export async function removeTree(path: string, opts: { timeoutMs?: number } = {}
   for (let attempt = 1; ; attempt++) {
     try {
       const whole = await splitTree(path).catch(() => undefined); // not a directory (or gone): one rm
-      if (whole && whole.entries >= SPLIT_MIN_ENTRIES) {
+      if (worthSplitting(whole)) {
         await runLimited(
           whole.groups.map((g) => () => runFileTool('rm', ['-rf', '--', ...g.names], timeoutMs, join(path, g.parent))),
           TREE_PROCESSES,
