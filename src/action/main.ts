@@ -183,6 +183,7 @@ export async function run(): Promise<void> {
   for (const f of outcome.findings) {
     const props = { title: maskText(f.title) };
     if (f.level === 'error') core.error(maskText(f.message), props);
+    else if (f.level === 'notice') core.notice(maskText(f.message), props);
     else core.warning(maskText(f.message), props);
   }
 

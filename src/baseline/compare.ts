@@ -10,6 +10,8 @@ import { metricPower, powerSummary } from './power.ts';
 import { splitBaseline } from './compatible.ts';
 import { changePoints } from './trend.ts';
 import type { MetricPower, PowerSample, PowerSummary } from './power.ts';
+import { compareVariants } from './ab.ts';
+import type { AbComparison } from './ab.ts';
 
 export interface BaselineInput {
   runs: ResultsFile[];
@@ -85,6 +87,8 @@ export interface Comparison {
   trend?: TrendSummary;
   /** The run's detection power over its compared metrics; absent without any. */
   power?: PowerSummary;
+  /** The in-run A/B of the suite (results.suite.ab): its b against its a; absent without one. */
+  ab?: AbComparison;
   /** The settings used, for the report's explanations; optional so hand-made comparisons stay valid. */
   settings?: {
     threshold: number;
@@ -188,7 +192,7 @@ function cellOrder(results: ResultsFile): { tool: string; scenario: string; tria
 }
 
 /** Values of a metric over the passed trials. */
-function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
+export function samples(trials: readonly TrialResult[], metric: MetricName): number[] {
   const out: number[] = [];
   for (const t of trials) {
     if (t.status !== 'passed') continue;
@@ -426,10 +430,13 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     if (unfinished.length === 0 && !nothingRan) unfinished.push('the run did not finish (its results file says it is incomplete)');
   }
   const failOnNotInjected = cfg.failOnNotInjected ?? false;
-  const failing = unfinished.length > 0 || nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression) || (notInjectedTrials > 0 && failOnNotInjected);
+  const ab = compareVariants(current, cfg);
+  // An A/B difference fails the run only when the suite says so (ab.failOnRegression): b worse than a.
+  const abReasons = ab?.failOnRegression ? ab.worse : [];
+  const failing = unfinished.length > 0 || nothingRan || integrityFailures > 0 || erroredTrials > 0 || (regressions > 0 && cfg.failOnRegression) || (notInjectedTrials > 0 && failOnNotInjected) || abReasons.length > 0;
   const comparison: Comparison = {
     verdict: failing ? 'fail' : 'pass',
-    reasons: [...emptyReasons, ...unfinished, ...failureReasons, ...errorReasons, ...changeReasons, ...notInjectedReasons],
+    reasons: [...emptyReasons, ...unfinished, ...failureReasons, ...errorReasons, ...changeReasons, ...abReasons, ...notInjectedReasons],
     regressions,
     improvements,
     integrityFailures,
@@ -448,6 +455,7 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
     },
   };
   if (trend) comparison.trend = trend;
+  if (ab) comparison.ab = ab;
   const power = powerSummary(powerSamples, cfg.confidence);
   if (power) comparison.power = power;
   if (impossibleCount) notices.push(`left out ${plural(impossibleCount, 'impossible baseline value')}: ${impossible.join('; ')}`);

@@ -103,7 +103,7 @@ function pValueText(p: number): string {
  * smallest trial count (of SUGGESTED_TRIALS) that would bring the median metric within a quarter of what the
  * threshold and noise floor allow. Undefined when no metric has a figure.
  */
-export function powerSummary(all: readonly PowerSample[], confidence: number): PowerSummary | undefined {
+export function powerSummary(all: readonly PowerSample[], confidence: number, reference = 'baseline'): PowerSummary | undefined {
   if (all.length === 0) return undefined;
   // Time-like metrics set the run's figure; the near-deterministic ones, far tighter, get their own clause.
   const noisy = all.filter((s) => !s.deterministic);
@@ -158,7 +158,7 @@ export function powerSummary(all: readonly PowerSample[], confidence: number): P
 
   const sizesText = `With ${n} ${n === 1 ? 'trial' : 'trials'} against ${m}`;
   const over = `the median of ${samples.length} compared ${samples.length === 1 ? 'metric' : 'metrics'}`;
-  const pText = `the smallest possible p is ${pValueText(smallestP)}${smallestP > alpha ? `, above α = ${alpha}, so a change also needs every trial worse than every baseline trial` : ''}`;
+  const pText = `the smallest possible p is ${pValueText(smallestP)}${smallestP > alpha ? `, above α = ${alpha}, so a change also needs every trial worse than every ${reference} trial` : ''}`;
   const head = Number.isFinite(detectable)
     ? `${sizesText}, changes below ~${changeText(detectable)} cannot be detected (${over}; ${pText})`
     : `${sizesText}, most metrics cannot flag a change of any size (${over}; ${pText})`;

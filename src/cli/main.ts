@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { suiteJsonSchema } from '../config/schema.ts';
 import { parseResults, ResultsFileError } from '../baseline/store.ts';
+import type { AbComparison } from '../baseline/ab.ts';
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
 import { ResultsWriteError } from '../suite/run.ts';
@@ -106,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
           log,
           signal: controller.signal,
         });
-        printVerdict(out.verdict, out.reasons, out.paths);
+        printVerdict(out.verdict, out.reasons, out.paths, out.comparison.ab);
         // 128 + the signal's number, as a shell reports a command ended by it.
         if (interruptedBy) return 128 + (interruptedBy === 'SIGINT' ? 2 : 15);
         return out.verdict === 'pass' ? 0 : 1;
@@ -136,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.out) process.stdout.write(report);
         return 0;
       }
-      printVerdict(comparison.verdict, comparison.reasons, values.out ? { report: values.out } : undefined);
+      printVerdict(comparison.verdict, comparison.reasons, values.out ? { report: values.out } : undefined, comparison.ab);
       return comparison.verdict === 'pass' ? 0 : 1;
     }
     case 'validate': {
@@ -204,9 +205,16 @@ function parseWorkloadFlag(text: string | undefined) {
   return parsed.data;
 }
 
-function printVerdict(verdict: 'pass' | 'fail', reasons: string[], paths?: { results?: string; report?: string }): void {
+function printVerdict(verdict: 'pass' | 'fail', reasons: string[], paths?: { results?: string; report?: string }, ab?: AbComparison): void {
   process.stdout.write(`pvbench: ${verdict === 'pass' ? 'PASS' : 'FAIL'}\n`);
   for (const r of reasons) process.stdout.write(`  - ${plainText(r)}\n`);
+  if (ab) {
+    const lines = [...ab.worse, ...ab.better];
+    const head = ab.notice ?? (lines.length ? `${lines.length} difference(s) beyond ±${Math.round(ab.threshold * 1000) / 10}%` : `no difference beyond ±${Math.round(ab.threshold * 1000) / 10}% (${ab.rows.length} metric(s) compared)`);
+    process.stdout.write(`A/B ${plainText(ab.b)} vs ${plainText(ab.a)}: ${plainText(head)}\n`);
+    // The failing ones are already among the reasons.
+    for (const l of ab.failOnRegression ? ab.better : lines) process.stdout.write(`  - ${plainText(l)}\n`);
+  }
   if (paths?.results) process.stdout.write(`results: ${paths.results}\n`);
   if (paths?.report) process.stdout.write(`report:  ${paths.report}\n`);
 }

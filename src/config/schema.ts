@@ -20,7 +20,7 @@ export const toolSchema = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
       .describe(
-        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
+        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic and kopia: binary (the program to run: a command name looked up on PATH, or a path, relative to the current directory; the tool\'s name by default), e.g. two variants of one tool with binary: /usr/bin/restic and binary: .tools/bin/restic for an A/B (see ab). restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
       ),
     optional: z
       .boolean()
@@ -240,6 +240,21 @@ export const compareSchema = z
   })
   .strict();
 
+export const abSchema = z
+  .object({
+    a: name.describe('The reference variant: the name of a tool in tools (its name key, or its type when it has none).'),
+    b: name.describe('The variant compared with it: another tool in tools, e.g. the same tool with another binary or other options.'),
+    threshold: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.05)
+      .describe('Relative difference of the medians (b against a) that counts (0.05 = 5%). Interleaved in one run, the two variants share the machine\'s drift, so a smaller change shows than against a baseline of earlier runs. Bytes written and repository size use compare.deterministicThreshold when that is smaller.'),
+    failOnRegression: z.boolean().default(false).describe('Fail the run when b is worse than a on a compared metric. Off: the A/B table reports it without changing the verdict.'),
+  })
+  .strict()
+  .describe('In-run A/B: two tools of this suite run interleaved (a then b in odd trials, b then a in even ones, scenario by scenario) and are compared with each other with the same statistics as the baseline (compare.metrics, compare.confidence, the noise floor). Two tools with the same settings under two names make an A/A run: the noise of this machine.');
+
 const suiteObject = z
   .object({
     $schema: z.string().optional(),
@@ -265,6 +280,7 @@ const suiteObject = z
         ]),
       ),
     compare: compareSchema.prefault({}),
+    ab: abSchema.optional(),
     report: z
       .object({
         title: z.string().optional().describe('Heading of the report; "pvbench: <suite name>" by default.'),
@@ -287,7 +303,7 @@ export const suiteSchema = suiteObject.superRefine((suite, ctx) => {
 });
 
 /** Rules that span sections of a suite (checked when a file is loaded, and again after command-line overrides). */
-export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'platform' | 'scenarios' | 'tools' | 'workload'>): { path: (string | number)[]; message: string; fix: string }[] {
+export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'platform' | 'scenarios' | 'tools' | 'workload'> & { ab?: z.output<typeof abSchema> }): { path: (string | number)[]; message: string; fix: string }[] {
   const problems: { path: (string | number)[]; message: string; fix: string }[] = [];
   const w = suite.workload;
   const files = w.proxies * (w.statsSnapshots + 2);
@@ -309,6 +325,31 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
       });
     }
   });
+  suite.tools.forEach((tool, i) => {
+    const bin = tool.options.binary;
+    if (bin !== undefined && (typeof bin !== 'string' || bin.trim() === '' || !['restic', 'kopia'].includes(tool.type))) {
+      problems.push({
+        path: ['tools', i, 'options', 'binary'],
+        message: ['restic', 'kopia'].includes(tool.type) ? `binary is ${JSON.stringify(bin)}, not a command or a path` : `${tool.type} has no binary option (only restic and kopia run a program pvbench starts)`,
+        fix: ['restic', 'kopia'].includes(tool.type) ? `give the program to run, e.g. binary: /usr/bin/${tool.type}, or leave binary out for the ${tool.type} on PATH` : 'remove options.binary',
+      });
+    }
+  });
+  if (suite.ab) {
+    const names = suite.tools.map((t) => t.name ?? t.type);
+    for (const side of ['a', 'b'] as const) {
+      if (!names.includes(suite.ab[side])) {
+        problems.push({
+          path: ['ab', side],
+          message: `ab.${side} is "${suite.ab[side]}", which is not a tool of this suite (its tools: ${names.join(', ')})`,
+          fix: `name one of ${names.map((n) => `"${n}"`).join(', ')}, or add a tool with name: ${suite.ab[side]}`,
+        });
+      }
+    }
+    if (suite.ab.a === suite.ab.b) {
+      problems.push({ path: ['ab', 'b'], message: `ab.a and ab.b both name "${suite.ab.a}": a tool compared with itself measures nothing`, fix: 'name two tools; for an A/A run (the noise of this machine) add the same tool twice under two names' });
+    }
+  }
   const onKind = suite.platform.kind === 'kubernetes' && suite.platform.cluster.mode === 'kind';
   if (suite.platform.kind === 'kubernetes') {
     const inst = suite.platform.install;
@@ -348,6 +389,7 @@ export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type PlatformConfig = z.output<typeof platformSchema>;
 export type KubernetesPlatformConfig = z.output<typeof kubernetesPlatformSchema>;
 export type CompareConfig = z.output<typeof compareSchema>;
+export type AbConfig = z.output<typeof abSchema>;
 
 /** The JSON Schema for editors (yaml-language-server, VS Code), emitted from the same source. */
 export function suiteJsonSchema(): Record<string, unknown> {

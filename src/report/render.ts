@@ -23,6 +23,7 @@ import {
   formatRatio,
   plural,
 } from './format.ts';
+import { abNote, abTable } from './ab-table.ts';
 import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trendTable, trialsTable } from './tables.ts';
 
 export interface RenderInput {
@@ -104,6 +105,7 @@ const CUTS = [
   { id: 'tools', label: 'the tools table' },
   { id: 'faults', label: 'the faults table' },
   { id: 'chart', label: 'the chart' },
+  { id: 'ab', label: 'the A/B table' },
   { id: 'footnote', label: 'the explanation of the statistics' },
   { id: 'summary-ok', label: 'summary rows without failures or changes' },
   { id: 'summary', label: 'the summary table' },
@@ -204,6 +206,9 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
         : summary.hidden > 0
           ? `The summary table (${plural(summary.hidden, 'row')}) was left out to fit.`
           : undefined,
+    /** The in-run A/B (suite.ab): one sentence, its detection power, a notice when a side had nothing, and the table. */
+    ab: c.ab ? { a: c.ab.a, b: c.ab.b, note: abNote(c.ab), power: c.ab.power?.line, notice: c.ab.notice } : undefined,
+    abTable: c.ab && !cut.has('ab') ? abTable(c.ab) : '',
     chart: cut.has('chart') ? '' : timeChart(results).text,
     faultsTable: cut.has('faults') ? '' : faultsTable(results, c),
     integrityTable: cut.has('integrity') ? '' : integrityTable(results, c, { onlyFailures: cut.has('integrity-ok') }),

@@ -419,7 +419,7 @@ export function detectableText(ratio: number | undefined): string {
 }
 
 /** A coefficient of variation as a percentage: "12.6%", "0%". */
-function cvText(cv: number): string {
+export function cvText(cv: number): string {
   const pct = cv * 100;
   return `${pct === 0 ? '0' : pct < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
 }

@@ -53,7 +53,7 @@ export interface PipelineOptions {
 }
 
 export interface Finding {
-  level: 'error' | 'warning';
+  level: 'error' | 'warning' | 'notice';
   title: string;
   message: string;
 }
@@ -162,6 +162,11 @@ export async function analyse(results: ResultsFile, baseline: BaselineInput, sui
         findings.push({ level: suite.compare.failOnRegression ? 'error' : 'warning', title: `pvbench regression: ${cell.tool} / ${cell.scenario}`, message: `${m.label} ${formatRatio(m.ratio)} vs baseline${m.pValue !== undefined ? ` (p=${m.pValue.toPrecision(2)})` : ''}` });
       }
     }
+  }
+  const ab = comparison.ab;
+  if (ab) {
+    for (const line of ab.worse) findings.push({ level: ab.failOnRegression ? 'error' : 'warning', title: `pvbench A/B: ${ab.b} worse than ${ab.a}`, message: line });
+    for (const line of ab.better) findings.push({ level: 'notice', title: `pvbench A/B: ${ab.b} better than ${ab.a}`, message: line });
   }
   for (const t of results.trials) {
     if (t.status === 'failed') findings.push({ level: 'error', title: `pvbench integrity: ${t.tool} / ${t.scenario} #${t.trial}`, message: t.error ?? 'integrity loss after restore' });

@@ -142,6 +142,8 @@ export interface ResultsFile {
     platform: string;
     /** The workload settings as configured (proxies, sizes, churn), so that a baseline of another workload is told apart. */
     workload?: Record<string, unknown>;
+    /** The in-run A/B of the suite (its ab section), so that compare and report need no suite file. */
+    ab?: { a: string; b: string; threshold: number; failOnRegression: boolean };
   };
   run: {
     id: string;

@@ -76,7 +76,7 @@ export function newResults(suite: Suite, suiteFile: string, platformName: string
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     pvbenchVersion: PVBENCH_VERSION,
-    suite: { name: suite.name, file: suiteFile, seed: suite.seed, trials: suite.trials, platform: platformName, workload: suite.workload },
+    suite: { name: suite.name, file: suiteFile, seed: suite.seed, trials: suite.trials, platform: platformName, workload: suite.workload, ...(suite.ab ? { ab: { ...suite.ab } } : {}) },
     run: {
       id: randomBytes(6).toString('hex'),
       startedAt: new Date().toISOString(),

@@ -10,7 +10,7 @@ import { excerpt, registerSecret } from '../platform/secrets.ts';
 import { listFiles } from '../metrics/manifest.ts';
 import { flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
-import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { notFound, runLocalOp, runQuick, toolBinary, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
@@ -18,6 +18,9 @@ import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairO
 export class KopiaTool implements BackupTool {
   readonly name: string;
   readonly type = 'kopia' as const;
+  /** The program run: options.binary, or "kopia" from PATH. */
+  private readonly bin: string;
+  private readonly config: ToolConfig;
   private readonly ctx: LocalToolContext;
   private readonly password = randomBytes(24).toString('hex');
   private repo = '';
@@ -27,6 +30,8 @@ export class KopiaTool implements BackupTool {
   constructor(config: ToolConfig, ctx: LocalToolContext) {
     this.name = config.name ?? config.type;
     this.ctx = ctx;
+    this.config = config;
+    this.bin = toolBinary(config.options, 'kopia');
     registerSecret(this.password);
   }
 
@@ -40,14 +45,14 @@ export class KopiaTool implements BackupTool {
   }
 
   private async run(args: string[]): Promise<string> {
-    const res = await runQuick(this.name, 'kopia', args, this.env(), this.ctx.timeoutMs);
+    const res = await runQuick(this.name, this.bin, args, this.env(), this.ctx.timeoutMs);
     if (res.exitCode !== 0) throw new ToolError(this.name, `kopia ${args[0]} ${args[1] ?? ''} failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
     return res.stdout;
   }
 
   async probe(): Promise<Probe> {
-    const v = await whichVersion(this.name, 'kopia', ['--version']);
-    if (!v) return { ok: false, reason: 'kopia is not on PATH (it is not packaged in Debian; install it from kopia.io to include it)' };
+    const v = await whichVersion(this.name, this.bin, ['--version']);
+    if (!v) return { ok: false, reason: notFound(this.config.options, 'kopia', 'it is not packaged in Debian; install it from kopia.io to include it') };
     return { ok: true, version: v.split(' ')[0] ?? v, notes: ignoredNote('kopia', toolEnv('KOPIA_', {}).ignored) };
   }
 
@@ -63,7 +68,7 @@ export class KopiaTool implements BackupTool {
     const sourceBytes = await treeSize(source.location);
     const res = await runLocalOp({
       tool: this.name,
-      cmd: 'kopia',
+      cmd: this.bin,
       args: this.args('snapshot', 'create', source.location, '--json'),
       env: this.env(),
       timeoutMs: this.ctx.timeoutMs,
@@ -81,7 +86,7 @@ export class KopiaTool implements BackupTool {
     await mkdir(target.location, { recursive: true });
     const res = await runLocalOp({
       tool: this.name,
-      cmd: 'kopia',
+      cmd: this.bin,
       args: this.args('snapshot', 'restore', snapshotId, target.location),
       env: this.env(),
       timeoutMs: this.ctx.timeoutMs,
@@ -94,7 +99,7 @@ export class KopiaTool implements BackupTool {
   }
 
   async check(): Promise<RepositoryCheck> {
-    const res = await runQuick(this.name, 'kopia', this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
+    const res = await runQuick(this.name, this.bin, this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
     return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
   }
 
@@ -104,10 +109,10 @@ export class KopiaTool implements BackupTool {
    */
   async repair(): Promise<RepairOutcome> {
     const actions: string[] = [];
-    const fix = await runQuick(this.name, 'kopia', this.args('snapshot', 'fix', 'invalid-files', '--verify-files-percent=100', '--commit'), this.env(), this.ctx.timeoutMs);
+    const fix = await runQuick(this.name, this.bin, this.args('snapshot', 'fix', 'invalid-files', '--verify-files-percent=100', '--commit'), this.env(), this.ctx.timeoutMs);
     const said = (fix.stderr + fix.stdout).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
     actions.push(`kopia snapshot fix invalid-files: ${fix.exitCode === 0 ? 'ok' : `exit ${fix.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
-    const verify = await runQuick(this.name, 'kopia', this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
+    const verify = await runQuick(this.name, this.bin, this.args('snapshot', 'verify', '--verify-files-percent=100'), this.env(), this.ctx.timeoutMs);
     return { ran: true, actions, checkOk: verify.exitCode === 0 };
   }
 

@@ -104,6 +104,19 @@ export async function runQuick(tool: string, cmd: string, args: string[], env?: 
 }
 
 /** Is `cmd` runnable? Resolves its first output line, or undefined when it is not on PATH. */
+/** The program a local tool runs: its options.binary (a command on PATH, or a path), or `command` from PATH. */
+export function toolBinary(options: Readonly<Record<string, unknown>>, command: string): string {
+  return typeof options.binary === 'string' && options.binary.trim() !== '' ? options.binary : command;
+}
+
+/** The probe's reason when the program did not answer: options.binary named when that is what was set. */
+export function notFound(options: Readonly<Record<string, unknown>>, command: string, install: string): string {
+  if (typeof options.binary === 'string' && options.binary.trim() !== '') {
+    return `options.binary ${JSON.stringify(options.binary)} did not run as ${command} (not found, not executable, or its version command failed): point it at a ${command} program`;
+  }
+  return `${command} is not on PATH (${install})`;
+}
+
 export async function whichVersion(tool: string, cmd: string, args: string[]): Promise<string | undefined> {
   try {
     const res = await runQuick(tool, cmd, args, undefined, 15_000);

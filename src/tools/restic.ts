@@ -13,7 +13,7 @@ import { registerSecret, excerpt } from '../platform/secrets.ts';
 import { listFiles } from '../metrics/manifest.ts';
 import { copyTree, flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
 import type { LocalToolContext } from './local-context.ts';
-import { runLocalOp, runQuick, whichVersion } from './local-process.ts';
+import { notFound, runLocalOp, runQuick, toolBinary, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
 import { FIXED_SCRYPT, openKeyFile, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
 import { ToolError } from './types.ts';
@@ -22,6 +22,8 @@ import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairO
 export class ResticTool implements BackupTool {
   readonly name: string;
   readonly type = 'restic' as const;
+  /** The program run: options.binary, or "restic" from PATH. */
+  private readonly bin: string;
   private readonly ctx: LocalToolContext;
   private readonly options: ToolConfig['options'];
   private readonly password = randomBytes(24).toString('hex');
@@ -34,6 +36,7 @@ export class ResticTool implements BackupTool {
   constructor(config: ToolConfig, ctx: LocalToolContext) {
     this.name = config.name ?? config.type;
     this.ctx = ctx;
+    this.bin = toolBinary(config.options, 'restic');
     this.options = config.options;
     const kd = config.options.keyDerivation ?? 'fixed';
     // The suite's validation rejects other values; this is for callers that build a ToolConfig themselves.
@@ -52,8 +55,8 @@ export class ResticTool implements BackupTool {
   }
 
   async probe(): Promise<Probe> {
-    const v = await whichVersion(this.name, 'restic', ['version']);
-    if (!v) return { ok: false, reason: 'restic is not on PATH (install it: apt-get install -y restic)' };
+    const v = await whichVersion(this.name, this.bin, ['version']);
+    if (!v) return { ok: false, reason: notFound(this.options, 'restic', 'install it: apt-get install -y restic') };
     return { ok: true, version: v.replace(/^restic\s+/, '').split(' ')[0] ?? v, notes: ignoredNote('restic', toolEnv('RESTIC_', {}).ignored) };
   }
 
@@ -66,7 +69,7 @@ export class ResticTool implements BackupTool {
       if (typeof this.options.repositoryVersion === 'string' || typeof this.options.repositoryVersion === 'number') {
         args.push('--repository-version', String(this.options.repositoryVersion));
       }
-      const res = await runQuick(this.name, 'restic', args, this.env(template), this.ctx.timeoutMs);
+      const res = await runQuick(this.name, this.bin, args, this.env(template), this.ctx.timeoutMs);
       if (res.exitCode !== 0) throw new ToolError(this.name, `restic init failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
       this.keyInfo = await this.settleKey(template);
     })();
@@ -113,7 +116,7 @@ export class ResticTool implements BackupTool {
   async backup(source: VolumeSet, hooks?: OpHooks): Promise<BackupOutcome> {
     const sourceBytes = await treeSize(source.location);
     const args = ['backup', ...this.commonArgs(), '--json', '--host', 'pvbench', '--tag', source.id, source.location];
-    const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, slowdown: this.ctx.slowdown });
+    const res = await runLocalOp({ tool: this.name, cmd: this.bin, args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, slowdown: this.ctx.slowdown });
     const summary = res.stdout
       .split('\n')
       .map((l) => l.trim())
@@ -143,7 +146,7 @@ export class ResticTool implements BackupTool {
     const sourceBytes = await treeSize(sourcePath).catch(() => 0);
     const args = ['restore', ...this.commonArgs(), snapshotId, '--target', staging];
     try {
-      const res = await runLocalOp({ tool: this.name, cmd: 'restic', args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
+      const res = await runLocalOp({ tool: this.name, cmd: this.bin, args, env: this.env(), timeoutMs: this.ctx.timeoutMs, sourceBytes, hooks, progressBy: 'written' });
       const restoredRoot = join(staging, sourcePath);
       await mkdir(target.location, { recursive: true });
       // Nothing there: the snapshot holds no files (after a repair cut out what was lost, for one).
@@ -160,7 +163,7 @@ export class ResticTool implements BackupTool {
   }
 
   private async snapshotPath(snapshotId: string): Promise<string> {
-    const res = await runQuick(this.name, 'restic', ['snapshots', '--no-cache', '--json', snapshotId], this.env());
+    const res = await runQuick(this.name, this.bin, ['snapshots', '--no-cache', '--json', snapshotId], this.env());
     const list = JSON.parse(res.stdout || '[]') as { paths?: string[] }[];
     const p = list[0]?.paths?.[0];
     if (!p) throw new ToolError(this.name, `restic knows no snapshot ${snapshotId}`, res.exitCode, excerpt(res.stderr));
@@ -168,7 +171,7 @@ export class ResticTool implements BackupTool {
   }
 
   async check(): Promise<RepositoryCheck> {
-    const res = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const res = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
     return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
   }
 
@@ -178,21 +181,21 @@ export class ResticTool implements BackupTool {
    * of new snapshots, which replace the old ones), and a check to see what is left.
    */
   async repair(): Promise<RepairOutcome> {
-    const help = await runQuick(this.name, 'restic', ['repair', '--help'], this.env());
+    const help = await runQuick(this.name, this.bin, ['repair', '--help'], this.env());
     if (help.exitCode !== 0) return { ran: false, reason: 'this restic has no repair command (restic 0.16 and later have it)', actions: [] };
     const actions: string[] = [];
     const step = async (label: string, args: string[]) => {
-      const res = await runQuick(this.name, 'restic', [...args, '--no-cache'], this.env(), this.ctx.timeoutMs);
+      const res = await runQuick(this.name, this.bin, [...args, '--no-cache'], this.env(), this.ctx.timeoutMs);
       const said = (res.stderr + res.stdout).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
       actions.push(`${label}: ${res.exitCode === 0 ? 'ok' : `exit ${res.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
       return res;
     };
-    const check = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const check = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
     const packs = [...new Set([...(check.stdout + check.stderr).matchAll(/restic repair packs ((?:[0-9a-f]{64}\s*)+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)))];
     if (packs.length) await step(`restic repair packs (${packs.length} pack${packs.length > 1 ? 's' : ''})`, ['repair', 'packs', ...packs]);
     await step('restic repair index', ['repair', 'index']);
     await step('restic repair snapshots --forget', ['repair', 'snapshots', '--forget']);
-    const after = await runQuick(this.name, 'restic', ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const after = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
     return { ran: true, actions, checkOk: after.exitCode === 0 };
   }
 
@@ -200,14 +203,14 @@ export class ResticTool implements BackupTool {
     const locks = (await readdir(join(this.repo, 'locks')).catch(() => [])).length;
     const actions: string[] = [];
     if (locks > 0) {
-      const res = await runQuick(this.name, 'restic', ['unlock', '--no-cache'], this.env());
+      const res = await runQuick(this.name, this.bin, ['unlock', '--no-cache'], this.env());
       actions.push(res.exitCode === 0 ? `restic unlock removed stale locks (${locks} found)` : `restic unlock failed: ${excerpt(res.stderr, 200)}`);
     }
     return { staleLocks: locks, actions };
   }
 
   async snapshots(): Promise<string[]> {
-    const res = await runQuick(this.name, 'restic', ['snapshots', '--no-cache', '--json'], this.env());
+    const res = await runQuick(this.name, this.bin, ['snapshots', '--no-cache', '--json'], this.env());
     if (res.exitCode !== 0) throw new ToolError(this.name, `restic snapshots failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
     // Short ids, as backup() keeps them.
     const list = JSON.parse(res.stdout || '[]') as { short_id: string; time: string; paths?: string[] }[];

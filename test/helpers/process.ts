@@ -11,10 +11,10 @@ export interface ProcessResult {
 export function runProcess(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (kill: (signal: NodeJS.Signals) => void, pid: number | undefined) => void } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onSpawn?: (kill: (signal: NodeJS.Signals) => void, pid: number | undefined) => void } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -22,7 +22,7 @@ test('every example suite loads, and the options of its Velero tools parse', asy
   const { veleroOptions } = await import('../../src/tools/velero-status.ts');
   const dir = fileURLToPath(new URL('../../examples/', import.meta.url));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-  assert.deepEqual(files, ['kind.yaml', 'local-cluster-faults.yaml', 'local-cluster.yaml']);
+  assert.deepEqual(files, ['ab.yaml', 'kind.yaml', 'local-cluster-faults.yaml', 'local-cluster.yaml']);
   for (const f of files) {
     const suite = await loadSuiteFile(dir + f);
     for (const t of suite.tools.filter((x) => x.type.startsWith('velero'))) assert.doesNotThrow(() => veleroOptions(t), `${f}: ${t.name ?? t.type}`);

@@ -40,3 +40,17 @@ test('RPO is the age at the outage of the newest acknowledged write present afte
   assert.equal(none.rpoMs, 150); // nothing present: everything since the writer started is lost
   assert.equal(none.present, 0);
 });
+
+test('an A/B plan runs each scenario on a and b side by side, their order alternating from trial to trial', () => {
+  const suite = suiteSchema.parse({
+    trials: 3,
+    tools: [{ type: 'copy' }, { name: 'old', type: 'restic' }, { type: 'kopia' }, { name: 'new', type: 'restic' }],
+    scenarios: [{ name: 's1' }, { name: 's2' }],
+    ab: { a: 'old', b: 'new' },
+  });
+  const ids = planTrials(suite).map((p) => `${p.toolName}/${p.scenario.name}/${p.trial}`);
+  assert.deepEqual(ids.slice(0, 8), ['copy/s1/1', 'old/s1/1', 'new/s1/1', 'kopia/s1/1', 'copy/s2/1', 'old/s2/1', 'new/s2/1', 'kopia/s2/1']);
+  assert.deepEqual(ids.slice(8, 16), ['copy/s1/2', 'new/s1/2', 'old/s1/2', 'kopia/s1/2', 'copy/s2/2', 'new/s2/2', 'old/s2/2', 'kopia/s2/2']);
+  assert.deepEqual(ids.slice(16, 19), ['copy/s1/3', 'old/s1/3', 'new/s1/3']);
+  assert.equal(ids.length, 24);
+});
