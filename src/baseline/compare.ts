@@ -42,6 +42,8 @@ export interface MetricComparison {
   status: MetricStatus;
   /** The relative threshold the change was held to; present with a baseline. */
   threshold?: number;
+  /** The configured threshold, when the noise between baseline runs raised it (compare.noiseFactor). */
+  configuredThreshold?: number;
   /** 'zero-spread': no spread on either side, so the threshold alone decided (no p-value). */
   rule?: 'zero-spread';
   /** What this comparison could detect; present when both sides have 2 values or more. */
@@ -111,6 +113,19 @@ export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'thres
   const own = cfg.thresholds?.[metric];
   if (typeof own === 'number') return own;
   return 'deterministic' in METRICS[metric] ? (cfg.deterministicThreshold ?? cfg.threshold) : cfg.threshold;
+}
+
+/** Baseline runs a run-to-run coefficient of variation needs before it may raise a threshold. */
+export const MIN_NOISE_RUNS = 3;
+
+/**
+ * A metric's threshold after the noise measured between baseline runs: noiseFactor × the coefficient of variation
+ * of their medians when that is larger than the configured threshold and there are MIN_NOISE_RUNS runs or more.
+ */
+export function noiseThreshold(configured: number, runCv: number | undefined, runs: number, cfg: Pick<CompareConfig, 'noiseFactor'>): number {
+  const factor = cfg.noiseFactor ?? 0;
+  if (runCv === undefined || runs < MIN_NOISE_RUNS || factor <= 0) return configured;
+  return Math.max(configured, Number((factor * runCv).toPrecision(3)));
 }
 
 /** The absolute noise floor of a metric, in its unit. */
@@ -274,7 +289,10 @@ export function integrityLine(t: TrialResult): string {
 function changeLine(tool: string, scenario: string, m: MetricComparison, confidence: number): string {
   const base = m.baseline ? formatValue(m.baseline.median, m.unit) : '–';
   const parts = [`median ${base} → ${formatValue(m.current.median, m.unit)}`];
-  if (m.threshold !== undefined) parts.push(`threshold ${m.status === 'improvement' ? '-' : '+'}${formatPercent(m.threshold)}`);
+  if (m.threshold !== undefined) {
+    const raised = m.configuredThreshold !== undefined ? ` (raised from ${formatPercent(m.configuredThreshold)} by the noise between baseline runs, CV ${formatPercent(m.baseline?.runCv ?? 0)})` : '';
+    parts.push(`threshold ${m.status === 'improvement' ? '-' : '+'}${formatPercent(m.threshold)}${raised}`);
+  }
   if (m.rule === 'zero-spread') {
     parts.push(`no spread: every trial ${formatValue(m.current.median, m.unit)}, every baseline trial ${base}, so the threshold alone decides`);
     return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
@@ -384,14 +402,16 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
         if (cv !== undefined) m.baseline.cv = cv;
         const runCv = coefficientOfVariation(runMedians);
         if (runCv !== undefined) m.baseline.runCv = runCv;
+        const configured = thresholdFor(metric, cfg);
         const opts = {
-          threshold: thresholdFor(metric, cfg),
+          threshold: noiseThreshold(configured, runCv, runMedians.length, cfg),
           confidence: cfg.confidence,
           minDelta: noiseFloorFor(metric, cfg),
           seed: hashSeed(`${g.tool}/${g.scenario}/${metric}`),
         };
         const d = decide(values, base, opts);
         m.threshold = opts.threshold;
+        if (opts.threshold !== configured) m.configuredThreshold = configured;
         if (d.rule) m.rule = d.rule;
         if (values.length >= 2 && base.length >= 2) {
           m.power = metricPower(values, base, opts);

@@ -227,6 +227,12 @@ export const compareSchema = z
       .strict()
       .prefault({})
       .describe('A threshold of its own for any metric, e.g. { rtoMs: 0.3, rpoMs: 0.5, writesLost: 0.5 }: it replaces threshold (or deterministicThreshold) for that metric.'),
+    noiseFactor: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe('Noise measured, not assumed: when the baseline pools 3 runs or more, a metric\'s threshold is raised to noiseFactor × the coefficient of variation of those runs\' medians if that is larger (runs that differ by 15% from one another make a 20% threshold flag noise; with 2, it becomes 30%). 0: thresholds as configured.'),
     confidence: z.number().gt(0.5).lt(1).default(0.95).describe('Confidence level of the bootstrap interval and the rank test.'),
     metrics: z
       .array(z.enum(METRIC_NAMES as [string, ...string[]]))
