@@ -24,6 +24,7 @@ import {
   plural,
 } from './format.ts';
 import { abNote, abTable } from './ab-table.ts';
+import { timelineTable } from './timeline-table.ts';
 import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trendTable, trialsTable } from './tables.ts';
 
 export interface RenderInput {
@@ -99,6 +100,7 @@ const CUTS = [
   { id: 'trials', label: 'per-trial details' },
   { id: 'power', label: 'the detection power table' },
   { id: 'integrity-ok', label: 'integrity rows without data loss' },
+  { id: 'timeline', label: 'the where-the-time-went table' },
   { id: 'resources', label: 'the resources table' },
   { id: 'recovery', label: 'the RTO / RPO table' },
   { id: 'trends', label: 'the trends table' },
@@ -213,6 +215,8 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
     faultsTable: cut.has('faults') ? '' : faultsTable(results, c),
     integrityTable: cut.has('integrity') ? '' : integrityTable(results, c, { onlyFailures: cut.has('integrity-ok') }),
     resourcesTable: cut.has('resources') ? '' : resourcesTable(results, c),
+    /** Where the time went by the tool's own timestamps (Velero), and the share outside moving data. */
+    timelineTable: cut.has('timeline') ? '' : timelineTable(results, c),
     recoveryTable: cut.has('recovery') ? '' : recoveryTable(results, c),
     /** The trend analysis: one sentence, and the level shifts found. */
     trend: c.trend ? { note: trendNote(c.trend) } : undefined,

@@ -28,6 +28,20 @@ export interface PhaseMetrics {
   attempts: number;
   /** How the metrics were obtained, for the report's footnotes. */
   source: 'proc' | 'tool' | 'kubernetes' | 'mixed';
+  /** Where the time went by the tool's own account, where it gives one (Velero's status timestamps). */
+  timeline?: PhaseTimeline;
+}
+
+/**
+ * A phase's time in consecutive parts by the tool's own clock (Velero: whole seconds): e.g. queued, before-volumes,
+ * preparing, moving-data, finishing. dataMs is the part moving volume data, the rest is spent outside it; absent
+ * when no per-volume operation moved data (Velero CSI snapshots without data movement).
+ */
+export interface PhaseTimeline {
+  source: 'velero';
+  parts: { name: string; ms: number }[];
+  dataMs?: number;
+  totalMs: number;
 }
 
 export interface IntegrityResult {

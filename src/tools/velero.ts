@@ -31,6 +31,7 @@ import { BACKUP_TERMINAL, DATA_MOVER_LABEL, DATA_TERMINAL, RESTORE_TERMINAL, V1,
 import type { VeleroOptions, VolumeOpKind } from './velero-status.ts';
 import { backupsOfLocation, checkLocation, deleteBackup, recoverLocation, repositories } from './velero-recovery.ts';
 import type { VeleroScope } from './velero-recovery.ts';
+import { withTimeline } from './velero-timeline.ts';
 
 export class VeleroTool implements BackupTool {
   readonly name: string;
@@ -385,7 +386,7 @@ export class VeleroTool implements BackupTool {
     const bytes = volumeBytes(r.volumeOps);
     return {
       snapshotId: name,
-      metrics: phaseMetrics({ wallMs: r.wallMs, usage: r.usage, bytesProcessed: bytes.total, bytesRead: bytes.done, bytesWritten: bytes.incremental }),
+      metrics: withTimeline(phaseMetrics({ wallMs: r.wallMs, usage: r.usage, bytesProcessed: bytes.total, bytesRead: bytes.done, bytesWritten: bytes.incremental }), r.final, r.volumeOps),
     };
   }
 
@@ -401,7 +402,7 @@ export class VeleroTool implements BackupTool {
     const r = await this.follow('restore', obj, this.usesNodeAgent ? target.volumes.length : 0, this.ctx.timeouts.restoreMs, nodes, hooks);
     if (r.final.status?.phase !== 'Completed') throw new ToolError(this.name, describeOutcome('restore', r.final, r.volumeOps), null, excerpt(JSON.stringify(r.final.status ?? {}), 600));
     const bytes = volumeBytes(r.volumeOps);
-    return { metrics: phaseMetrics({ wallMs: r.wallMs, usage: r.usage, bytesProcessed: bytes.total, bytesRead: bytes.done, bytesWritten: bytes.done }) };
+    return { metrics: withTimeline(phaseMetrics({ wallMs: r.wallMs, usage: r.usage, bytesProcessed: bytes.total, bytesRead: bytes.done, bytesWritten: bytes.done }), r.final, r.volumeOps) };
   }
 
   /** The trial's location, for the functions of velero-recovery.ts. */

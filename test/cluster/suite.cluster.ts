@@ -47,6 +47,19 @@ test('the Kubernetes suite on the local cluster: every tool runs, no-fault passe
     const nf = byKey.get(`${tool}/no-fault`) as TrialResult;
     assert.equal(nf.status, 'passed', `${tool} no-fault: ${nf.error ?? ''}`);
     assert.deepEqual({ ok: nf.integrity?.ok, files: nf.integrity?.files, mismatched: nf.integrity?.mismatched, missing: nf.integrity?.missing }, { ok: true, files, mismatched: 0, missing: 0 }, `${tool} no-fault restores every file intact`);
+    // Where the time went, by Velero's own timestamps: the parts add up to its backup's span, and a mode that moves
+    // volume data through per-volume operations has a volume-transfer part (issue 11).
+    if (tool.startsWith('velero')) {
+      for (const ph of [nf.backup, nf.incremental, nf.restore]) {
+        const tl = ph?.timeline;
+        assert.ok(tl, `${tool} no-fault has a timeline for each phase`);
+        assert.equal(tl.parts.reduce((sum, p) => sum + p.ms, 0), tl.totalMs);
+        assert.deepEqual(tl.parts.map((p) => p.name), ['queued', 'before-volumes', 'preparing', 'moving-data', 'finishing'], `${tool}: parts`);
+        assert.ok(tl.dataMs !== undefined && tl.dataMs >= 1000 && tl.dataMs <= tl.totalMs, `${tool}: volume transfers took ${tl.dataMs} ms of ${tl.totalMs}`);
+        assert.ok(Math.abs(tl.totalMs - ph!.wallMs) <= 3000, `${tool}: Velero's span ${tl.totalMs} ms is within 3 s of the observed ${ph!.wallMs} ms`);
+      }
+      assert.ok(report.includes(`\n| ${tool} | no-fault | backup | `), `${tool}: the report's where-the-time-went row`);
+    }
     for (const sc of scenarios.slice(1)) {
       const tr = byKey.get(`${tool}/${sc}`) as TrialResult;
       assert.ok(tr, `${tool}/${sc} ran`);
