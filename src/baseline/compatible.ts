@@ -62,13 +62,17 @@ export function runDifferences(cur: RunIdentity, other: Pick<ResultsFile, 'schem
 
 /**
  * What a tool's figures depend on besides the machine: its type, its version and, for restic, how the repository
- * key is derived (pvbench's fixed scrypt parameters, or "calibrated", whose parameters differ on every run).
+ * key is derived (pvbench's fixed scrypt parameters, or "calibrated", whose parameters differ on every run) and its
+ * chunker polynomial (pvbench's fixed one, or a random one).
  */
 export function toolIdentity(t: ToolInfo | undefined): string | undefined {
   if (!t) return undefined;
   const kd = t.keyDerivation;
   const key = kd ? ` key ${kd.mode === 'calibrated' ? 'calibrated' : `${kd.kdf} N=${kd.N},r=${kd.r},p=${kd.p}`}` : '';
-  return `${t.type} ${t.version ?? '(version unknown)'}${key}`;
+  // restic's chunks (what a backup adds, the repository's size) follow its chunker polynomial: pvbench's fixed one
+  // is named, so results with a random one (options.chunker: random, or from before it was fixed) stay apart.
+  const chunker = t.type === 'restic' && t.chunker?.mode === 'fixed' ? ` chunker ${t.chunker.polynomial}` : '';
+  return `${t.type} ${t.version ?? '(version unknown)'}${key}${chunker}`;
 }
 
 export interface BaselineSplit {

@@ -11,6 +11,8 @@ export const KUBERNETES_TOOL_TYPES = ['velero-fs', 'velero-csi', 'csi-snapshot',
 export const TOOL_TYPES = [...LOCAL_TOOL_TYPES, ...KUBERNETES_TOOL_TYPES] as const;
 /** restic's options.keyDerivation: pvbench's fixed scrypt parameters (the default), or restic's own calibration. */
 export const RESTIC_KEY_DERIVATION = ['fixed', 'calibrated'] as const;
+/** restic's options.chunker: pvbench's fixed chunker polynomial (the default), or the one `restic init` draws. */
+export const RESTIC_CHUNKER = ['fixed', 'random'] as const;
 
 export const toolSchema = z
   .object({
@@ -20,7 +22,7 @@ export const toolSchema = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
       .describe(
-        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic and kopia: binary (the program to run: a command name looked up on PATH, or a path, relative to the current directory; the tool\'s name by default), e.g. two variants of one tool with binary: /usr/bin/restic and binary: .tools/bin/restic for an A/B (see ab). restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
+        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic and kopia: binary (the program to run: a command name looked up on PATH, or a path, relative to the current directory; the tool\'s name by default), e.g. two variants of one tool with binary: /usr/bin/restic and binary: .tools/bin/restic for an A/B (see ab). restic: compression, repositoryVersion, chunker ("fixed", the default: every repository gets pvbench\'s own chunker polynomial, so the same workload is cut into the same chunks in every run and what backups add and the repository size compare between runs; "random": the polynomial `restic init` draws, different in every run), keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
       ),
     optional: z
       .boolean()
@@ -322,6 +324,14 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
     });
   }
   suite.tools.forEach((tool, i) => {
+    const ch = tool.options.chunker;
+    if (tool.type === 'restic' && ch !== undefined && !(RESTIC_CHUNKER as readonly unknown[]).includes(ch)) {
+      problems.push({
+        path: ['tools', i, 'options', 'chunker'],
+        message: `restic's chunker is ${JSON.stringify(ch)}`,
+        fix: `use ${RESTIC_CHUNKER.map((v) => `"${v}"`).join(' or ')} ("fixed" is the default)`,
+      });
+    }
     const kd = tool.options.keyDerivation;
     if (tool.type === 'restic' && kd !== undefined && !(RESTIC_KEY_DERIVATION as readonly unknown[]).includes(kd)) {
       problems.push({

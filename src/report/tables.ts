@@ -306,11 +306,12 @@ export function toolsTable(results: ResultsFile): string {
   const rows = results.tools.map((t) => {
     const kd = t.keyDerivation;
     const key = kd ? ` · key derivation ${kd.kdf} N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${formatMs(kd.ms)} per derivation` : '';
+    const chunker = t.chunker ? ` · chunker polynomial ${t.chunker.polynomial} (${t.chunker.mode})` : '';
     return [
       escapeCell(t.name),
       escapeCell(t.type),
       t.status === 'ok' ? '✅ ran' : '➖ skipped',
-      escapeCell(t.status === 'ok' ? (t.version ?? DASH) + key : (t.reason ?? 'no reason given')),
+      escapeCell(t.status === 'ok' ? (t.version ?? DASH) + key + chunker : (t.reason ?? 'no reason given')),
     ];
   });
   return table(['Tool', 'Type', 'Status', 'Version / reason'], rows, ['l', 'l', 'l', 'l']);

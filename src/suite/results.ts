@@ -118,6 +118,11 @@ export interface ToolInfo {
   optional?: boolean;
   /** How the tool's repository key is derived, for tools that derive one from the password on every command (restic). */
   keyDerivation?: KeyDerivationInfo;
+  /**
+   * restic's chunker polynomial, which sets where files are cut into chunks and so what a backup adds: pvbench's
+   * fixed one (the same in every run), or the one `restic init` drew at random (options.chunker: random).
+   */
+  chunker?: { mode: 'fixed' | 'random'; polynomial: string };
 }
 
 /**

@@ -218,6 +218,13 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
     results.trials.push(trial);
     const info = infos.get(p.toolName);
     // Known once the tool's first repository exists; the same for the rest of the run.
+    if (info && !info.chunker) {
+      const ch = tool.chunker?.();
+      if (ch) {
+        info.chunker = ch;
+        log(`tool ${tool.name}: chunker polynomial ${ch.polynomial} (${ch.mode === 'fixed' ? "pvbench's fixed one, the same in every run" : 'drawn by restic init: chunks, and what backups add, differ from run to run'})`);
+      }
+    }
     if (info && !info.keyDerivation) {
       const kd = tool.keyDerivation?.();
       if (kd) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RESTIC_KEY_DERIVATION } from '../config/schema.ts';
 import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
-import type { KeyDerivationInfo, RepositoryCheck } from '../suite/results.ts';
+import type { KeyDerivationInfo, RepositoryCheck, ToolInfo } from '../suite/results.ts';
 import { registerSecret, excerpt } from '../platform/secrets.ts';
 import { listFiles } from '../metrics/manifest.ts';
 import { copyTree, flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
@@ -16,6 +16,7 @@ import type { LocalToolContext } from './local-context.ts';
 import { notFound, runLocalOp, runQuick, toolBinary, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
 import { FIXED_SCRYPT, openKeyFile, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
+import { FIXED_CHUNKER_POLYNOMIAL, readChunkerPolynomial, setChunkerPolynomial } from './restic-chunker.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
 
@@ -32,6 +33,7 @@ export class ResticTool implements BackupTool {
   private readonly sources = new Map<string, string>();
   private readonly keyMode: (typeof RESTIC_KEY_DERIVATION)[number];
   private keyInfo: KeyDerivationInfo | undefined;
+  private chunkerInfo: ToolInfo['chunker'];
 
   constructor(config: ToolConfig, ctx: LocalToolContext) {
     this.name = config.name ?? config.type;
@@ -72,6 +74,7 @@ export class ResticTool implements BackupTool {
       const res = await runQuick(this.name, this.bin, args, this.env(template), this.ctx.timeoutMs);
       if (res.exitCode !== 0) throw new ToolError(this.name, `restic init failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
       this.keyInfo = await this.settleKey(template);
+      this.chunkerInfo = await this.settleChunker(template);
     })();
     try {
       await this.templateReady;
@@ -105,6 +108,22 @@ export class ResticTool implements BackupTool {
 
   keyDerivation(): KeyDerivationInfo | undefined {
     return this.keyInfo;
+  }
+
+  /** Fixed (the default): the template's chunker polynomial replaced by pvbench's (restic-chunker.ts). Random: kept. */
+  private async settleChunker(repo: string): Promise<NonNullable<ToolInfo['chunker']>> {
+    try {
+      if (this.options.chunker === 'random') return { mode: 'random', polynomial: await readChunkerPolynomial(repo, this.password) };
+      await setChunkerPolynomial(repo, this.password, FIXED_CHUNKER_POLYNOMIAL);
+      return { mode: 'fixed', polynomial: FIXED_CHUNKER_POLYNOMIAL };
+    } catch (err) {
+      if (err instanceof ResticKeyError) throw new ToolError(this.name, `after restic init: ${err.message}`);
+      throw err;
+    }
+  }
+
+  chunker(): ToolInfo['chunker'] {
+    return this.chunkerInfo;
   }
 
   private commonArgs(): string[] {

@@ -1,6 +1,6 @@
 // One interface for every backup tool, on every platform. A tool instance owns one repository
 // (a restic repository, a kopia repository, a copy directory, a Velero BackupStorageLocation prefix ...).
-import type { FaultRecord, KeyDerivationInfo, PhaseMetrics, RepositoryCheck } from '../suite/results.ts';
+import type { FaultRecord, KeyDerivationInfo, PhaseMetrics, RepositoryCheck, ToolInfo } from '../suite/results.ts';
 import type { VolumeSet } from '../platform/types.ts';
 import type { ToolConfig } from '../config/schema.ts';
 
@@ -109,4 +109,6 @@ export interface BackupTool {
   cleanup(): Promise<void>;
   /** How the repository key is derived from the password, once a repository exists (restic); undefined for tools that do not. */
   keyDerivation?(): KeyDerivationInfo | undefined;
+  /** restic: the repository's chunker polynomial and where it came from, once a repository exists. */
+  chunker?(): ToolInfo['chunker'];
 }

@@ -109,3 +109,10 @@ test('a run records its workload settings, so that a baseline of another workloa
   assert.deepEqual(r.suite.workload, suite.workload);
   assert.equal((r.suite.workload as { proxies: number }).proxies, 6);
 });
+
+test("restic trials of a baseline run with a random chunker polynomial are not pooled with pvbench's fixed one", () => {
+  const fixed = { mode: 'fixed' as const, polynomial: '39219265cd7c63' };
+  assert.equal(toolIdentity({ name: 'restic', type: 'restic', status: 'ok', version: '0.18.1', chunker: fixed }), 'restic 0.18.1 chunker 39219265cd7c63');
+  assert.equal(toolIdentity({ name: 'restic', type: 'restic', status: 'ok', version: '0.18.1', chunker: { mode: 'random', polynomial: '2bac669f46d0ab' } }), 'restic 0.18.1');
+  assert.equal(toolIdentity({ name: 'restic', type: 'restic', status: 'ok', version: '0.18.1' }), 'restic 0.18.1');
+});
