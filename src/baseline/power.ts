@@ -69,7 +69,8 @@ export function metricPower(current: readonly number[], baseline: readonly numbe
  * The ratio that runs of `trials` trials against `baselineTrials` baseline trials with this metric's spread would
  * typically detect: the median of detectableRatio over simulated pairs of samples, drawn (seeded) from the
  * distribution of both samples' values relative to their medians (the type-7 quantile function of those values at
- * uniform random levels: the observed values, interpolated, so that a few trials do not become heavy ties).
+ * uniform random levels: the observed values, interpolated, so that a few trials do not become heavy ties), at the
+ * baseline's median, so that the noise floor applies as it does to the measurements.
  */
 export function projectedRatio(s: Pick<PowerSample, 'current' | 'baseline' | 'opts'>, trials: number, baselineTrials: number, draws = DRAWS): number | undefined {
   const mc = median(s.current as number[]);
@@ -77,7 +78,8 @@ export function projectedRatio(s: Pick<PowerSample, 'current' | 'baseline' | 'op
   if (!(mc > 0 && mb > 0)) return undefined;
   const pool = [...s.current.map((v) => v / mc), ...s.baseline.map((v) => v / mb)];
   const rand = mulberry32((s.opts.seed ?? 0x5eed) ^ (trials * 7919 + baselineTrials));
-  const draw = (k: number) => Array.from({ length: k }, () => quantile(pool, rand()));
+  // Drawn relative to the medians, then put back at the baseline's median: the noise floor is in the metric's unit.
+  const draw = (k: number) => Array.from({ length: k }, () => quantile(pool, rand()) * mb);
   const opts = { ...s.opts, resamples: Math.min(s.opts.resamples ?? PROJECTION_RESAMPLES, PROJECTION_RESAMPLES) };
   const figures: number[] = [];
   for (let i = 0; i < draws; i++) {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, detectableRatio, mannWhitneyU, median, mulberry32, smallestPValue } from '../../src/baseline/stats.ts';
 import type { DecideOptions } from '../../src/baseline/stats.ts';
+import { projectedRatio } from '../../src/baseline/power.ts';
 
 const close = (actual: number | undefined, expected: number, tol: number, what = '') =>
   assert.ok(actual !== undefined && Math.abs(actual - expected) <= tol, `${what} expected ${expected} ± ${tol}, got ${actual}`);
@@ -129,4 +130,16 @@ test('decide: with no spread on either side the threshold alone decides, without
   // The detectable figure follows the same rule: the threshold, or the floor.
   close(detectableRatio([100, 100], [100, 100], tight), 1.02, 1e-12, 'zero spread, 2 vs 2');
   close(detectableRatio([100, 100, 100], [100, 100, 100], { ...tight, minDelta: 5 }), 1.05, 1e-12, 'zero spread with a floor');
+});
+
+test('the projection keeps the noise floor in the unit of the measurements (a 50 ms floor on ~1 s operations)', () => {
+  // Found on a default run: "even 30 trials would only see ~5000%". The draws were relative to the medians (≈ 1)
+  // while the floor stayed 50 ms, so every projection needed a factor of 51.
+  const s = { current: [1204, 1534, 962], baseline: [1152, 1073, 1028], opts: { threshold: 0.2, confidence: 0.95, minDelta: 50, seed: 7 } };
+  for (const n of [4, 10, 30]) {
+    const r = projectedRatio(s, n, n)!;
+    assert.ok(r >= 1.2 && r < 1.6, `${n} trials: ${r}`);
+  }
+  // With many trials the figure comes down to what the threshold allows.
+  assert.ok(projectedRatio(s, 30, 30)! < 1.3, `30 trials: ${projectedRatio(s, 30, 30)}`);
 });
