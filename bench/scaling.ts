@@ -1,5 +1,6 @@
-// How do pvbench's own memory and CPU grow with the number of files in the volumes?
+// How do pvbench's own memory and CPU grow with the number of files in the volumes, and with their bytes?
 //   node bench/scaling.ts [--files 1000,10000,100000,1000000] [--compare DIR [--compare-max 100000]] [--dir /tmp]
+//   node bench/scaling.ts --bytes 10M,100M,1G,5G        (4 proxies; the access logs grow, the file count stays)
 // For each file count: `pvbench run` (from src/) of one trial of the copy tool, no-fault scenario (full backup,
 // churn, incremental backup, restore, verify), on a mesh-proxy workload made of small files. Measured for the pvbench
 // process alone (its own threads, not the cp processes it starts): peak RSS and CPU time from getrusage at exit,
@@ -20,13 +21,31 @@ const MIB = 1024 * 1024;
 const { values } = parseArgs({
   options: {
     files: { type: 'string', default: '1000,10000,100000,1000000' },
+    bytes: { type: 'string' },
     compare: { type: 'string' },
     'compare-max': { type: 'string' },
     dir: { type: 'string', default: tmpdir() },
   },
 });
-const counts = values.files.split(',').map(Number);
-if (counts.some((n) => !Number.isInteger(n) || n < 10)) throw new Error('usage: node bench/scaling.ts [--files 1000,10000,100000,1000000] [--compare DIR] [--dir /tmp]');
+const UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9 };
+/** "10M" → 10,000,000 (decimal units, as disk sizes are given). */
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)$/.exec(text.trim());
+  if (!m) throw new Error(`--bytes: ${JSON.stringify(text)} is not a size like 500M or 5G`);
+  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
+}
+/** Bytes mode: the sizes asked for; files mode otherwise. The x axis of a row is its file count or its bytes. */
+const sizes = values.bytes ? values.bytes.split(',').map(parseSize) : undefined;
+const counts = sizes ?? values.files.split(',').map(Number);
+if (!sizes && counts.some((n) => !Number.isInteger(n) || n < 10)) throw new Error('usage: node bench/scaling.ts [--files 1000,10000,100000,1000000] [--compare DIR] [--dir /tmp]');
+
+/** About what one access log line of the mesh-proxy workload takes (Envoy's default format); each row records the bytes the backup processed. */
+const BYTES_PER_LINE = 245;
+
+/** A workload of about `bytes` bytes: 4 proxies, their access logs sized to it, 6 stats snapshots each (32 files). */
+function workloadOfBytes(bytes: number): { proxies: number; statsSnapshots: number; accessLogLines: number; clusters: number } {
+  return { proxies: 4, statsSnapshots: 6, accessLogLines: Math.max(1000, Math.round(bytes / 4 / BYTES_PER_LINE)), clusters: 40 };
+}
 
 /**
  * A workload of `files` files: each proxy holds a config dump, an access log and its stats snapshots (2.5 KB each
@@ -63,11 +82,11 @@ const loadNow = (): string => readFileSync('/proc/loadavg', 'utf8').trim();
 async function measure(checkout: string, files: number, work: string): Promise<Measured> {
   const dir = mkdtempSync(join(work, `run-${files}-`));
   const suite = join(dir, 'suite.yaml');
-  const w = workloadFor(files);
+  const w = sizes ? workloadOfBytes(files) : workloadFor(files);
   writeFileSync(
     suite,
     [
-      `name: scaling-${files}`,
+      `name: scaling-${sizes ? 'bytes-' : ''}${files}`,
       'seed: 42',
       'trials: 1',
       `platform: { kind: local, workdir: ${JSON.stringify(join(dir, 'work'))} }`,
@@ -145,15 +164,15 @@ try {
 }
 
 const table = [
-  '| Files | Checkout | Peak RSS (MiB) | CPU (s) | Wall (s) | Trial | Backup (s) | Restore (s) |',
+  `| ${sizes ? 'Bytes asked' : 'Files'} | Checkout | Peak RSS (MiB) | CPU (s) | Wall (s) | Trial | Backup (s) | Restore (s) |`,
   '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |',
   ...rows.map(
     (r) =>
       `| ${r.files} | ${r.checkout === ROOT ? 'this' : r.checkout} | ${r.peakRssMiB.toFixed(0)} | ${r.cpuS.toFixed(1)} | ${r.wallS.toFixed(0)} | ${r.trial?.status ?? `exit ${r.exit}`} | ${r.trial?.backupS?.toFixed(1) ?? '–'} | ${r.trial?.restoreS?.toFixed(1) ?? '–'} |`,
   ),
 ].join('\n');
-process.stdout.write(`\npvbench's own peak RSS, CPU and wall against the number of files (copy tool, no-fault, 1 trial)\n\n${table}\n`);
-const resultsFile = resolve(HERE, 'results', 'scaling.json');
+process.stdout.write(`\npvbench's own peak RSS, CPU and wall against the ${sizes ? 'bytes' : 'number of files'} (copy tool, no-fault, 1 trial)\n\n${table}\n`);
+const resultsFile = resolve(HERE, 'results', sizes ? 'scaling-bytes.json' : 'scaling.json');
 mkdirSync(dirname(resultsFile), { recursive: true });
 writeFileSync(
   resultsFile,
@@ -162,7 +181,7 @@ writeFileSync(
       benchmark: 'scaling',
       date: new Date().toISOString(),
       host: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), kernel: release(), node: process.version },
-      params: { files: counts, workloads: counts.map(workloadFor), checkouts },
+      params: sizes ? { bytes: sizes, workloads: sizes.map(workloadOfBytes), checkouts } : { files: counts, workloads: counts.map(workloadFor), checkouts },
       rows,
     },
     null,

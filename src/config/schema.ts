@@ -323,21 +323,17 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
       fix: `lower workload.proxies or workload.statsSnapshots so that proxies × (statsSnapshots + 2) is at most ${n(MAX_WORKLOAD_FILES)}`,
     });
   }
+  // restic's options with a fixed set of values, each with "fixed" as its default.
+  const resticChoices = { chunker: RESTIC_CHUNKER, keyDerivation: RESTIC_KEY_DERIVATION } as const;
   suite.tools.forEach((tool, i) => {
-    const ch = tool.options.chunker;
-    if (tool.type === 'restic' && ch !== undefined && !(RESTIC_CHUNKER as readonly unknown[]).includes(ch)) {
+    if (tool.type !== 'restic') return;
+    for (const [key, allowed] of Object.entries(resticChoices)) {
+      const v = tool.options[key];
+      if (v === undefined || (allowed as readonly unknown[]).includes(v)) continue;
       problems.push({
-        path: ['tools', i, 'options', 'chunker'],
-        message: `restic's chunker is ${JSON.stringify(ch)}`,
-        fix: `use ${RESTIC_CHUNKER.map((v) => `"${v}"`).join(' or ')} ("fixed" is the default)`,
-      });
-    }
-    const kd = tool.options.keyDerivation;
-    if (tool.type === 'restic' && kd !== undefined && !(RESTIC_KEY_DERIVATION as readonly unknown[]).includes(kd)) {
-      problems.push({
-        path: ['tools', i, 'options', 'keyDerivation'],
-        message: `restic's keyDerivation is ${JSON.stringify(kd)}`,
-        fix: `use ${RESTIC_KEY_DERIVATION.map((v) => `"${v}"`).join(' or ')} ("fixed" is the default)`,
+        path: ['tools', i, 'options', key],
+        message: `restic's ${key} is ${JSON.stringify(v)}`,
+        fix: `use ${allowed.map((x) => `"${x}"`).join(' or ')} ("fixed" is the default)`,
       });
     }
   });

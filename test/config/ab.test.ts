@@ -41,3 +41,10 @@ test('a binary on a tool that runs no program of its own, or an empty one, is re
     { key: 'tools[0].options.binary', message: 'binary is " ", not a command or a path', fix: 'give the program to run, e.g. binary: /usr/bin/kopia, or leave binary out for the kopia on PATH' },
   ]);
 });
+
+test("restic's chunker: fixed or random, anything else refused with the choices", () => {
+  assert.deepEqual(problems('tools:\n  - { type: restic, options: { chunker: seeded } }\n'), [
+    { key: 'tools[0].options.chunker', message: `restic's chunker is "seeded"`, fix: 'use "fixed" or "random" ("fixed" is the default)' },
+  ]);
+  assert.equal(parseSuite('tools:\n  - { type: restic, options: { chunker: random } }\n', 'ab.yaml').tools[0]?.options.chunker, 'random');
+});
