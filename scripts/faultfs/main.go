@@ -76,7 +76,7 @@ func main() {
 	target := newTarget(*killPid)
 	go target.readStdin()
 	counter := NewCounter(plan)
-	layer := &Layer{counter: counter}
+	layer := &Layer{counter: counter, directIO: plan.Op == "read"}
 	layer.onStrike = func(s *Strike, opName string) {
 		ev := map[string]any{"event": "struck", "action": string(a), "op": opName, "byte": s.Byte, "opBytes": s.OpBytes, "path": s.Path, "callerPid": s.Pid, "atByte": plan.AtByte}
 		if a == ActionKill {

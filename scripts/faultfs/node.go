@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -18,6 +19,19 @@ type Layer struct {
 	onStrike func(s *Strike, op string)
 	// onCut runs once the operation that reached the point was cut there.
 	onCut func()
+	// directIO: open files with FOPEN_DIRECT_IO (when reads are counted; see openFlags).
+	directIO bool
+}
+
+// openFlags: where reads are counted, direct I/O, so each read reaches the layer as the tool issued it (no
+// readahead, no page cache) and a cut read is a short read the tool sees, not an end of file. Where writes are
+// counted, the page cache stays (tools mmap files in their repositories, which direct I/O forbids): without a
+// writeback cache every write still reaches the layer, and a short write is returned to the tool as such.
+func (l *Layer) openFlags(fl uint32) uint32 {
+	if l.directIO {
+		return fl | fuse.FOPEN_DIRECT_IO
+	}
+	return fl
 }
 
 type node struct {
@@ -50,9 +64,7 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if errno != 0 {
 		return fh, fl, errno
 	}
-	// Direct I/O: each read and write reaches the layer as the tool issued it (no readahead, no page cache), so the
-	// bytes counted are the tool's own, and a cut read is a short read the tool sees, not an end of file.
-	return n.wrap(fh), fl | fuse.FOPEN_DIRECT_IO, 0
+	return n.wrap(fh), n.layer.openFlags(fl), 0
 }
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
@@ -61,8 +73,9 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 		return ino, fh, fl, errno
 	}
 	f := n.wrap(fh)
-	f.path = ino.Path(n.Root())
-	return ino, f, fl | fuse.FOPEN_DIRECT_IO, 0
+	// The new inode is not linked into the tree until Create returns: its path is the parent's and its name.
+	f.path = filepath.Join(n.relPath(), name)
+	return ino, f, n.layer.openFlags(fl), 0
 }
 
 func (n *node) wrap(fh fs.FileHandle) *file {
@@ -82,7 +95,7 @@ func (f *file) PassthroughFd() (int, bool) { return 0, false }
 func (f *file) decide(ctx context.Context, op string, size int) (Verdict, bool) {
 	c := f.layer.counter
 	if !c.Counts(op) {
-		return Verdict{}, false
+		return Verdict{Limit: -1}, false
 	}
 	var pid uint32
 	if caller, ok := fuse.FromContext(ctx); ok {
