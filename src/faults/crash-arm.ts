@@ -47,7 +47,15 @@ export async function armCrash(ctx: TrialContext, phase: 'backup' | 'restore', f
     if (ctx.platform.kind === 'local') ctx.log(`crash: ${why}; the crash lands by timing (slice trigger), not at an exact byte`);
     return sliceArm(fraction, ctx.platform.kind === 'local' ? `faultfs not used: ${why}` : undefined);
   }
-  const f = await armByteFault(ctx, { site, action: 'kill', fraction });
+  let f: Awaited<ReturnType<typeof armByteFault>>;
+  try {
+    f = await armByteFault(ctx, { site, action: 'kill', fraction });
+  } catch (err) {
+    // A mount that fails here (FUSE refused, a timeout) must not cost the trial: the crash still lands, by timing.
+    const msg = err instanceof Error ? err.message : String(err);
+    ctx.log(`crash: ${msg}; the crash lands by timing (slice trigger), not at an exact byte`);
+    return sliceArm(fraction, `faultfs not used: ${msg}`);
+  }
   let what = '';
   let result: Awaited<ReturnType<typeof f.finish>> = {};
   const hooks: OpHooks = {

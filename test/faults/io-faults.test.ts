@@ -102,7 +102,7 @@ else {
     });
   }
 
-  test('copy: io-error on the repository, 2 operations only — cp fails at the first; recovery removes the partial copy', async () => {
+  test('copy: io-error on the repository, 2 operations only — cp fails (it goes on past both failed writes); recovery removes the partial copy', async () => {
     const o = await scenario('copy', { kind: 'io-error', target: 'repository', at: 0.5, count: 2 });
     assert.equal(o.status, 'passed', o.error);
     assertExact(o, 0.5);
