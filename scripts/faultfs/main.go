@@ -69,7 +69,7 @@ func main() {
 	// The directory stays reachable under the mount through a descriptor opened before mounting.
 	under, err := os.Open(*dir)
 	if err != nil {
-		fail("open %s: %v", *dir, err)
+		fail("%v", err)
 	}
 	defer under.Close()
 

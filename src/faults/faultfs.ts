@@ -4,7 +4,7 @@
 // path, then its pid. A mount left by a pvbench that dies anyway is detached on exit.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diesWithParent } from '../platform/processes.ts';
@@ -199,4 +199,32 @@ export async function mountFaultfs(plan: FaultfsPlan, timeoutMs = 15_000): Promi
     strike: () => strike,
     stop: () => (stopping ??= stop()),
   };
+}
+
+/** Mount points in /proc/mounts escape space, tab, newline and backslash as octal. */
+function unescapeMount(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/**
+ * Detaches the faultfs mounts at or below `under` (left by a pvbench that was killed: its faultfs died with it, and
+ * a FUSE mount without its server is a dead directory nothing can remove). Resolves the mount points detached.
+ */
+export async function detachFaultfsMounts(under: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = readFileSync('/proc/mounts', 'utf8');
+  } catch {
+    return [];
+  }
+  const points = text
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[2] === 'fuse.faultfs' && f[1] !== undefined)
+    .map((f) => unescapeMount(f[1]!))
+    .filter((p) => p === under || p.startsWith(under.endsWith('/') ? under : `${under}/`))
+    .sort((a, b) => b.length - a.length);
+  const done: string[] = [];
+  for (const p of points) if ((await runUnmount(['-u', '-z', p], 10_000)).ok) done.push(p);
+  return done;
 }
