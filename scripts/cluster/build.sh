@@ -149,6 +149,13 @@ build_csi_driver() {
   (cd "$here/csi-driver" && CGO_ENABLED=0 timeout 1800 go build -trimpath -ldflags="-s -w -X main.version=$CSI_DRIVER_VERSION" -o "$out/pvbench-csi" .)
 }
 
+# pvbench's fault-injecting FUSE layer, from this repository (see ../faultfs/), for the local platform's exact faults.
+build_faultfs() {
+  local out="$1"
+  mkdir -p "$out"
+  (cd "$here/../faultfs" && CGO_ENABLED=0 timeout 1800 go build -trimpath -ldflags="-s -w" -o "$out/pvbench-faultfs" .)
+}
+
 # Velero (its Dockerfile: CGO off, buildinfo in ldflags; velero, velero-helper, velero-restore-helper). go.mod replaces
 # kopia with Velero's fork by version, which a build in the module's own tree honours.
 #
@@ -188,7 +195,7 @@ build_versitygw() {
   CGO_ENABLED=0 build_mod "$out" "-s -w -X main.Version=$v" "" github.com/versity/versitygw "$v" ./cmd/versitygw
 }
 
-COMPONENTS=(kubernetes containerd etcd coredns external-snapshotter external-provisioner csi-driver velero velero-aws-plugin versitygw kopia restic)
+COMPONENTS=(kubernetes containerd etcd coredns external-snapshotter external-provisioner csi-driver velero velero-aws-plugin versitygw kopia restic faultfs)
 
 build_component() { # name
   local name="$1" ver out
@@ -205,6 +212,7 @@ build_component() { # name
     versitygw) ver="$VERSITYGW_VERSION" ;;
     coredns) ver="$COREDNS_VERSION" ;;
     csi-driver) ver="$CSI_DRIVER_VERSION" ;;
+    faultfs) ver="$FAULTFS_VERSION" ;;
     *) die "unknown component '$name' (known: ${COMPONENTS[*]})" ;;
   esac
   out="$CACHE/bin/$name-$ver"

@@ -17,6 +17,8 @@ NODE_IMAGE_VERSION=24
 COREDNS_VERSION=v1.12.4
 # pvbench's own CSI driver (csi-driver/): its version is the hash of its sources, so a change rebuilds it.
 CSI_DRIVER_VERSION="src-$(cd "$(dirname "${BASH_SOURCE[0]}")/csi-driver" 2>/dev/null && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-12 || echo none)"
+# pvbench's fault-injecting FUSE layer (scripts/faultfs/), versioned the same way.
+FAULTFS_VERSION="src-$(cd "$(dirname "${BASH_SOURCE[0]}")/../faultfs" 2>/dev/null && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-12 || echo none)"
 PAUSE_VERSION=3.10.1
 
 # Image names: the pause image under the name the kubelet and containerd expect; everything else under

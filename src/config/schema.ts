@@ -81,9 +81,51 @@ const corruptRepositoryFault = z
   })
   .strict();
 
+// The I/O faults: struck at an exact byte by faultfs (scripts/faultfs/), a FUSE layer pvbench mounts over the
+// backup's source or its repository for the one backup they hit. Local platform, copy, restic and kopia.
+const ioTarget = z
+  .enum(['source', 'repository'])
+  .default('source')
+  .describe('Where the fault is: the reads of the volumes the backup takes (source), or the writes into the tool\'s repository.');
+const byteShare = (def: number) =>
+  z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(def)
+    .describe('The point, as a share of the volume bytes, read from the source or written into the repository, after which the fault starts.');
+
+const ioErrorFault = z
+  .object({
+    kind: z.literal('io-error'),
+    target: ioTarget,
+    at: byteShare(0.3),
+    count: z.number().int().min(0).max(1_000_000).default(0).describe('I/O operations that fail with EIO once the point is reached; 0: every one from then on (a dead disk).'),
+  })
+  .strict();
+
+const diskFullFault = z
+  .object({
+    kind: z.literal('disk-full'),
+    at: byteShare(0.2).describe('The repository\'s free space, as a share of the volume bytes: writes into the repository past it fail with ENOSPC.'),
+  })
+  .strict();
+
+const slowDiskFault = z
+  .object({
+    kind: z.literal('slow-disk'),
+    target: ioTarget,
+    delayMs: z.number().gt(0).max(1000).default(2).describe('Latency added to every read (source) or write (repository) the backup makes.'),
+  })
+  .strict();
+
 const noFault = z.object({ kind: z.literal('none') }).strict();
 
-export const faultSchema = z.discriminatedUnion('kind', [noFault, crashFault, outageFault, corruptVolumeFault, corruptRepositoryFault]);
+/** Faults that need faultfs: the local platform, and a local tool whose files pvbench can mount over. */
+export const FAULTFS_FAULTS = ['io-error', 'disk-full', 'slow-disk'] as const;
+export const FAULTFS_TOOLS = ['copy', 'restic', 'kopia'] as const;
+
+export const faultSchema = z.discriminatedUnion('kind', [noFault, crashFault, outageFault, corruptVolumeFault, corruptRepositoryFault, ioErrorFault, diskFullFault, slowDiskFault]);
 
 export const scenarioSchema = z
   .object({
@@ -386,6 +428,25 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
         path: ['scenarios', i, 'fault', 'scope'],
         message: `a node outage needs a kind cluster, and this suite runs on ${suite.platform.kind === 'local' ? 'the local platform' : 'an existing cluster'}`,
         fix: 'use scope: workload, or run on platform.kind: kubernetes with cluster.mode: kind',
+      });
+    }
+    const k = sc.fault.kind;
+    if ((FAULTFS_FAULTS as readonly string[]).includes(k)) {
+      if (suite.platform.kind !== 'local') {
+        problems.push({
+          path: ['scenarios', i, 'fault', 'kind'],
+          message: `the ${k} fault is injected by faultfs, a FUSE layer over local directories, and this suite runs on Kubernetes`,
+          fix: `run the ${k} scenario with platform.kind: local, or remove it from this suite`,
+        });
+      }
+      suite.tools.forEach((tool, t) => {
+        if (suite.platform.kind === 'local' && !(FAULTFS_TOOLS as readonly string[]).includes(tool.type)) {
+          problems.push({
+            path: ['tools', t, 'type'],
+            message: `the ${k} fault (scenario "${sc.name}") works with ${FAULTFS_TOOLS.join(', ')}, not ${tool.type}`,
+            fix: `drop the ${k} scenario or use a tool of type ${FAULTFS_TOOLS.join(', ')}`,
+          });
+        }
       });
     }
   });

@@ -3,7 +3,9 @@
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { ToolError } from '../tools/types.ts';
-import { armTrigger, judgeRestore, restoreInto } from './context.ts';
+import { judgeRestore, restoreInto } from './context.ts';
+import { armCrash } from './crash-arm.ts';
+import type { CrashArm } from './crash-arm.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 
 type CrashConfig = Extract<FaultConfig, { kind: 'crash' }>;
@@ -19,6 +21,8 @@ interface Attempted<T> {
   wallMs: number;
   /** How the attempt that was crashed ended ("completed", or "failed: <why>") and how long after the kill. */
   crashedAttempt: { outcome: string; endedAfterMs?: number };
+  /** How the crash was aimed (faultfs at an exact byte, or the slice trigger) and where it struck. */
+  aim: Record<string, string | number | boolean>;
 }
 
 /** "the crashed backup ended 12.5 s after the kill (failed: …); " or nothing when that is not known. */
@@ -31,17 +35,10 @@ function crashedEnd(phase: string, c: { outcome: string; endedAfterMs?: number }
 async function withCrash<T extends { metrics: PhaseMetrics }>(
   ctx: TrialContext,
   fault: CrashConfig,
-  attempt: (hooks: ReturnType<typeof armTrigger>['hooks'] | undefined, n: number) => Promise<T>,
+  attempt: (hooks: CrashArm['hooks'] | undefined, n: number) => Promise<T>,
 ): Promise<Attempted<T>> {
   const started = Date.now();
-  let killed: string | undefined;
-  let killedAt: number | undefined;
-  let killTime = 0;
-  const trigger = armTrigger(fault.at, undefined, async (op, progress) => {
-    killedAt = progress;
-    killed = await op.kill();
-    killTime = Date.now();
-  });
+  const trigger = await armCrash(ctx, fault.phase, fault.at);
   const first = attempt(trigger.hooks, 1);
   // When and how the crashed attempt ended (for Velero: when its Backup left InProgress, and in which phase).
   let firstEnded = 0;
@@ -50,13 +47,17 @@ async function withCrash<T extends { metrics: PhaseMetrics }>(
     () => (firstEnded = Date.now()),
   );
   await trigger.done(first);
+  const killed = trigger.killed();
+  const killedAt = trigger.killedAt();
+  const killTime = trigger.killTime();
+  const aim = trigger.details();
   let staleLocks = 0;
   const actions: string[] = [];
   const crashed = () => ({ endedAfterMs: firstEnded && killTime ? Math.max(0, firstEnded - killTime) : undefined });
   let crashedAttempt: Attempted<T>['crashedAttempt'];
   try {
     const value = await first;
-    return { value, attempts: 1, killed, killedAtProgress: killedAt, recoveryMs: undefined, staleLocks, actions, wallMs: Date.now() - started, crashedAttempt: { ...crashed(), outcome: 'completed' } };
+    return { value, attempts: 1, killed, killedAtProgress: killedAt, recoveryMs: undefined, staleLocks, actions, wallMs: Date.now() - started, crashedAttempt: { ...crashed(), outcome: 'completed' }, aim };
   } catch (err) {
     if (!trigger.fired() || !(err instanceof ToolError)) throw err;
     // The first clause of the error: the phase it ended in, not every volume's story.
@@ -70,7 +71,7 @@ async function withCrash<T extends { metrics: PhaseMetrics }>(
     actions.push(...rec.actions);
     try {
       const value = await attempt(undefined, n);
-      return { value, attempts: n, killed, killedAtProgress: killedAt, recoveryMs: Date.now() - killTime, staleLocks, actions, wallMs: Date.now() - started, crashedAttempt };
+      return { value, attempts: n, killed, killedAtProgress: killedAt, recoveryMs: Date.now() - killTime, staleLocks, actions, wallMs: Date.now() - started, crashedAttempt, aim };
     } catch (err) {
       lastError = err;
       actions.push(`retry ${n - 1} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -103,6 +104,8 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
   const integrity = await ctx.platform.verify(target, ctx.seeded);
   // Landed: something was killed mid-operation. A tool may ride it out (its own retry finishes the operation).
   const injected = run.killed !== undefined;
+  // faultfs names the exact byte and share in `killed`; the slice trigger's share is what it read when it struck.
+  const where = run.aim.mechanism === 'faultfs' ? ` (the ${fault.phase})` : ` at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}`;
   return {
     ...(await judgeRestore(ctx, integrity, ctx.seeded)),
     backup,
@@ -115,14 +118,15 @@ export async function runCrash(ctx: TrialContext, scenario: ScenarioConfig, faul
       description: !injected
         ? `the ${fault.phase} finished before reaching ${Math.round(fault.at * 100)}%: no crash injected`
         : run.attempts > 1
-          ? `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; ${crashedEnd(fault.phase, run.crashedAttempt)}${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
-          : `${run.killed} at ${Math.round((run.killedAtProgress ?? 0) * 100)}% of the ${fault.phase}; the ${fault.phase} completed anyway, without a retry`,
+          ? `${run.killed}${where}; ${crashedEnd(fault.phase, run.crashedAttempt)}${run.staleLocks} stale lock(s); succeeded on attempt ${run.attempts}`
+          : `${run.killed}${where}; the ${fault.phase} completed anyway, without a retry`,
       details: {
         phase: fault.phase,
         attempts: run.attempts,
         staleLocks: run.staleLocks,
         recoveryActions: run.actions.join('; '),
         killedAtPercent: Math.round((run.killedAtProgress ?? 0) * 100),
+        ...run.aim,
         ...(injected ? { crashedAttempt: run.crashedAttempt.outcome } : {}),
         ...(injected && run.crashedAttempt.endedAfterMs !== undefined ? { crashedAttemptEndedAfterMs: run.crashedAttempt.endedAfterMs } : {}),
       },

@@ -62,7 +62,7 @@ export interface IntegrityResult {
 
 /** What a fault injector did, said in its own words so the report can show it. */
 export interface FaultRecord {
-  kind: 'none' | 'crash' | 'outage' | 'corrupt-volume' | 'corrupt-repository';
+  kind: 'none' | 'crash' | 'outage' | 'corrupt-volume' | 'corrupt-repository' | 'io-error' | 'disk-full' | 'slow-disk';
   /** Whether the fault actually happened (e.g. a crash aimed at a backup that finished first did not). */
   injected: boolean;
   /** One line for the report, e.g. "SIGKILL restic (pid 4242) at 38% of bytes read". */

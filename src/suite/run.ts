@@ -13,6 +13,9 @@ import type { ScenarioOutcome, TrialContext } from '../faults/context.ts';
 import { runNoFault } from '../faults/none.ts';
 import { runCrash } from '../faults/crash.ts';
 import { runOutage } from '../faults/outage.ts';
+import { runIoError } from '../faults/io-error.ts';
+import { runDiskFull } from '../faults/disk-full.ts';
+import { runSlowDisk } from '../faults/slow-disk.ts';
 import { runCorruptVolume } from '../faults/corrupt-volume.ts';
 import { runCorruptRepository } from '../faults/corrupt-repository.ts';
 import { planTrials } from './plan.ts';
@@ -69,6 +72,12 @@ function dispatch(ctx: TrialContext, scenario: ScenarioConfig): Promise<Scenario
       return runCorruptVolume(ctx, scenario, f);
     case 'corrupt-repository':
       return runCorruptRepository(ctx, scenario, f);
+    case 'io-error':
+      return runIoError(ctx, scenario, f);
+    case 'disk-full':
+      return runDiskFull(ctx, scenario, f);
+    case 'slow-disk':
+      return runSlowDisk(ctx, scenario, f);
   }
 }
 

@@ -64,6 +64,7 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
         }
       }
       op.hooks.onStart({
+        pid,
         describe: () => `${label} (pid ${pid})`,
         progress: async () => (op.sourceBytes > 0 ? Math.min(1, (await moved()) / op.sourceBytes) : 0),
         pause: async () => (held ||= signal('SIGSTOP')),

@@ -11,6 +11,8 @@ export type Probe = { ok: true; version: string; notes?: string[] } | { ok: fals
 export interface RunningOp {
   /** e.g. "restic backup (pid 4242)" or "velero node-agent pod node-agent-x7k2p". */
   describe(): string;
+  /** The tool's process id, where it is a local process (faultfs is told whom to kill). */
+  pid?: number;
   /** 0..1: how far the operation is (bytes read / volume bytes locally, phase progress on Kubernetes). */
   progress(): Promise<number>;
   /** Crash it the way a container dies: SIGKILL locally, pod deletion / container kill on Kubernetes. */

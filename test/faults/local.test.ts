@@ -179,7 +179,19 @@ test('copy: no repair path: the report says so', async () => {
 // cannot finish within one slice: what is tested is that the hold catches it, not the machine's timer resolution.
 const bigger = suiteSchema.parse({ workload: { proxies: 3, accessLogLines: 50000, statsSnapshots: 3, clusters: 20 } }).workload;
 
-test('copy: a crash in a fast cp is injected every time (held in slices), mid-backup and mid-restore', async () => {
+/** Runs `fn` with faultfs out of reach: the crash then falls back to the slice trigger, which these tests are about. */
+async function withoutFaultfs<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.PVBENCH_FAULTFS;
+  process.env.PVBENCH_FAULTFS = '/nonexistent/pvbench-faultfs';
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.PVBENCH_FAULTFS;
+    else process.env.PVBENCH_FAULTFS = saved;
+  }
+}
+
+test('copy: a crash in a fast cp is injected every time (held in slices, without faultfs), mid-backup and mid-restore', () => withoutFaultfs(async () => {
   for (const phase of ['backup', 'restore'] as const) {
     for (let i = 0; i < 3; i++) {
       const o = await scenario(new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc(`crash-${phase}`, { kind: 'crash', phase, at: 0.3, retries: 1 }), bigger);
@@ -195,9 +207,10 @@ test('copy: a crash in a fast cp is injected every time (held in slices), mid-ba
       const ended = o.fault.details.crashedAttemptEndedAfterMs as number;
       assert.equal(typeof ended, 'number');
       assert.ok(ended < 2_000, `a killed cp is seen to end at once, not ${ended} ms later`);
+      assert.equal(o.fault.details.mechanism, 'slice-trigger');
     }
   }
-});
+}));
 
 test('copy: an outage aimed at mid-backup kills the second backup mid-way every time', async () => {
   for (let i = 0; i < 2; i++) {
@@ -263,8 +276,10 @@ class UnreachableCopy extends CopyTool {
   }
 }
 
+// With faultfs the kill lands even on a tool that never reports its pid (faultfs kills the reader it holds): the
+// slice trigger, which needs the hooks, is the one that can miss.
 test('a fault that did not land never reads as a pass: the trial is "not-injected" and says what did not happen', async () => {
-  const o = await scenario(new UnreachableCopy({ type: 'copy', name: 'unreachable', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('crash-backup', { kind: 'crash', phase: 'backup', at: 0.5, retries: 1 }));
+  const o = await withoutFaultfs(() => scenario(new UnreachableCopy({ type: 'copy', name: 'unreachable', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), sc('crash-backup', { kind: 'crash', phase: 'backup', at: 0.5, retries: 1 })));
   assert.equal(o.fault.injected, false);
   assert.equal(o.integrity?.ok, true, 'the data came back: only the fault is missing');
   assert.equal(o.status, 'not-injected');

@@ -20,6 +20,7 @@ import { copyTree, flipBit, pickDistinct, removeTree, writeBack } from './fsutil
 import { startLocalWriter } from './writer.ts';
 import type { Owner } from '../processes.ts';
 import { ownerAlive, selfOwner } from '../processes.ts';
+import { detachFaultfsMounts } from '../../faults/faultfs.ts';
 
 /** In each run's work directory: who made it, so a later run can tell one left by a killed run. */
 const OWNER_FILE = '.pvbench-owner';
@@ -44,6 +45,8 @@ async function removeAbandoned(parent: string, log: (msg: string) => void): Prom
       continue; // not a work directory of pvbench's own (or not readable): not ours to judge
     }
     if (typeof owner?.pid !== 'number' || ownerAlive(owner)) continue;
+    // A run killed mid-fault leaves its faultfs mount behind, dead (its faultfs died with it): detach it first.
+    for (const m of await detachFaultfsMounts(dir)) log(`detached ${m}: a faultfs mount left by a pvbench run that is gone (pid ${owner.pid})`);
     await removeTree(dir).then(
       () => log(`removed ${dir}: a work directory left by a pvbench run that is gone (pid ${owner.pid})`),
       (err: unknown) => log(`could not remove ${dir}, left by a pvbench run that is gone: ${err instanceof Error ? err.message : String(err)}`),
