@@ -17,6 +17,7 @@ import { notFound, runLocalOp, runQuick, toolBinary, whichVersion } from './loca
 import { ignoredNote, toolEnv } from './tool-env.ts';
 import { FIXED_SCRYPT, openKeyFile, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
 import { FIXED_CHUNKER_POLYNOMIAL, readChunkerPolynomial, setChunkerPolynomial } from './restic-chunker.ts';
+import { packKind } from './restic-pack.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
 
@@ -243,8 +244,15 @@ export class ResticTool implements BackupTool {
   }
 
   async corruptRepository(bitFlips: number, random: () => number) {
-    const packs = (await listFiles(join(this.repo, 'data'))).map((p) => join('data', p));
-    if (packs.length === 0) throw new ToolError(this.name, 'the repository has no data packs to corrupt (was a backup taken?)');
+    const all = (await listFiles(join(this.repo, 'data'))).map((p) => join('data', p));
+    if (all.length === 0) throw new ToolError(this.name, 'the repository has no data packs to corrupt (was a backup taken?)');
+    // Data packs only (see restic-pack.ts): a tree pack hit or missed at random would make the outcome a coin toss.
+    const key = await readRepositoryKey(this.repo);
+    const { master } = await openKeyFile(key.text, this.password, key.name);
+    const mk = { encrypt: master.encrypt, macK: master.mac.k, macR: master.mac.r };
+    const kinds = await Promise.all(all.map((p) => packKind(join(this.repo, p), mk)));
+    const data = all.filter((_, i) => kinds[i] === 'data');
+    const packs = data.length ? data : all;
     const flips: string[] = [];
     for (let i = 0; i < bitFlips; i++) {
       const [file] = pickDistinct(packs, 1, random);
@@ -252,9 +260,10 @@ export class ResticTool implements BackupTool {
       const { offset, bit } = await flipBit(join(this.repo, file), random);
       flips.push(`${file}@${offset}:${bit}`);
     }
+    const trees = kinds.filter((k) => k === 'tree').length;
     return {
-      description: `flipped ${flips.length} bit(s) in ${new Set(flips.map((f) => f.split('@')[0])).size} of ${packs.length} restic data pack(s)`,
-      details: { packs: packs.length, flips: flips.join(' ') },
+      description: `flipped ${flips.length} bit(s) in ${new Set(flips.map((f) => f.split('@')[0])).size} of ${packs.length} restic data pack(s)${trees ? ` (its ${trees} tree pack(s) left alone)` : ''}`,
+      details: { packs: all.length, dataPacks: data.length, treePacks: trees, flips: flips.join(' ') },
     };
   }
 
