@@ -11,6 +11,8 @@ export const KUBERNETES_TOOL_TYPES = ['velero-fs', 'velero-csi', 'csi-snapshot',
 export const TOOL_TYPES = [...LOCAL_TOOL_TYPES, ...KUBERNETES_TOOL_TYPES] as const;
 /** restic's options.keyDerivation: pvbench's fixed scrypt parameters (the default), or restic's own calibration. */
 export const RESTIC_KEY_DERIVATION = ['fixed', 'calibrated'] as const;
+/** kopia's options.keyDerivation: its pbkdf2-sha256-600000 (pvbench's default, cheaper) or scrypt-65536-8-1 (kopia's). */
+export const KOPIA_KEY_DERIVATION = ['pbkdf2', 'scrypt'] as const;
 
 export const toolSchema = z
   .object({
@@ -20,7 +22,7 @@ export const toolSchema = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
       .describe(
-        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
+        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command). kopia: keyDerivation ("pbkdf2", the default: the repository is created with kopia\'s pbkdf2-sha256-600000; "scrypt": kopia\'s own default scrypt-65536-8-1, about 0.2 s more per command).',
       ),
     optional: z
       .boolean()
@@ -306,6 +308,13 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
         path: ['tools', i, 'options', 'keyDerivation'],
         message: `restic's keyDerivation is ${JSON.stringify(kd)}`,
         fix: `use ${RESTIC_KEY_DERIVATION.map((v) => `"${v}"`).join(' or ')} ("fixed" is the default)`,
+      });
+    }
+    if (tool.type === 'kopia' && kd !== undefined && !(KOPIA_KEY_DERIVATION as readonly unknown[]).includes(kd)) {
+      problems.push({
+        path: ['tools', i, 'options', 'keyDerivation'],
+        message: `kopia's keyDerivation is ${JSON.stringify(kd)}`,
+        fix: `use ${KOPIA_KEY_DERIVATION.map((v) => `"${v}"`).join(' or ')} ("pbkdf2" is the default)`,
       });
     }
   });

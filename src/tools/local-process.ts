@@ -97,8 +97,8 @@ export async function runLocalOp(op: LocalOp): Promise<LocalOpResult> {
 }
 
 /** Run a short helper command (version, unlock, list); returns its output or throws ToolError. */
-export async function runQuick(tool: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
-  const res = await runMeasured(cmd, args, { env, timeoutMs });
+export async function runQuick(tool: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs = 60_000, cwd?: string): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
+  const res = await runMeasured(cmd, args, { env, timeoutMs, cwd });
   if (res.timedOut) throw new ToolError(tool, `${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms`);
   return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
 }
