@@ -1,6 +1,7 @@
 // The suite schema: the one source for validation, defaults, TypeScript types and the JSON Schema for editors.
 import { z } from 'zod';
 import { METRIC_NAMES } from '../suite/results.ts';
+import { maxScale, presetInfo, WORKLOAD_PRESET_NAMES } from '../workloads/presets.ts';
 
 const name = z
   .string()
@@ -106,6 +107,20 @@ export const workloadSchema = z
     accessLogLines: z.number().int().min(0).max(10_000_000).default(10000).describe('Access log lines per proxy.'),
     statsSnapshots: z.number().int().min(0).max(10000).default(6).describe('Prometheus stats snapshots per proxy.'),
     clusters: z.number().int().min(1).max(10000).default(40).describe('Upstream clusters in each config dump (sets its size).'),
+    statsBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .optional()
+      .describe('Bytes of every stats snapshot (the Prometheus text cut to this length, 0 for empty files); as generated (about 2.5 KB with 40 clusters) when omitted.'),
+    preset: z
+      .enum(WORKLOAD_PRESET_NAMES)
+      .optional()
+      .describe(
+        "A named workload mirroring a case of Velero's file-system-backup performance guide: velero-fsb-1mb (10,625 files of 1 MB), velero-fsb-100b (2,000,000 files of 100 bytes), velero-fsb-empty (2,000,000 empty files); a -ci name is the same at the scale for CI (1% of the files for velero-fsb-1mb, 0.5% for the others). It sets proxies, statsSnapshots, statsBytes, accessLogLines and clusters.",
+      ),
+    scale: z.number().gt(0).max(1).optional().describe('A share of the preset\'s files (0.01 = 1%), for a smaller run of the same case; only with preset.'),
     churn: z
       .object({
         appendLines: z.number().int().min(0).default(1000).describe('Access log lines appended per proxy.'),
@@ -293,7 +308,15 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
   const problems: { path: (string | number)[]; message: string; fix: string }[] = [];
   const w = suite.workload;
   const files = w.proxies * (w.statsSnapshots + 2);
-  if (files > MAX_WORKLOAD_FILES) {
+  if (files > MAX_WORKLOAD_FILES && w.preset) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    const info = presetInfo(w.preset);
+    problems.push({
+      path: ['workload', w.scale === undefined ? 'preset' : 'scale'],
+      message: `preset ${w.preset}${w.scale === undefined ? '' : ` at scale ${w.scale}`} makes ${n(files)} files (${info.what} at full size); a trial handles at most ${n(MAX_WORKLOAD_FILES)}, the largest measured to the end`,
+      fix: `set workload.scale to ${maxScale(w.preset, MAX_WORKLOAD_FILES)} or less (${n(MAX_WORKLOAD_FILES)} files at most), or use preset: ${info.base}-ci`,
+    });
+  } else if (files > MAX_WORKLOAD_FILES) {
     const n = (x: number) => x.toLocaleString('en-US');
     problems.push({
       path: ['workload', 'statsSnapshots'],
