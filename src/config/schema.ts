@@ -23,7 +23,7 @@ export const toolSchema = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
       .describe(
-        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command). kopia: keyDerivation ("pbkdf2", the default: the repository is created with kopia\'s pbkdf2-sha256-600000; "scrypt": kopia\'s own default scrypt-65536-8-1, about 0.2 s more per command).',
+        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic: compression, repositoryVersion, keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command). kopia: keyDerivation ("pbkdf2", the default: the repository is created with kopia\'s pbkdf2-sha256-600000; "scrypt": kopia\'s own default scrypt-65536-8-1, about 0.2 s more per command here).',
       ),
     optional: z
       .boolean()

@@ -2,9 +2,9 @@
 // listed as skipped). A filesystem repository per trial, its own config file, the password per run, masked. The
 // repository is created once per run (a template) and copied for each trial, its config pointed at the copy:
 // `kopia repository create` costs most of a second. Its format block's key is derived from the password on every
-// command, with the algorithm chosen at creation: pvbench picks kopia's pbkdf2-sha256-600000 (about 0.1 s less per
-// command than kopia's default scrypt-65536-8-1, here 0.18 s against 0.37 s for a `snapshot list`) unless
-// options.keyDerivation is "scrypt".
+// command, with the algorithm chosen at creation: pvbench picks kopia's pbkdf2-sha256-600000 (cheaper than kopia's
+// default scrypt-65536-8-1: here 0.18 s against 0.37 s for a `snapshot list`) unless options.keyDerivation is
+// "scrypt".
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
