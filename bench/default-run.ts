@@ -1,58 +1,88 @@
-// Times the main job: `pvbench run` on the embedded default suite (goal: under 60 s on 2 cores).
-// Usage: node bench/default-run.ts [--runs 2] [--entry dist|src]
-// Prints a Markdown table and writes bench/results/default-run.json. No assertions: figures to quote, not a test.
+// Times the main job: `pvbench run` on the embedded default suite (goal: at most 20 s on 2 cores, issue 11).
+// Usage: node bench/default-run.ts [--runs 2] [--entry dist|src] [--compare DIR]
+// With --compare, the checkout in DIR runs the same command (from the same kind of entry) right after each run of
+// this one, so both meet the same machine. Prints a Markdown table and writes bench/results/default-run.json.
+// No assertions: figures to quote, not a test.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }, entry: { type: 'string', default: 'dist' } } });
-const entry = values.entry === 'src' ? join(root, 'src/cli/index.ts') : join(root, 'dist/cli/index.js');
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }, entry: { type: 'string', default: 'dist' }, compare: { type: 'string' } } });
+const entryOf = (dir: string) => (values.entry === 'src' ? join(dir, 'src/cli/index.ts') : join(dir, 'dist/cli/index.js'));
 const runs = Number(values.runs);
+const checkouts = [{ label: 'this', dir: root }, ...(values.compare ? [{ label: 'compare', dir: resolve(values.compare) }] : [])];
 
-interface Trial { tool: string; scenario: string; status: string; durationMs: number }
+interface Trial { tool: string; scenario: string; status: string; durationMs: number; backup?: { wallMs: number }; incremental?: { wallMs: number }; restore?: { wallMs: number } }
+interface Row { checkout: string; run: number; wallS: number; exit: number | null; trials: number; passed: number; byTool: Record<string, number>; toolOpsByTool: Record<string, number>; load: number }
 
-const rows: { run: number; wallS: number; exit: number | null; trials: number; byTool: Record<string, number> }[] = [];
+/** One `pvbench run` of the default suite from `dir`, in a fresh output directory, without a baseline. */
+async function once(dir: string, out: string): Promise<{ wallS: number; exit: number | null }> {
+  const t0 = performance.now();
+  const exit = await new Promise<number | null>((res, rej) => {
+    const child = spawn(process.execPath, [entryOf(dir), 'run', '--output', out, '--baseline', 'none'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`${dir}: run exceeded 600 s\n${err}`));
+    }, 600_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0 && code !== 1) process.stderr.write(err);
+      res(code);
+    });
+  });
+  return { wallS: (performance.now() - t0) / 1000, exit };
+}
+
+const rows: Row[] = [];
 const work = await mkdtemp(join(tmpdir(), 'pvbench-bench-'));
 try {
   for (let i = 1; i <= runs; i++) {
-    const out = join(work, `out-${i}`);
-    const t0 = performance.now();
-    const exit = await new Promise<number | null>((res, rej) => {
-      const child = spawn(process.execPath, [entry, 'run', '--output', out, '--baseline', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        rej(new Error(`run ${i} exceeded 600 s\n${err}`));
-      }, 600_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code !== 0 && code !== 1) process.stderr.write(err);
-        res(code);
-      });
-    });
-    const wallS = (performance.now() - t0) / 1000;
-    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: Trial[] };
-    const byTool: Record<string, number> = {};
-    for (const t of results.trials) byTool[t.tool] = (byTool[t.tool] ?? 0) + t.durationMs / 1000;
-    rows.push({ run: i, wallS, exit, trials: results.trials.length, byTool });
+    // Alternate which checkout goes first, so that neither always meets the other's leftovers.
+    const order = i % 2 ? checkouts : [...checkouts].reverse();
+    for (const c of order) {
+      const out = join(work, `${c.label}-${i}`);
+      const load = loadavg()[0]!;
+      const { wallS, exit } = await once(c.dir, out);
+      const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: Trial[] };
+      const byTool: Record<string, number> = {};
+      const toolOpsByTool: Record<string, number> = {};
+      for (const t of results.trials) {
+        byTool[t.tool] = (byTool[t.tool] ?? 0) + t.durationMs / 1000;
+        const ops = (t.backup?.wallMs ?? 0) + (t.incremental?.wallMs ?? 0) + (t.restore?.wallMs ?? 0);
+        toolOpsByTool[t.tool] = (toolOpsByTool[t.tool] ?? 0) + ops / 1000;
+      }
+      rows.push({ checkout: c.label, run: i, wallS, exit, trials: results.trials.length, passed: results.trials.filter((t) => t.status === 'passed').length, byTool, toolOpsByTool, load });
+      process.stderr.write(`${c.label} run ${i}: ${wallS.toFixed(1)} s\n`);
+    }
   }
 } finally {
   await rm(work, { recursive: true, force: true });
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const tools = [...new Set(rows.flatMap((r) => Object.keys(r.byTool)))];
+const f1 = (x: number | undefined) => (x ?? 0).toFixed(1);
 const lines = [
-  `Default suite, ${availableParallelism()} cores, entry ${values.entry}`,
+  `Default suite, ${availableParallelism()} cores, entry ${values.entry}${values.compare ? `, compared with ${values.compare}` : ''}`,
   '',
-  `| run | wall (s) | exit | trials | ${tools.map((t) => `${t} trials (s)`).join(' | ')} |`,
-  `|---:|---:|---:|---:|${tools.map(() => '---:').join('|')}|`,
-  ...rows.map((r) => `| ${r.run} | ${r.wallS.toFixed(1)} | ${r.exit} | ${r.trials} | ${tools.map((t) => (r.byTool[t] ?? 0).toFixed(1)).join(' | ')} |`),
+  `| checkout | run | load | wall (s) | exit | passed | ${tools.map((t) => `${t} trials / measured ops (s)`).join(' | ')} |`,
+  `|---|---:|---:|---:|---:|---:|${tools.map(() => '---:').join('|')}|`,
+  ...rows.map((r) => `| ${r.checkout} | ${r.run} | ${r.load.toFixed(1)} | ${f1(r.wallS)} | ${r.exit} | ${r.passed}/${r.trials} | ${tools.map((t) => `${f1(r.byTool[t])} / ${f1(r.toolOpsByTool[t])}`).join(' | ')} |`),
+  '',
+  ...checkouts.map((c) => `median wall, ${c.label}: ${f1(median(rows.filter((r) => r.checkout === c.label).map((r) => r.wallS)))} s`),
 ];
 process.stdout.write(lines.join('\n') + '\n');
 await mkdir(join(root, 'bench/results'), { recursive: true });
-await writeFile(join(root, 'bench/results/default-run.json'), JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), entry: values.entry, rows }, null, 2) + '\n');
+await writeFile(
+  join(root, 'bench/results/default-run.json'),
+  JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), entry: values.entry, compare: values.compare, medianWallS: Object.fromEntries(checkouts.map((c) => [c.label, median(rows.filter((r) => r.checkout === c.label).map((r) => r.wallS))])), rows }, null, 2) + '\n',
+);

@@ -1,8 +1,10 @@
 // How fast does buildManifest hash a volume, next to what the machine can do?
-//   node bench/hash-throughput.ts [--mb 512] [--runs 3]
+//   node bench/hash-throughput.ts [--mb 512] [--runs 3] [--mix mixed|large|small]
 // Builds a temporary tree of mixed file sizes, times buildManifest with one worker and with every core, and compares
 // with `openssl speed` (the CPU's sha256 ceiling, no I/O) and `sha256sum` over the same files (one process, and one
-// per core). Prints a Markdown table and writes bench/results/hash-throughput.json. See bench/README.md.
+// per core), and `cat` (reading the files, nothing else). --mix large: 64 MiB files only; small: 4 KiB files only.
+// Prints a Markdown table and writes bench/results/hash-throughput[-large|-small].json. See bench/README.md.
+import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -37,7 +39,10 @@ interface Figure {
   runsSec: number[];
 }
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, runs: { type: 'string', default: '3' }, mix: { type: 'string', default: 'mixed' } } });
+const MIXES: Record<string, { size: number; share: number }[]> = { mixed: SIZE_MIX, large: [{ size: 64 * MIB, share: 1 }], small: [{ size: 4096, share: 1 }] };
+const mix = MIXES[values.mix];
+if (!mix) throw new Error(`--mix ${values.mix}: use mixed, large or small`);
 const totalMiB = Number(values.mb);
 const runs = Number(values.runs);
 if (!(totalMiB > 0) || !Number.isInteger(runs) || runs < 1) throw new Error('usage: node bench/hash-throughput.ts [--mb 512] [--runs 3]');
@@ -47,12 +52,12 @@ const cores = availableParallelism();
 function planSizes(total: number): number[] {
   const sizes: number[] = [];
   let left = total;
-  for (const { size, share } of SIZE_MIX) {
+  for (const { size, share } of mix!) {
     const count = Math.min(Math.floor((total * share) / size), Math.floor(left / size));
     for (let i = 0; i < count; i++) sizes.push(size);
     left -= count * size;
   }
-  for (const { size } of SIZE_MIX) {
+  for (const { size } of mix!) {
     while (left >= size) {
       sizes.push(size);
       left -= size;
@@ -126,6 +131,20 @@ async function sha256sum(root: string, paths: string[]): Promise<{ cpuSec: numbe
   return { cpuSec: (res.usage.cpuUserMs + res.usage.cpuSysMs) / 1000 };
 }
 
+/** `cat` of the files to /dev/null: what reading them costs, with no hashing and no per-file result. */
+function cat(root: string, paths: string[]): Promise<{ cpuSec?: number }> {
+  return new Promise((res, rej) => {
+    const child = spawn('cat', ['--', ...paths], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+    child.on('error', rej);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) res({});
+      else rej(new Error(`cat exited ${code}`));
+    });
+  });
+}
+
 /** `openssl speed -evp sha256`: its "sha256" line ends with the rate in thousands of bytes per second. */
 async function opensslSpeed(processes: number): Promise<number> {
   const args = ['speed', '-evp', 'sha256', '-bytes', '16384', '-seconds', '3', ...(processes > 1 ? ['-multi', String(processes)] : [])];
@@ -181,6 +200,12 @@ try {
     figures.push(await measure('sha256sum (files split)', groups.length, bytes, async () => (await Promise.all(groups.map((g) => sha256sum(tmp, g))), {})));
   }
 
+  figures.push(await measure('cat', 1, bytes, () => cat(tmp, paths)));
+  if (cores > 1) {
+    const groups = splitByBytes(files, cores);
+    figures.push(await measure('cat (files split)', groups.length, bytes, async () => (await Promise.all(groups.map((g) => cat(tmp, g))), {})));
+  }
+
   let opensslOne: number | undefined;
   let opensslAll: number | undefined;
   try {
@@ -207,10 +232,10 @@ try {
       openssl: await toolVersion('openssl', ['version']),
       sha256sum: await toolVersion('sha256sum', ['--version']),
     },
-    params: { mib: totalMiB, files: files.length, runs, sizeMix: SIZE_MIX },
+    params: { mib: totalMiB, files: files.length, runs, mix: values.mix, sizeMix: mix },
     figures,
   };
-  const resultsFile = resolve(HERE, 'results', 'hash-throughput.json');
+  const resultsFile = resolve(HERE, 'results', values.mix === 'mixed' ? 'hash-throughput.json' : `hash-throughput-${values.mix}.json`);
   mkdirSync(dirname(resultsFile), { recursive: true });
   writeFileSync(resultsFile, JSON.stringify(out, null, 2) + '\n');
   process.stderr.write(`\nwrote ${resultsFile}\n`);

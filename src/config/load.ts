@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import { suiteSchema } from './schema.ts';
+import { expandWorkloadPreset } from '../workloads/presets.ts';
 import type { Suite } from './schema.ts';
 
 export const EMBEDDED_DEFAULT = '(embedded default)';
@@ -96,7 +97,18 @@ export function parseSuite(text: string, file: string): Suite {
     if (!(err instanceof ReferenceError)) throw err;
     throw new ConfigError([{ file, line: 0, column: 0, key: '', message: `the YAML expands its aliases into too many nodes (more than ${MAX_ALIAS_COUNT} alias uses)`, fix: 'write the repeated blocks out, or use fewer nested aliases' }]);
   }
-  const parsed = suiteSchema.safeParse(data);
+  // A workload preset becomes the keys it stands for; keys that contradict it are refused where they stand.
+  const expanded = expandWorkloadPreset(data);
+  if (expanded.problems.length > 0) {
+    throw new ConfigError(
+      expanded.problems.map((p) => {
+        const pos = nodeAt(doc, p.path, true)?.range;
+        const lc = pos ? lineCounter.linePos(pos[0]) : undefined;
+        return { file, line: lc?.line ?? 0, column: lc?.col ?? 0, key: formatPath(p.path), message: p.message, fix: p.fix };
+      }),
+    );
+  }
+  const parsed = suiteSchema.safeParse(expanded.data);
   if (parsed.success) return parsed.data;
   throw new ConfigError(parsed.error.issues.map((issue) => toProblem(issue, doc, lineCounter, file)));
 }

@@ -1,6 +1,7 @@
 // The suite schema: the one source for validation, defaults, TypeScript types and the JSON Schema for editors.
 import { z } from 'zod';
 import { METRIC_NAMES } from '../suite/results.ts';
+import { maxScale, presetInfo, WORKLOAD_PRESET_NAMES } from '../workloads/presets.ts';
 
 const name = z
   .string()
@@ -13,6 +14,8 @@ export const TOOL_TYPES = [...LOCAL_TOOL_TYPES, ...KUBERNETES_TOOL_TYPES] as con
 export const RESTIC_KEY_DERIVATION = ['fixed', 'calibrated'] as const;
 /** restic's options.chunker: pvbench's fixed chunker polynomial (the default), or the one `restic init` draws. */
 export const RESTIC_CHUNKER = ['fixed', 'random'] as const;
+/** kopia's options.keyDerivation: its pbkdf2-sha256-600000 (pvbench's default, cheaper) or scrypt-65536-8-1 (kopia's). */
+export const KOPIA_KEY_DERIVATION = ['pbkdf2', 'scrypt'] as const;
 
 export const toolSchema = z
   .object({
@@ -22,7 +25,7 @@ export const toolSchema = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
       .describe(
-        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic and kopia: binary (the program to run: a command name looked up on PATH, or a path, relative to the current directory; the tool\'s name by default), e.g. two variants of one tool with binary: /usr/bin/restic and binary: .tools/bin/restic for an A/B (see ab). restic: compression, repositoryVersion, chunker ("fixed", the default: every repository gets pvbench\'s own chunker polynomial, so the same workload is cut into the same chunks in every run and what backups add and the repository size compare between runs; "random": the polynomial `restic init` draws, different in every run), keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command).',
+        'Tool-specific options, e.g. { compression: "auto" } for restic, { snapshotClass: "csi-hostpath-snapclass" }. restic and kopia: binary (the program to run: a command name looked up on PATH, or a path, relative to the current directory; the tool\'s name by default), e.g. two variants of one tool with binary: /usr/bin/restic and binary: .tools/bin/restic for an A/B (see ab). restic: compression, repositoryVersion, chunker ("fixed", the default: every repository gets pvbench\'s own chunker polynomial, so the same workload is cut into the same chunks in every run and what backups add and the repository size compare between runs; "random": the polynomial `restic init` draws, different in every run), keyDerivation ("fixed", the default: the repository key is rewritten with fixed, cheap scrypt parameters N=16384,r=8,p=1 so that key derivation does not dominate or vary the figures; "calibrated": as `restic init` calibrates it, about 0.5 s per command). kopia: keyDerivation ("pbkdf2", the default: the repository is created with kopia\'s pbkdf2-sha256-600000; "scrypt": kopia\'s own default scrypt-65536-8-1, about 0.2 s more per command here).',
       ),
     optional: z
       .boolean()
@@ -148,6 +151,20 @@ export const workloadSchema = z
     accessLogLines: z.number().int().min(0).max(10_000_000).default(10000).describe('Access log lines per proxy.'),
     statsSnapshots: z.number().int().min(0).max(10000).default(6).describe('Prometheus stats snapshots per proxy.'),
     clusters: z.number().int().min(1).max(10000).default(40).describe('Upstream clusters in each config dump (sets its size).'),
+    statsBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .optional()
+      .describe('Bytes of every stats snapshot (the Prometheus text cut to this length, 0 for empty files); as generated (about 2.5 KB with 40 clusters) when omitted.'),
+    preset: z
+      .enum(WORKLOAD_PRESET_NAMES)
+      .optional()
+      .describe(
+        "A named workload mirroring a case of Velero's file-system-backup performance guide: velero-fsb-1mb (10,625 files of 1 MB), velero-fsb-100b (2,000,000 files of 100 bytes), velero-fsb-empty (2,000,000 empty files); a -ci name is the same at the scale for CI (1% of the files for velero-fsb-1mb, 0.5% for the others). It sets proxies, statsSnapshots, statsBytes, accessLogLines and clusters.",
+      ),
+    scale: z.number().gt(0).max(1).optional().describe('A share of the preset\'s files (0.01 = 1%), for a smaller run of the same case; only with preset.'),
     churn: z
       .object({
         appendLines: z.number().int().min(0).default(1000).describe('Access log lines appended per proxy.'),
@@ -357,7 +374,15 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
   const problems: { path: (string | number)[]; message: string; fix: string }[] = [];
   const w = suite.workload;
   const files = w.proxies * (w.statsSnapshots + 2);
-  if (files > MAX_WORKLOAD_FILES) {
+  if (files > MAX_WORKLOAD_FILES && w.preset) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    const info = presetInfo(w.preset);
+    problems.push({
+      path: ['workload', w.scale === undefined ? 'preset' : 'scale'],
+      message: `preset ${w.preset}${w.scale === undefined ? '' : ` at scale ${w.scale}`} makes ${n(files)} files (${info.what} at full size); a trial handles at most ${n(MAX_WORKLOAD_FILES)}, the largest measured to the end`,
+      fix: `set workload.scale to ${maxScale(w.preset, MAX_WORKLOAD_FILES)} or less (${n(MAX_WORKLOAD_FILES)} files at most), or use preset: ${info.base}-ci`,
+    });
+  } else if (files > MAX_WORKLOAD_FILES) {
     const n = (x: number) => x.toLocaleString('en-US');
     problems.push({
       path: ['workload', 'statsSnapshots'],
@@ -365,17 +390,19 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
       fix: `lower workload.proxies or workload.statsSnapshots so that proxies × (statsSnapshots + 2) is at most ${n(MAX_WORKLOAD_FILES)}`,
     });
   }
-  // restic's options with a fixed set of values, each with "fixed" as its default.
-  const resticChoices = { chunker: RESTIC_CHUNKER, keyDerivation: RESTIC_KEY_DERIVATION } as const;
+  // Tool options with a fixed set of values; the first one is the default.
+  const choices: Partial<Record<string, Record<string, readonly string[]>>> = {
+    restic: { chunker: RESTIC_CHUNKER, keyDerivation: RESTIC_KEY_DERIVATION },
+    kopia: { keyDerivation: KOPIA_KEY_DERIVATION },
+  };
   suite.tools.forEach((tool, i) => {
-    if (tool.type !== 'restic') return;
-    for (const [key, allowed] of Object.entries(resticChoices)) {
+    for (const [key, allowed] of Object.entries(choices[tool.type] ?? {})) {
       const v = tool.options[key];
       if (v === undefined || (allowed as readonly unknown[]).includes(v)) continue;
       problems.push({
         path: ['tools', i, 'options', key],
-        message: `restic's ${key} is ${JSON.stringify(v)}`,
-        fix: `use ${allowed.map((x) => `"${x}"`).join(' or ')} ("fixed" is the default)`,
+        message: `${tool.type}'s ${key} is ${JSON.stringify(v)}`,
+        fix: `use ${allowed.map((x) => `"${x}"`).join(' or ')} ("${allowed[0]}" is the default)`,
       });
     }
   });

@@ -204,8 +204,11 @@ export class ResticTool implements BackupTool {
     const help = await runQuick(this.name, this.bin, ['repair', '--help'], this.env());
     if (help.exitCode !== 0) return { ran: false, reason: 'this restic has no repair command (restic 0.16 and later have it)', actions: [] };
     const actions: string[] = [];
+    // `repair packs` writes the blobs it salvages to its working directory: a folder of the trial's, not pvbench's.
+    const salvage = `${this.repo}.salvaged`;
+    await mkdir(salvage, { recursive: true });
     const step = async (label: string, args: string[]) => {
-      const res = await runQuick(this.name, this.bin, [...args, '--no-cache'], this.env(), this.ctx.timeoutMs);
+      const res = await runQuick(this.name, this.bin, [...args, '--no-cache'], this.env(), this.ctx.timeoutMs, salvage);
       const said = (res.stderr + res.stdout).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
       actions.push(`${label}: ${res.exitCode === 0 ? 'ok' : `exit ${res.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
       return res;
@@ -216,6 +219,7 @@ export class ResticTool implements BackupTool {
     await step('restic repair index', ['repair', 'index']);
     await step('restic repair snapshots --forget', ['repair', 'snapshots', '--forget']);
     const after = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    await removeTree(salvage);
     return { ran: true, actions, checkOk: after.exitCode === 0 };
   }
 
@@ -268,7 +272,9 @@ export class ResticTool implements BackupTool {
   }
 
   async cleanup(): Promise<void> {
-    if (this.repo) await removeTree(this.repo);
+    if (!this.repo) return;
+    await removeTree(this.repo);
+    await removeTree(`${this.repo}.salvaged`);
   }
 }
 

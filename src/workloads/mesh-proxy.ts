@@ -16,7 +16,7 @@ import { deriveSeed, randomKit, seededRandom } from './random.ts';
 import type { Random, RandomKit } from './random.ts';
 
 /** What one proxy's seeding needs of the workload (what a worker is sent). */
-type ProxyShape = Pick<WorkloadConfig, 'clusters' | 'accessLogLines' | 'statsSnapshots'>;
+type ProxyShape = Pick<WorkloadConfig, 'clusters' | 'accessLogLines' | 'statsSnapshots' | 'statsBytes'>;
 
 export function meshProxyKit(random: RandomKit) {
   const ACCESS_LOG = 'logs/access.log';
@@ -181,6 +181,17 @@ export function meshProxyKit(random: RandomKit) {
     return lines.join('\n') + '\n';
 }
 
+  /**
+   * A stats snapshot of exactly `bytes` bytes when given (snapshots of more clusters, joined and cut: every byte
+   * generated, none repeated; '' for 0), else as statsSnapshot makes it.
+   */
+  function sizedStats(r: Random, clusters: number, index: number, bytes: number | undefined): string {
+    if (bytes === undefined || bytes === null) return statsSnapshot(r, clusters, index);
+    let text = '';
+    while (text.length < bytes) text += statsSnapshot(r, Math.max(clusters, Math.ceil((bytes - text.length) / 300) + 1), index);
+    return text.slice(0, bytes);
+  }
+
   function statsName(index: number): string {
     return `${STATS_DIR}/stats-${String(index).padStart(5, '0')}.prom`;
   }
@@ -226,11 +237,11 @@ export function meshProxyKit(random: RandomKit) {
     } finally {
       fs.closeSync(log);
     }
-    for (let i = 0; i < w.statsSnapshots; i++) put(statsName(i), statsSnapshot(r, w.clusters, i));
+    for (let i = 0; i < w.statsSnapshots; i++) put(statsName(i), sizedStats(r, w.clusters, i, w.statsBytes));
     return bytes;
   }
 
-  return { ACCESS_LOG, CONFIG_DUMP, STATS_DIR, EPOCH_MS, accessLogLine, accessLogChunk, configDump, statsSnapshot, statsName, writeProxySync };
+  return { ACCESS_LOG, CONFIG_DUMP, STATS_DIR, EPOCH_MS, accessLogLine, accessLogChunk, configDump, statsSnapshot, sizedStats, statsName, writeProxySync };
 }
 
 const kit = meshProxyKit(randomKit());
@@ -242,6 +253,7 @@ export const accessLogLine = kit.accessLogLine;
 export const accessLogChunk = kit.accessLogChunk;
 export const configDump = kit.configDump;
 export const statsSnapshot = kit.statsSnapshot;
+const sizedStats = kit.sizedStats;
 const EPOCH_MS = kit.EPOCH_MS;
 const statsName = kit.statsName;
 
@@ -281,7 +293,7 @@ parentPort.on('message', ({ dir, w, seed, proxy }) => {
 export async function seedWorkload(root: string, w: WorkloadConfig, seed: number, opts: { workers?: number } = {}): Promise<{ volumes: string[]; bytes: number; workers: number }> {
   const volumes = Array.from({ length: w.proxies }, (_, p) => volumeName(p));
   const threads = Math.max(1, Math.min(Math.floor(opts.workers ?? availableParallelism()), w.proxies));
-  const shape: ProxyShape = { clusters: w.clusters, accessLogLines: w.accessLogLines, statsSnapshots: w.statsSnapshots };
+  const shape: ProxyShape = { clusters: w.clusters, accessLogLines: w.accessLogLines, statsSnapshots: w.statsSnapshots, statsBytes: w.statsBytes };
   const pool = Array.from({ length: threads }, () => new Worker(SEED_WORKER_SOURCE, { eval: true }));
   let next = 0;
   let bytes = 0;
@@ -336,7 +348,7 @@ export async function churnProxy(dir: string, w: WorkloadConfig, seed: number, p
   if (w.churn.newStats > 0) {
     await mkdir(join(dir, STATS_DIR), { recursive: true });
     const existing = (await readdir(join(dir, STATS_DIR))).length;
-    for (let i = 0; i < w.churn.newStats; i++) await writeFile(join(dir, statsName(existing + i)), statsSnapshot(r, w.clusters, existing + i));
+    for (let i = 0; i < w.churn.newStats; i++) await writeFile(join(dir, statsName(existing + i)), sizedStats(r, w.clusters, existing + i, w.statsBytes));
   }
 }
 

@@ -150,3 +150,12 @@ test('a workload of more files than a trial is measured with is rejected at its 
   assert.equal(p?.fix, 'lower workload.proxies or workload.statsSnapshots so that proxies × (statsSnapshots + 2) is at most 1,000,000');
   assert.equal(parseSuite('workload:\n  proxies: 100\n  statsSnapshots: 9998\n', 'ok.yaml').workload.proxies, 100, '1,000,000 files exactly is fine');
 });
+
+test("kopia's keyDerivation is pbkdf2 or scrypt: another value is refused at its key, with the fix", () => {
+  const [p, more] = problems('tools:\n  - type: kopia\n    options: { keyDerivation: argon2 }\n');
+  assert.equal(more, undefined);
+  assert.equal(p?.key, 'tools[0].options.keyDerivation');
+  assert.equal(p?.message, 'kopia\'s keyDerivation is "argon2"');
+  assert.equal(p?.fix, 'use "pbkdf2" or "scrypt" ("pbkdf2" is the default)');
+  assert.equal(parseSuite('tools:\n  - type: kopia\n    options: { keyDerivation: scrypt }\n', 'ok.yaml').tools[0]?.options.keyDerivation, 'scrypt');
+});

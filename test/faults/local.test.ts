@@ -2,6 +2,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, rm } from 'node:fs/promises';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suiteSchema } from '../../src/config/schema.ts';
 import type { ScenarioConfig, Suite } from '../../src/config/schema.ts';
@@ -143,7 +145,19 @@ if (hasRestic) {
 const resticRepairs = hasRestic && runs('restic', ['repair', '--help']);
 for (const type of [...(resticRepairs ? ['restic'] : []), ...(hasKopia ? ['kopia'] : [])]) {
   test(`${type}: repair after a detected corruption recovers what it can, measured; the repository takes backups again`, async () => {
-    const o = await scenario(platform.createTool({ type: type as 'restic' | 'kopia', options: {} }), sc('corrupt-repository', { kind: 'corrupt-repository', bitFlips: 1 }));
+    // restic repair packs saves copies of the damaged packs to its working directory: never pvbench's own (run
+    // from an empty folder of this test's, which other test files running meanwhile do not write to).
+    const cwd = process.cwd();
+    const here = mkdtempSync(join(tmpdir(), 'pvbench-cwd-'));
+    process.chdir(here);
+    let o: ScenarioOutcome;
+    try {
+      o = await scenario(platform.createTool({ type: type as 'restic' | 'kopia', options: {} }), sc('corrupt-repository', { kind: 'corrupt-repository', bitFlips: 1 }));
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.deepEqual(readdirSync(here), [], 'files left in the working directory');
+    rmSync(here, { recursive: true, force: true });
     assert.equal(o.status, 'passed', o.error);
     assert.equal(o.fault.detected, true);
     const d = o.fault.details;

@@ -115,7 +115,7 @@ describe('copyTree', () => {
 
   test('a tree wide enough to be split across processes: every file, and the modes and mtimes of its directories', async () => {
     const files: Record<string, number> = {};
-    for (let i = 0; i < 300; i++) files[`p${i % 3}/${i % 2 ? 'stats' : 'logs'}/f${i}`] = i;
+    for (let i = 0; i < 1200; i++) files[`p${i % 3}/${i % 2 ? 'stats' : 'logs'}/f${i}`] = i % 300;
     for (let i = 0; i < 40; i++) files[`-top${i}`] = 1;
     const src = makeTree('copy-wide', files);
     mkdirSync(join(src, 'p1/empty'));
@@ -130,6 +130,22 @@ describe('copyTree', () => {
     for (const d of ['p0', 'p1/stats', 'p2/stats', 'p1/empty', '.']) assert.equal(statSync(join(dst, d)).mtimeMs, 1_600_000_000_000, d);
   });
 
+  test('a small tree (copied in this process): modes and mtimes of its directories and files, a read-only file, symlinks kept as links', async () => {
+    const src = makeTree('copy-small', { 'p0/stats/s1': 5, 'p0/ro': 2, 'top': 1 });
+    chmodSync(join(src, 'p0/ro'), 0o400);
+    chmodSync(join(src, 'p0/stats'), 0o750);
+    symlinkSync('../top', join(src, 'p0/up'));
+    for (const d of ['p0/stats', 'p0', '.']) utimesSync(join(src, d), 1_600_000_000, 1_600_000_000);
+    const dst = join(tmp, 'copy-small-dst');
+    await copyTree(src, dst);
+    assert.equal(statSync(join(dst, 'p0/ro')).mode & 0o777, 0o400);
+    assert.equal(statSync(join(dst, 'p0/stats')).mode & 0o777, 0o750);
+    for (const d of ['p0/stats', 'p0', '.']) assert.equal(statSync(join(dst, d)).mtimeMs, 1_600_000_000_000, d);
+    assert.equal(readlinkSync(join(dst, 'p0/up')), '../top');
+    assert.equal(readFileSync(join(dst, 'p0/up'), 'utf8'), 'a');
+    assert.equal(await treeSize(dst), 8);
+  });
+
   test('a source that does not exist is an error that names it', async () => {
     await assert.rejects(copyTree(join(tmp, 'missing-src'), join(tmp, 'copy-none')), /missing-src/);
     assert.equal(existsSync(join(tmp, 'copy-none')), false);
@@ -139,7 +155,7 @@ describe('copyTree', () => {
 describe('removeTree', () => {
   test('removes a whole tree (symlinks as links, never what they point to) and is quiet about a path that is not there', async () => {
     const files: Record<string, number> = {};
-    for (let i = 0; i < 500; i++) files[`d${i % 20}/f${i}`] = 10;
+    for (let i = 0; i < 1200; i++) files[`d${i % 20}/f${i}`] = 10;
     const root = makeTree('remove-me', files);
     symlinkSync('/', join(root, 'link-to-root'));
     await removeTree(root);
@@ -148,9 +164,20 @@ describe('removeTree', () => {
     await removeTree(root);
   });
 
+  test('a small tree (removed in this process): symlinks as links, and a single file', async () => {
+    const keep = makeTree('remove-small-keep', { kept: 1 });
+    const root = makeTree('remove-small', { 'a/b': 1, c: 2 });
+    symlinkSync(keep, join(root, 'a/link'));
+    await removeTree(root);
+    assert.equal(existsSync(root), false);
+    assert.deepEqual(readdirSync(keep), ['kept']);
+    await removeTree(join(keep, 'kept'));
+    assert.deepEqual(readdirSync(keep), []);
+  });
+
   test('a wide tree (split across processes), names like options included', async () => {
     const files: Record<string, number> = {};
-    for (let i = 0; i < 400; i++) files[`v${i % 4}/${i % 3 ? 'stats' : '-rf'}/f${i}`] = 3;
+    for (let i = 0; i < 1200; i++) files[`v${i % 4}/${i % 3 ? 'stats' : '-rf'}/f${i}`] = 3;
     for (let i = 0; i < 30; i++) files[`--f${i}`] = 1;
     const root = makeTree('remove-wide', files);
     await removeTree(root);

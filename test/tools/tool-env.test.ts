@@ -71,7 +71,9 @@ test('kopia: a user KOPIA_* variable does not reach the kopia pvbench runs', asy
   const bin = join(scratch, 'fake-bin');
   const envOut = join(scratch, 'kopia-env.txt');
   await mkdir(bin, { recursive: true });
-  await writeFile(join(bin, 'kopia'), `#!/bin/sh\nif [ "$1" = --version ]; then echo "0.0.0-fake"; exit 0; fi\nenv > '${envOut}'\n`);
+  // It writes the config file it is given, as kopia does: pvbench points the per-trial copy of it at the copy.
+  const writeConfig = `prev=\nfor a in "$@"; do if [ "$prev" = --config-file ]; then printf '%s' '{"storage":{"type":"filesystem","config":{"path":"x"}},"caching":{"cacheDirectory":"cache"}}' > "$a"; fi; prev=$a; done\n`;
+  await writeFile(join(bin, 'kopia'), `#!/bin/sh\nif [ "$1" = --version ]; then echo "0.0.0-fake"; exit 0; fi\nenv > '${envOut}'\n${writeConfig}`);
   await chmod(join(bin, 'kopia'), 0o755);
   process.env.PATH = `${bin}:${saved.PATH ?? ''}`;
   process.env.KOPIA_CONFIG_PATH = join(scratch, 'users-kopia.config');

@@ -76,8 +76,9 @@ export function namespace(name: string, runId: string, setId?: string): KubeObje
 /** Bytes one proxy's volume holds after seeding and `rounds` churn steps (an upper estimate of the generator). */
 export function estimateVolumeBytes(w: WorkloadConfig, rounds = 2): number {
   const line = 230;
-  const seeded = 16_384 + w.accessLogLines * line + w.clusters * 2_400 + w.statsSnapshots * w.clusters * 700;
-  const churn = w.churn.appendLines * line + w.churn.newStats * w.clusters * 700 + w.clusters * 2_400;
+  const stats = w.statsBytes ?? w.clusters * 700;
+  const seeded = 16_384 + w.accessLogLines * line + w.clusters * 2_400 + w.statsSnapshots * stats;
+  const churn = w.churn.appendLines * line + w.churn.newStats * stats + w.clusters * 2_400;
   return seeded + rounds * churn;
 }
 

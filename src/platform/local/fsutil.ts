@@ -1,7 +1,7 @@
 // Small filesystem helpers for the local platform and the local tools.
 import { execFile, spawn } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, utimes, writeFile, open } from 'node:fs/promises';
+import { chmod, cp, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, utimes, writeFile, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -180,11 +180,77 @@ async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promis
 }
 
 /**
+ * A tree this small is copied or removed in this process: starting a cp or rm (through setpriv) costs more than the
+ * work, and a trial copies and removes a few dozen such trees (repositories, staging folders, seeded volumes).
+ */
+const SMALL_TREE_ENTRIES = 1024;
+/** Bytes a small tree's regular files may hold in all (they are read whole into memory to be copied). */
+const SMALL_TREE_BYTES = 32 * 1024 * 1024;
+
+interface SmallEntry {
+  rel: string;
+  kind: 'dir' | 'file' | 'link';
+  st: Stats;
+}
+
+/**
+ * Every entry below `root` (the root itself first, as ''), parents before their children, when there are at most
+ * SMALL_TREE_ENTRIES of them holding at most `maxBytes`, all directories, regular files and symlinks; otherwise
+ * undefined (also for a root that is not a directory). Stops reading as soon as the tree is known not to be small.
+ */
+async function smallTree(root: string, maxBytes: number): Promise<SmallEntry[] | undefined> {
+  const rootSt = await lstat(root);
+  if (!rootSt.isDirectory()) return undefined;
+  const out: SmallEntry[] = [{ rel: '', kind: 'dir', st: rootSt }];
+  let bytes = 0;
+  for (let i = 0; i < out.length; i++) {
+    const parent = out[i]!;
+    if (parent.kind !== 'dir') continue;
+    const names = await readdir(join(root, parent.rel));
+    if (out.length + names.length > SMALL_TREE_ENTRIES + 1) return undefined;
+    for (const name of names) {
+      const rel = parent.rel ? `${parent.rel}/${name}` : name;
+      const st = await lstat(join(root, rel));
+      const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'link' : undefined;
+      if (!kind) return undefined;
+      if (kind === 'file' && (bytes += st.size) > maxBytes) return undefined;
+      out.push({ rel, kind, st });
+    }
+  }
+  return out;
+}
+
+/** Copies a tree listed by smallTree into `dst` as cp -a does (contents, modes, times, owners as root, symlinks). */
+async function copySmall(src: string, dst: string, entries: SmallEntry[]): Promise<void> {
+  const root = process.getuid?.() === 0;
+  for (const e of entries) {
+    const to = join(dst, e.rel);
+    if (e.kind === 'dir') await mkdir(to, { recursive: true, mode: 0o700 });
+    else if (e.kind === 'link') {
+      await rm(to, { force: true });
+      await symlink(await readlink(join(src, e.rel)), to);
+    } else await writeFile(to, await readFile(join(src, e.rel)), { mode: 0o600 });
+  }
+  // Deepest first: adding entries changes a directory's times.
+  for (const e of [...entries].reverse()) {
+    const to = join(dst, e.rel);
+    if (root) await lchown(to, e.st.uid, e.st.gid);
+    if (e.kind === 'link') {
+      await lutimes(to, e.st.atime, e.st.mtime);
+      continue;
+    }
+    await chmod(to, e.st.mode & 0o7777);
+    await utimes(to, e.st.atime, e.st.mtime);
+  }
+}
+
+/**
  * Copies the tree `src` to `dst` (created with its parents; when `dst` is an existing directory, the contents of
  * `src` land in it): contents, modes, timestamps, ownership where allowed, symlinks as symlinks. With GNU cp
  * (`cp -a --reflink=never`, argument arrays, a timeout, dying with pvbench): a wide tree is split into parts (whole
  * subdirectories where it has enough of them) copied by several cp processes at once, the directories taken apart made here (mode, owner and times set
- * after their contents); a small one is one `cp -a -T`. Never a reflink: a copy's pages are its own on
+ * after their contents); a small one (SMALL_TREE_ENTRIES entries, SMALL_TREE_BYTES) is copied in this process, a
+ * narrow one is one `cp -a -T`. Never a reflink: a copy's pages are its own on
  * copy-on-write file systems as on others. Elsewhere Node's fs.cp.
  */
 export async function copyTree(src: string, dst: string, opts: { timeoutMs?: number } = {}): Promise<void> {
@@ -192,6 +258,11 @@ export async function copyTree(src: string, dst: string, opts: { timeoutMs?: num
   await mkdir(dirname(dst), { recursive: true });
   if (!(await hasGnuCp())) {
     await cp(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return;
+  }
+  const small = await smallTree(src, SMALL_TREE_BYTES);
+  if (small) {
+    await copySmall(src, dst, small);
     return;
   }
   const whole = (await lstat(src)).isDirectory() ? await splitTree(src) : undefined;
@@ -220,12 +291,23 @@ export async function copyTree(src: string, dst: string, opts: { timeoutMs?: num
  * Removes `path` and everything below it (symlinks as links); quiet when it is not there. `rm -rf` (argument
  * arrays, a timeout, dying with pvbench): a wide tree is split into parts (as for copyTree) removed by several rm
  * processes at once, then the rest. Faster than one rm (which waits for each freshly written file's write-back in
- * turn) and than Node's fs.rm (a walk in JavaScript), and the event loop stays free. A failure is retried (a
+ * turn) and than Node's fs.rm (a walk in JavaScript), and the event loop stays free. A small tree (SMALL_TREE_ENTRIES
+ * entries) goes with Node's fs.rm, a path that is not there with no process at all. A failure is retried (a
  * process still writing into the tree makes rm find a directory not empty); Node's fs.rm where there is no rm.
  */
 export async function removeTree(path: string, opts: { timeoutMs?: number } = {}): Promise<void> {
   if (!path) throw new Error('removeTree: no path given');
   const timeoutMs = opts.timeoutMs ?? TREE_OP_TIMEOUT_MS;
+  // Not there (the usual case before a trial's folders are made): nothing to start a process for.
+  const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return;
+  if (!st.isDirectory() || (await smallTree(path, Infinity).catch(() => undefined))) {
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+    return;
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       const whole = await splitTree(path).catch(() => undefined); // not a directory (or gone): one rm
