@@ -16,6 +16,8 @@ if [ "${PVBENCH_SKIP_CLUSTER:-0}" = 1 ]; then
   echo "[test] real-cluster tier skipped (PVBENCH_SKIP_CLUSTER=1)"
   exit 0
 fi
+echo "[test] faultfs (the local faults' FUSE layer): go test"
+(cd scripts/faultfs && GOFLAGS=-buildvcs=false timeout 600 go test -count=1 ./...)
 echo "[test] the local cluster's CSI driver: go test (unit tests and csi-test's sanity suite)"
 (cd scripts/cluster/csi-driver && GOFLAGS=-buildvcs=false timeout 900 go test -count=1 ./...)
 echo "[test] real-cluster tier: build, start the local cluster"
