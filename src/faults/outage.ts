@@ -7,6 +7,8 @@ import { manifestEntries } from '../metrics/manifest.ts';
 import { armTrigger, integrityError, integrityStatus, restoreInto, sleep } from './context.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 import type { NodeOutage } from '../platform/types.ts';
+import type { OpHooks, RunningOp } from '../tools/types.ts';
+import { armCrash } from './crash-arm.ts';
 
 type OutageConfig = Extract<FaultConfig, { kind: 'outage' }>;
 
@@ -31,6 +33,63 @@ export function recoveryPoint(
   return { rpoMs, acknowledged, present, lost: acknowledged - present };
 }
 
+/** The trigger of the outage: when it struck, what it killed, and how it was aimed. */
+interface OutageArm {
+  hooks: OpHooks;
+  fired(): boolean;
+  done(settled: Promise<unknown>): Promise<void>;
+  /** When the outage struck (ms since epoch) and what of the backup it killed; after done(). */
+  at(): number;
+  killed(): string;
+  details(): Record<string, string | number | boolean>;
+}
+
+/**
+ * A workload outage on the local platform strikes the second backup at exactly half the source bytes it reads,
+ * through faultfs (the backup killed on the byte that crosses the point, the writer right after), or at afterMs if
+ * that comes first. Without faultfs, on Kubernetes and for a node outage: the slice trigger, at the first look that
+ * sees half the bytes read or afterMs passed, which runs `fire`.
+ */
+async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, fire: (op: RunningOp) => Promise<void>): Promise<OutageArm> {
+  const slice = () => {
+    const t = armTrigger(0.5, fault.afterMs, (op) => fire(op));
+    return { hooks: t.hooks, fired: t.fired, done: t.done, at: () => 0, killed: () => '', details: () => ({ mechanism: 'slice-trigger' }) };
+  };
+  if (node || ctx.platform.kind !== 'local') return slice();
+  const arm = await armCrash(ctx, 'backup', 0.5);
+  if (arm.details().mechanism !== 'faultfs') {
+    const t = slice();
+    return { ...t, details: () => arm.details() };
+  }
+  let timed = false;
+  let timedAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let kill: Promise<void> | undefined;
+  const hooks: OpHooks = {
+    onStart: (o) => {
+      arm.hooks.onStart?.(o);
+      timer = setTimeout(() => {
+        if (arm.fired() || timed) return;
+        timed = true;
+        timedAt = Date.now();
+        kill = fire(o);
+      }, fault.afterMs);
+    },
+  };
+  return {
+    hooks,
+    fired: () => arm.fired() || timed,
+    done: async (settled) => {
+      await arm.done(settled);
+      clearTimeout(timer);
+      await kill;
+    },
+    at: () => (arm.fired() ? arm.killTime() : timedAt),
+    killed: () => (arm.fired() ? (arm.killed() ?? '') : ''),
+    details: () => ({ ...arm.details(), ...(timed ? { struckBy: `the timer (afterMs ${fault.afterMs}) before half the bytes were read` } : arm.fired() ? { struckBy: 'half the source bytes read' } : {}) }),
+  };
+}
+
 export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fault: OutageConfig): Promise<ScenarioOutcome> {
   let node: NodeOutage | undefined;
   if (fault.scope === 'node') {
@@ -47,7 +106,7 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
   try {
     await sleep(Math.min(200, fault.afterMs));
     const first = await ctx.tool.backup(ctx.volumes);
-    const trigger = armTrigger(0.5, fault.afterMs, async (op) => {
+    const trigger = await armOutage(ctx, fault, node !== undefined, async (op) => {
       outageAt = Date.now();
       if (node) {
         // Everything on the node dies at once, the writer and the backup with it; the node comes back before
@@ -72,6 +131,12 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
     void secondSucceeded.then(() => (secondEnded = true));
     await trigger.done(second);
     const secondOk = await secondSucceeded;
+    if (trigger.at() > 0) {
+      // faultfs struck: the backup died on the byte of the point; the writer goes now (its writes after the
+      // outage instant are not acknowledged before it, so they count nowhere).
+      outageAt = trigger.at();
+      if (trigger.killed()) killedOp = trigger.killed();
+    }
     if (!trigger.fired()) outageAt = Date.now();
     await writer.kill();
 
@@ -113,6 +178,7 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
             }; restored ${last === first.snapshotId ? 'the last completed backup' : 'the latest snapshot'}; ${rp.lost} of ${rp.acknowledged} acknowledged writes lost`,
         details: {
           scope: fault.scope,
+          ...trigger.details(),
           ...(node ? { nodeRecovery } : {}),
           acknowledgedWrites: rp.acknowledged,
           writesPresent: rp.present,

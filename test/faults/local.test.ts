@@ -14,6 +14,7 @@ import type { BackupTool } from '../../src/tools/types.ts';
 import { CopyTool } from '../../src/tools/copy.ts';
 import { deriveSeed, seededRandom } from '../../src/workloads/random.ts';
 import { runs } from '../helpers/process.ts';
+import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
 
 const suite: Suite = suiteSchema.parse({
   workload: { proxies: 3, accessLogLines: 20000, statsSnapshots: 3, clusters: 20, churn: { appendLines: 300, rewriteConfig: true, newStats: 1 } },
@@ -232,6 +233,21 @@ test('copy: an outage aimed at mid-backup kills the second backup mid-way every 
     assert.equal(o.status, 'passed', o.error);
     assert.equal(o.fault.injected, true);
     assert.match(o.fault.description, /mid-backup; restored the last completed backup/, `#${i}: ${o.fault.description}`);
+  }
+});
+
+test('an outage through faultfs strikes the second backup on exactly half its source bytes, on a tiny workload too', { skip: faultfsUnavailable() ?? false }, async () => {
+  const tiny = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 300, statsSnapshots: 1, clusters: 2 } }).workload;
+  for (const make of [() => new CopyTool({ type: 'copy', options: {} }, { workdir: platform.dir, timeoutMs: 60_000, slowdown: 1 }), ...(hasRestic ? [() => platform.createTool({ type: 'restic', options: {} })] : [])]) {
+    const o = await scenario(make(), sc('outage', { kind: 'outage', writesPerSecond: 300, afterMs: 60_000 }), tiny);
+    assert.equal(o.status, 'passed', o.error);
+    assert.equal(o.fault.injected, true, o.fault.description);
+    const d = o.fault.details;
+    assert.equal(d.mechanism, 'faultfs', String(d.mechanismNote ?? ''));
+    assert.equal(d.struckBy, 'half the source bytes read');
+    assert.equal(d.struckAtByte, d.requestedByte);
+    assert.equal(d.requestedByte, Math.round((d.totalBytes as number) / 2));
+    assert.match(o.fault.description, /^SIGKILL .* by faultfs at byte [\d,]+ of [\d,]+ read \(50\.0%\) and workload writer .*killed together mid-backup; restored the last completed backup/);
   }
 });
 
