@@ -418,13 +418,13 @@ export function detectableText(ratio: number | undefined): string {
   return Number.isFinite(ratio) ? `+${changeText(ratio)}` : 'none';
 }
 
-/** A coefficient of variation as a percentage: "12.6%", "0%". */
+/** A coefficient of variation as a percentage: "9.9%", "13%", "0%"; one decimal below 10% after rounding. */
 function cvText(cv: number): string {
   const pct = cv * 100;
-  return `${pct === 0 ? '0' : pct < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
+  return `${pct === 0 ? '0' : Number(pct.toFixed(1)) < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
 }
 
-/** The baseline's noise: "12.6% (between runs 9.9%)", "20%", "–". */
+/** The baseline's noise: "13% (between runs 9.9%)", "20%", "–". */
 export function noiseText(b: { cv?: number; runCv?: number }): string {
   if (b.cv === undefined) return DASH;
   return b.runCv === undefined ? cvText(b.cv) : `${cvText(b.cv)} (between runs ${cvText(b.runCv)})`;
