@@ -194,13 +194,15 @@ test('faultsTable: kinds, injected and detected counts, descriptions, recovery a
       trial({ tool: 'copy', scenario: 'crash', trial: 2, fault: f('crash', true, 'SIGKILL at 31%', { detected: false, recoveryMs: 1100 }) }),
       trial({ tool: 'copy', scenario: 'crash', trial: 3, fault: f('outage', false, '', { recoveryMs: 5000 }) }),
       trial({ tool: 'copy', scenario: 'crash', trial: 4, fault: f('crash', true, 'SIGKILL at 80%', { detected: true }) }),
+      // No description: nothing to list.
+      trial({ tool: 'copy', scenario: 'crash', trial: 6, fault: f('crash', true, undefined as unknown as string) }),
       // No fault in this trial: not counted.
       trial({ tool: 'copy', scenario: 'crash', trial: 5 }),
       // A cell without faults: no row.
       trial({ tool: 'copy', scenario: 'no-fault', trial: 1 }),
       trial({ tool: 'kopia', scenario: 'crash', trial: 1, fault: f('crash', false, 'no | crash\ninjected') }),
       trial({ tool: 'restic', scenario: 'crash', trial: 1, fault: f('corrupt-volume', true, 'a'.repeat(250), { detected: false }) }),
-      trial({ tool: 'restic', scenario: 'crash', trial: 2, fault: f('corrupt-volume', true, 'b', { detected: false }) }),
+      trial({ tool: 'restic', scenario: 'crash', trial: 2, fault: f('corrupt-volume', true, 'b'.repeat(200), { detected: false }) }),
       trial({ tool: 'restic', scenario: 'crash', trial: 3, fault: f('corrupt-volume', true, 'c', { detected: false }) }),
       trial({ tool: 'restic', scenario: 'crash', trial: 4, fault: f('corrupt-volume', true, 'd', { detected: false }) }),
       trial({ tool: 'restic', scenario: 'crash', trial: 5, fault: f('corrupt-volume', true, 'e', { detected: false }) }),
@@ -211,15 +213,16 @@ test('faultsTable: kinds, injected and detected counts, descriptions, recovery a
     cell({ tool: 'copy', scenario: 'no-fault' }),
     cell({ tool: 'kopia', scenario: 'crash', trials: 1, passed: 0, errored: 2 }),
     cell({ tool: 'restic', scenario: 'crash', trials: 5, passed: 0, errored: 0 }),
+    cell({ tool: 'ghost', scenario: 'crash' }),
   ]);
   const long = `${'a'.repeat(199)}…`;
   assert.equal(
     faultsTable(r, c),
     lines(
       FAULTS_HEAD,
-      '| copy | crash | crash, outage | 3/4 | SIGKILL at 31%<br>SIGKILL at 80% | 2/3 | 1.10 s | 1 recovered, 2 lost data, 1 error, 3 skipped, 1 not injected |',
+      '| copy | crash | crash, outage | 4/5 | SIGKILL at 31%<br>SIGKILL at 80% | 2/3 | 1.10 s | 1 recovered, 2 lost data, 1 error, 3 skipped, 1 not injected |',
       '| kopia | crash | crash | 0/1 | no \\| crash<br>injected | – | – | 2 errors |',
-      `| restic | crash | corrupt-volume | 5/5 | ${long}<br>b<br>c<br>… 2 more | 0/5 | – | – |`,
+      `| restic | crash | corrupt-volume | 5/5 | ${long}<br>${'b'.repeat(200)}<br>c<br>… 2 more | 0/5 | – | – |`,
     ),
   );
   // No fault anywhere: no table.
@@ -297,14 +300,19 @@ test('recoveryTable: RTO and RPO medians, maxima and changes; the writes lost co
       trial({ tool: 'restic', scenario: 'crash', trial: 1, rtoMs: 1000, rpoMs: 0 }),
       trial({ tool: 'restic', scenario: 'crash', trial: 2, rtoMs: 3000 }),
       trial({ tool: 'restic', scenario: 'crash', trial: 3, rtoMs: 2500, rpoMs: 400 }),
+      // Not a number: left out of the median and of the maximum.
+      trial({ tool: 'restic', scenario: 'crash', trial: 4, rtoMs: Number.NaN }),
       trial({ tool: 'restic', scenario: 'no-fault', trial: 1 }),
+      // An RPO in one trial of two, no RTO at all: a row.
       trial({ tool: 'kopia', scenario: 'crash', trial: 1, rpoMs: 50 }),
+      trial({ tool: 'kopia', scenario: 'crash', trial: 2 }),
     ],
   });
   const c = comparison([
     cell({ tool: 'restic', scenario: 'crash', metrics: [metric({ metric: 'rtoMs', label: 'RTO', status: 'regression', ratio: 1.5, pValue: 0.01 }), metric({ metric: 'rpoMs', label: 'RPO', status: 'new' })] }),
     cell({ tool: 'restic', scenario: 'no-fault' }),
     cell({ tool: 'kopia', scenario: 'crash' }),
+    cell({ tool: 'ghost', scenario: 'crash' }),
   ]);
   assert.equal(
     recoveryTable(r, c),
@@ -324,10 +332,23 @@ test('recoveryTable: writes lost counted by the outage writer add three columns 
     t.fault = { kind: 'outage', injected: true, description: 'outage', details: { writesLost: lost } };
     return t;
   };
-  const r = results({ trials: [outage(1, 2), outage(2, 5), trial({ tool: 'kopia', scenario: 'outage', trial: 1, rtoMs: 700 })] });
+  // Writes lost counted in some trials of each cell only: still a column for every row.
+  const copyLost = trial({ tool: 'copy', scenario: 'outage', trial: 1 });
+  copyLost.fault = { kind: 'outage', injected: true, description: 'outage', details: { writesLost: 1 } };
+  const r = results({
+    trials: [
+      outage(1, 2),
+      outage(2, 5),
+      trial({ tool: 'restic', scenario: 'outage', trial: 3, rtoMs: 3000 }),
+      trial({ tool: 'kopia', scenario: 'outage', trial: 1, rtoMs: 700 }),
+      copyLost,
+      trial({ tool: 'copy', scenario: 'outage', trial: 2 }),
+    ],
+  });
   const c = comparison([
     cell({ tool: 'restic', scenario: 'outage', metrics: [metric({ metric: 'writesLost', label: 'Writes lost', unit: 'count', status: 'improvement', ratio: 0.5 })] }),
     cell({ tool: 'kopia', scenario: 'outage' }),
+    cell({ tool: 'copy', scenario: 'outage' }),
   ]);
   const got = recoveryTable(r, c);
   assert.equal(
@@ -335,8 +356,9 @@ test('recoveryTable: writes lost counted by the outage writer add three columns 
     lines(
       `| ${RECOVERY_HEAD.join(' | ')} |`,
       '| :- | :- | -: | -: | -: | -: | -: | -: | -: | -: | -: |',
-      '| restic | outage | 1.50 s | 2.00 s | – | – | – | – | 3.5 | 5 | 🟢 -50% |',
+      '| restic | outage | 2.00 s | 3.00 s | – | – | – | – | 3.5 | 5 | 🟢 -50% |',
       '| kopia | outage | 700 ms | 700 ms | – | – | – | – | – | – | – |',
+      '| copy | outage | – | – | – | – | – | – | 1 | 1 | – |',
     ),
   );
 });
@@ -387,7 +409,8 @@ test('trialsTable: one row per trial in cell order, its integrity, fault and err
       trial({ tool: 'copy', trial: 3, status: 'odd' as never, fault: { kind: 'none', injected: true, description: 'ignored', details: {} } }),
     ],
   });
-  const c = comparison([cell({ tool: 'copy' }), cell({ tool: 'restic' })]);
+  // A cell without trials in the results adds no row.
+  const c = comparison([cell({ tool: 'copy' }), cell({ tool: 'ghost' }), cell({ tool: 'restic' })]);
   const copyRows = [
     '| copy | no-fault | 1 | ⚠️ not-injected | 1.00 s | – | 500 ms | – | – | ok | (not injected) no crash | – |',
     '| copy | no-fault | 2 | ➖ skipped | 1.00 s | – | 500 ms | – | – | ok | – | – |',
@@ -415,6 +438,8 @@ test('trialsTable: one row per trial in cell order, its integrity, fault and err
   // A fault description longer than 160 characters is cut.
   const long = results({ trials: [trial({ fault: { kind: 'crash', injected: true, description: 'f'.repeat(170), details: {} } })] });
   assert.equal(trialsTable(long, comparison([cell()])).text.split('\n')[2], `| restic | no-fault | 1 | ✅ passed | 1.00 s | – | 500 ms | – | – | ok | ${'f'.repeat(159)}… | – |`);
+  const just = results({ trials: [trial({ status: 'error', error: 'g'.repeat(160) })] });
+  assert.equal(trialsTable(just, comparison([cell()])).text.split('\n')[2], `| restic | no-fault | 1 | ⚠️ error | – | – | – | – | – | – | – | ${'g'.repeat(160)} |`);
 });
 
 test('medianChange: baseline median to current median in the metric unit, a dash without a baseline', () => {

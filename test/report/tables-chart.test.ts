@@ -25,6 +25,8 @@ test('timeChart: the first no-fault scenario with passed trials, tools in the or
       ...timed('restic', 'quiet', [1500, 1700]),
       trial({ tool: 'restic', scenario: 'quiet', trial: 3, status: 'failed', backupMs: 50_000 }),
       ...timed('copy', 'quiet-2', [100]),
+      // Passed, but nothing measured: the scenario is not the chart's.
+      { ...trial({ tool: 'restic', scenario: 'empty' }), backup: undefined, restore: undefined },
     ],
     tools: [
       { name: 'restic', type: 'restic', status: 'ok' },

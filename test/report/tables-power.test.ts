@@ -105,6 +105,7 @@ test('trendTable: each level shift with its direction, the run where it started,
     findings: [
       finding(),
       finding({ tool: 'kopia|x', metric: 'repository.sizeBytes', label: 'Repository size', unit: 'bytes', before: 2048, after: 1024, ratio: 0.5, pValue: 0.0001, run: { id: 'r<1>', startedAt: 'yesterday', current: false } }),
+      finding({ scenario: 'other', run: { id: 'y', startedAt: 'on 2025-03-04', current: false } }),
       finding({ scenario: 'crash', metric: 'writesLost', label: 'Writes lost', unit: 'count', before: 3, after: 3, ratio: 1, pValue: 0.05, run: { id: 'x', startedAt: '2025-05-06', current: true } }),
     ],
   });
@@ -115,6 +116,7 @@ test('trendTable: each level shift with its direction, the run where it started,
       '| :- | :- | :- | -: | :- | -: | -: |',
       '| restic | no-fault | Backup time | 🔺 +50% | run run-42 (2025-03-04, 0123456) | 1.00 s → 1.50 s | p=0.004 |',
       '| kopia\\|x | no-fault | Repository size | 🟢 -50% | run r&lt;1&gt; (yesterday) | 2.00 KiB → 1.00 KiB | p<0.001 |',
+      '| restic | other | Backup time | 🔺 +50% | run y (on 2025-03-04) | 1.00 s → 1.50 s | p=0.004 |',
       '| restic | crash | Writes lost | ±0% | this run | 3 → 3 | p=0.05 |',
     ),
   );
