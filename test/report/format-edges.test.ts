@@ -16,8 +16,10 @@ import {
   formatThroughput,
   formatValue,
   oneLine,
+  plainText,
   plural,
   sig3,
+  formatCount,
 } from '../../src/report/format.ts';
 
 test('sig3 switches precision at exactly 10 and 100', () => {
@@ -130,4 +132,21 @@ test('plural: one, many, and a given plural', () => {
   assert.equal(plural(2, 'trial'), '2 trials');
   assert.equal(plural(3, 'entry', 'entries'), '3 entries');
   assert.equal(plural(1, 'entry', 'entries'), '1 entry');
+});
+
+test('plainText: a lone CR, an unterminated OSC, single-character escapes and 8-bit CSI with intermediates', () => {
+  assert.equal(plainText('a\rb\r\nc'), 'a\nb\nc');
+  assert.equal(plainText('a\x1b]0;title'), 'a');
+  assert.equal(plainText('a\x1b]0;t\x1b\\b'), 'ab');
+  assert.equal(plainText('a\x1bMb\x1b_c'), 'abc');
+  assert.equal(plainText('a\x9b1 qb'), 'ab');
+  assert.equal(plainText('a\x1b[1 qb'), 'ab');
+});
+
+test('formatCount: integers, halves, infinity and missing values', () => {
+  assert.equal(formatCount(42), '42');
+  assert.equal(formatCount(42.5), '42.5');
+  assert.equal(formatCount(Number.POSITIVE_INFINITY), '∞');
+  assert.equal(formatCount(undefined), '–');
+  assert.equal(formatCount(Number.NaN), '–');
 });

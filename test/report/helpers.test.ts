@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createHandlebars, findTemplatesDir, templateError } from '../../src/report/render.ts';
 
 const NO_PARTIALS = join(tmpdir(), 'pvbench-no-such-templates-dir');
@@ -102,6 +103,26 @@ test('findTemplatesDir: the shipped templates next to the sources, or PVBENCH_TE
     assert.equal(findTemplatesDir(), resolve(import.meta.dirname, '../../templates'));
     process.env.PVBENCH_TEMPLATES = 'some/relative/dir';
     assert.equal(findTemplatesDir(), resolve('some/relative/dir'));
+  } finally {
+    if (saved === undefined) delete process.env.PVBENCH_TEMPLATES;
+    else process.env.PVBENCH_TEMPLATES = saved;
+  }
+});
+
+test('findTemplatesDir: from a module with no templates/ above it, an error that says where it looked and what to set', async (t) => {
+  // The module bundled into a directory outside the checkout, loaded in this process.
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-lost-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { build } = await import('esbuild');
+  const outfile = join(dir, 'render.mjs');
+  await build({ entryPoints: [resolve(import.meta.dirname, '../../src/report/render.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'silent' });
+  const lost = (await import(pathToFileURL(outfile).href)) as typeof import('../../src/report/render.ts');
+  const saved = process.env.PVBENCH_TEMPLATES;
+  try {
+    delete process.env.PVBENCH_TEMPLATES;
+    assert.throws(() => lost.findTemplatesDir(), { message: `cannot find templates/report.md.hbs above ${dir}; set PVBENCH_TEMPLATES to the templates directory` });
+    process.env.PVBENCH_TEMPLATES = dir;
+    assert.equal(lost.findTemplatesDir(), dir);
   } finally {
     if (saved === undefined) delete process.env.PVBENCH_TEMPLATES;
     else process.env.PVBENCH_TEMPLATES = saved;

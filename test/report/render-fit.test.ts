@@ -45,6 +45,10 @@ test('the marker: added on the first line when the template does not put it ther
   assert.equal(renderReport(input('{{verdict.word}}', { marker: '' })), 'pass\n');
 });
 
+test('values are HTML-escaped unless a helper made them safe; a field the view does not have renders empty', () => {
+  assert.equal(renderReport(input('{{title}}|{{{title}}}|{{md title}}|{{no.such.field}}|{{missing}}.', { title: '<b>&"x"' })), '&lt;b&gt;&amp;&quot;x&quot;|<b>&"x"|&lt;b&gt;&amp;"x"||.\n');
+});
+
 test('a report that fits exactly is not cut', () => {
   assert.equal(renderReport(input('{{verdict.word}}', { maxChars: 5 })), 'pass\n');
 });
@@ -176,6 +180,12 @@ test('the last resort: marker, title, verdict, counts and the reasons that fit, 
   const n3 = cutLine(252, 'everything but the verdict');
   assert.equal(renderReport(input(template, { comparison: c3, maxChars: 252 })), `${h3}\n- abc\n\n${n3}`);
   assert.equal(renderReport(input(template, { comparison: c3, maxChars: 251 })), `${h3}\n${cutLine(251, 'everything but the verdict')}`);
+  // Two reasons, room for one: each line is held to what is left after the lines before it.
+  const c4 = comparison({ reasons: ['x'.repeat(50), 'y'.repeat(50)] });
+  const two = h3.length + 2 * '- '.length + 2 * 51 + cutLine(999, 'everything but the verdict').length + 2;
+  assert.equal(two, 352);
+  assert.equal(renderReport(input(template, { comparison: c4, maxChars: 351 })), `${h3}\n- ${'x'.repeat(50)}\n\n${cutLine(351, 'everything but the verdict')}`);
+  assert.equal(renderReport(input(template, { comparison: c4, maxChars: 352 })), `${h3}\n- ${'x'.repeat(50)}\n- ${'y'.repeat(50)}\n\n${cutLine(352, 'everything but the verdict')}`);
 });
 
 test('templates from a directory: report.md.hbs with its partials when no template is given', async (t) => {
