@@ -5,6 +5,8 @@
 // PVBENCH_MUTATE (set by scripts/mutate.sh) picks one folder of src/ and its own tests; unset: all five folders.
 // Each folder's own tests; suite also takes the fast baseline and report tests, which read src/suite/results.ts
 // through compare().
+import { globSync } from 'node:fs';
+
 const FOLDERS = {
   baseline: ['test/baseline/*.test.ts'],
   report: ['test/report/*.test.ts'],
@@ -12,6 +14,19 @@ const FOLDERS = {
   metrics: ['test/metrics/*.test.ts'],
   faults: ['test/faults/*.test.ts', 'test/suite/plan.test.ts'],
 };
+
+// Test files that take seconds each, run after every other file that reaches a mutant. Each mutant runs the files
+// that reached it in the dry run's order and stops at the first failure, so the fast exact tests, which kill most
+// mutants, go first. The tap runner keeps the order of a list of plain paths (a glob pattern it would walk in its
+// own order: render.test.ts came first and every mutant of src/report paid its 6 s).
+const SLOW_LAST = ['test/report/render.test.ts', 'test/suite/run.test.ts', 'test/metrics/process.test.ts', 'test/faults/local.test.ts'];
+
+/** The files of some glob patterns: sorted by path, the SLOW_LAST files at the end. */
+function orderedTestFiles(patterns) {
+  const files = [...new Set(patterns.flatMap((p) => globSync(p)))].sort();
+  const rank = (f) => (SLOW_LAST.includes(f) ? 1 : 0);
+  return files.sort((a, b) => rank(a) - rank(b));
+}
 
 const picked = process.env.PVBENCH_MUTATE || 'all';
 if (picked !== 'all' && !Object.hasOwn(FOLDERS, picked)) {
@@ -24,7 +39,7 @@ export default {
   testRunner: 'tap',
   plugins: ['@stryker-mutator/tap-runner'],
   tap: {
-    testFiles: [...new Set(folders.flatMap((f) => FOLDERS[f]))],
+    testFiles: orderedTestFiles(folders.flatMap((f) => FOLDERS[f])),
     nodeArgs: ['--test-reporter=tap', '--test-timeout=600000', '-r', '{{hookFile}}', '{{testFile}}'],
     forceBail: true,
   },

@@ -2,7 +2,7 @@
 // The only module of baseline/ that does file I/O. Loading never throws for bad files: it skips them and says so
 // in the notice, because a broken baseline must not hide the current run's results.
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileKind, mebibytes, writeFileAtomic } from '../platform/local/fsutil.ts';
 import { RESULTS_SCHEMA_VERSION } from '../suite/results.ts';
 import type { ResultsFile } from '../suite/results.ts';
@@ -255,7 +255,7 @@ export async function loadBaselineFile(path: string, suiteName: string): Promise
     try {
       r = await readResults(f, f);
     } catch (err) {
-      bad.push(skipped(f.slice(path.length).replace(/^[\\/]+/, ''), err));
+      bad.push(skipped(relative(path, f), err));
       continue;
     }
     if (!r.run.complete) incomplete++;

@@ -2,11 +2,14 @@
 
 const DASH = '–';
 
-/** A number with about three significant digits, never in exponent notation: 1.23, 12.3, 123, 1234. */
+/**
+ * A number with about three significant digits, never in exponent notation: 1.23, 12.3, 123, 1234. The precision is
+ * picked by the rounded value, so 9.996 is "10.0", not "10.00", and 99.96 is "100".
+ */
 export function sig3(n: number): string {
   const a = Math.abs(n);
-  if (a >= 100) return String(Math.round(n));
-  if (a >= 10) return n.toFixed(1);
+  if (Number(a.toFixed(1)) >= 100) return String(Math.round(n));
+  if (Number(a.toFixed(2)) >= 10) return n.toFixed(1);
   return n.toFixed(2);
 }
 
@@ -67,13 +70,16 @@ export function formatCores(c: number | undefined): string {
   return c.toFixed(2);
 }
 
-/** The change a ratio means, as a signed percentage: 1.84 → "+84%", 0.968 → "-3.2%", 1 → "±0%". */
+/**
+ * The change a ratio means, as a signed percentage: 1.84 → "+84%", 0.968 → "-3.2%", 1 → "±0%". One decimal below
+ * 10% after rounding, so 0.9 (-9.999999999999998% in doubles) is "-10%" like 1.1 is "+10%".
+ */
 export function formatDelta(ratio: number | undefined): string {
   if (bad(ratio)) return DASH;
   if (ratio === Number.POSITIVE_INFINITY) return '+∞%';
   const pct = (ratio - 1) * 100;
   const a = Math.abs(pct);
-  const text = a < 10 ? a.toFixed(1) : String(Math.round(a));
+  const text = Number(a.toFixed(1)) < 10 ? a.toFixed(1) : String(Math.round(a));
   if (Number(text) === 0) return '±0%';
   return `${pct > 0 ? '+' : '-'}${text}%`;
 }
@@ -82,7 +88,7 @@ export function formatDelta(ratio: number | undefined): string {
 export function formatRatio(ratio: number | undefined): string {
   if (bad(ratio)) return DASH;
   if (!Number.isFinite(ratio)) return '×∞';
-  return ratio >= 100 ? `×${Math.round(ratio)}` : `×${ratio.toFixed(2)}`;
+  return Number(ratio.toFixed(2)) >= 100 ? `×${Math.round(ratio)}` : `×${ratio.toFixed(2)}`;
 }
 
 /** A confidence interval of a ratio: "×1.61–×2.10". */

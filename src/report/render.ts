@@ -269,7 +269,7 @@ function minimal(input: RenderInput, note: string): string {
 /** Why a template does not compile (Handlebars compiles lazily: this parses it now), or undefined when it does. */
 export function templateError(source: string): string | undefined {
   try {
-    Handlebars.precompile(source, { noEscape: false, strict: false });
+    Handlebars.precompile(source);
     return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
@@ -281,7 +281,8 @@ export function renderReport(input: RenderInput): string {
   const dir = input.templatesDir ?? findTemplatesDir();
   const hb = createHandlebars(dir);
   const source = input.template ?? readFileSync(join(dir, MAIN_TEMPLATE), 'utf8');
-  const template = hb.compile(source, { noEscape: false, strict: false });
+  // Handlebars' defaults: values escaped unless a helper returns a SafeString, missing fields render empty.
+  const template = hb.compile(source);
   const render = (cut: Set<CutId>) => {
     let out = tidy(template(buildView(input, cut)));
     if (input.marker && !out.startsWith(input.marker)) out = `${input.marker}\n${out}`;

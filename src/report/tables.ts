@@ -34,6 +34,11 @@ function key(tool: string, scenario: string): string {
   return `${tool}\u0000${scenario}`;
 }
 
+/** The trials of one cell (none when the results have no trial of it). */
+function trialsOf(byCell: Map<string, TrialResult[]>, c: CellComparison): TrialResult[] {
+  return byCell.get(key(c.tool, c.scenario)) ?? [];
+}
+
 /** Trials grouped by tool × scenario, in the comparison's cell order. */
 export function trialsByCell(results: ResultsFile): Map<string, TrialResult[]> {
   const m = new Map<string, TrialResult[]>();
@@ -48,12 +53,12 @@ export function trialsByCell(results: ResultsFile): Map<string, TrialResult[]> {
 }
 
 function medianOf(values: (number | undefined)[]): number | undefined {
-  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const xs = values.filter((v): v is number => Number.isFinite(v));
   return xs.length ? median(xs) : undefined;
 }
 
 function maxOf(values: (number | undefined)[]): number | undefined {
-  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const xs = values.filter((v): v is number => Number.isFinite(v));
   return xs.length ? Math.max(...xs) : undefined;
 }
 
@@ -62,12 +67,10 @@ function passedMedian(trials: readonly TrialResult[], metric: MetricName): numbe
   return medianOf(trials.filter((t) => t.status === 'passed').map((t) => metricValue(t, metric)));
 }
 
+/** The icon of a changed metric; none for the other statuses. */
 const STATUS_ICON: Record<string, string> = {
   regression: '🔺',
   improvement: '🟢',
-  unchanged: '',
-  insufficient: '',
-  new: '',
 };
 
 /** "🔺 +84% (×1.61–×2.10, p=0.004)", "new", "+3.0% (n<2)". */
@@ -119,7 +122,7 @@ export function summaryTable(results: ResultsFile, comparison: Comparison, opts:
       hidden++;
       continue;
     }
-    const trials = byCell.get(key(c.tool, c.scenario)) ?? [];
+    const trials = trialsOf(byCell, c);
     const find = (name: MetricName) => c.metrics.find((m) => m.metric === name);
     const backup = find('backup.wallMs');
     const restore = find('restore.wallMs');
@@ -161,7 +164,7 @@ export function faultsTable(results: ResultsFile, comparison: Comparison): strin
   const byCell = trialsByCell(results);
   const rows: string[][] = [];
   for (const c of comparison.cells) {
-    const trials = byCell.get(key(c.tool, c.scenario)) ?? [];
+    const trials = trialsOf(byCell, c);
     const faulty = trials.filter((t) => t.fault && t.fault.kind !== 'none');
     if (faulty.length === 0) continue;
     const kinds = [...new Set(faulty.map((t) => t.fault.kind))];
@@ -199,7 +202,7 @@ export function integrityTable(results: ResultsFile, comparison: Comparison, opt
   const byCell = trialsByCell(results);
   const rows: string[][] = [];
   for (const c of comparison.cells) {
-    const trials = (byCell.get(key(c.tool, c.scenario)) ?? []).filter((t) => t.integrity);
+    const trials = trialsOf(byCell, c).filter((t) => t.integrity);
     if (trials.length === 0) continue;
     if (opts.onlyFailures && c.integrityOk) continue;
     const sum = (f: (t: TrialResult) => number) => trials.reduce((s, t) => s + f(t), 0);
@@ -242,7 +245,7 @@ export function resourcesTable(results: ResultsFile, comparison: Comparison): st
   const byCell = trialsByCell(results);
   const rows: string[][] = [];
   for (const c of comparison.cells) {
-    const trials = byCell.get(key(c.tool, c.scenario)) ?? [];
+    const trials = trialsOf(byCell, c);
     if (!trials.some((t) => t.backup || t.restore)) continue;
     rows.push([
       escapeCell(c.tool),
@@ -272,7 +275,7 @@ export function recoveryTable(results: ResultsFile, comparison: Comparison): str
   const rows: string[][] = [];
   let anyLost = false;
   for (const c of comparison.cells) {
-    const trials = byCell.get(key(c.tool, c.scenario)) ?? [];
+    const trials = trialsOf(byCell, c);
     const rto = trials.map((t) => t.rtoMs);
     const rpo = trials.map((t) => t.rpoMs);
     const lost = trials.map((t) => metricValue(t, 'writesLost'));
@@ -324,7 +327,7 @@ export function trialsTable(results: ResultsFile, comparison: Comparison, opts: 
   const byCell = trialsByCell(results);
   const rows: string[][] = [];
   for (const c of comparison.cells) {
-    for (const t of byCell.get(key(c.tool, c.scenario)) ?? []) {
+    for (const t of trialsOf(byCell, c)) {
       if (opts.onlyProblems && t.status === 'passed') continue;
       const i = t.integrity;
       const integrity = !i ? DASH : i.ok ? 'ok' : [i.mismatched ? `${i.mismatched} mismatched` : '', i.missing ? `${i.missing} missing` : ''].filter(Boolean).join(', ') || 'not ok';
@@ -419,13 +422,13 @@ export function detectableText(ratio: number | undefined): string {
   return Number.isFinite(ratio) ? `+${changeText(ratio)}` : 'none';
 }
 
-/** A coefficient of variation as a percentage: "12.6%", "0%". */
+/** A coefficient of variation as a percentage: "9.9%", "13%", "0%"; one decimal below 10% after rounding. */
 export function cvText(cv: number): string {
   const pct = cv * 100;
-  return `${pct === 0 ? '0' : pct < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
+  return `${pct === 0 ? '0' : Number(pct.toFixed(1)) < 10 ? pct.toFixed(1) : String(Math.round(pct))}%`;
 }
 
-/** The baseline's noise: "12.6% (between runs 9.9%)", "20%", "–". */
+/** The baseline's noise: "13% (between runs 9.9%)", "20%", "–". */
 export function noiseText(b: { cv?: number; runCv?: number }): string {
   if (b.cv === undefined) return DASH;
   return b.runCv === undefined ? cvText(b.cv) : `${cvText(b.cv)} (between runs ${cvText(b.runCv)})`;

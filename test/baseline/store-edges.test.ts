@@ -218,3 +218,17 @@ test('loadBaselineFile: a file that cannot be read gives a notice with the error
   // Looked at before it is read: a special file is named as such, never opened.
   assert.equal(b.notice, `${sock}: not a regular file (a socket); pass a results.json written by \`pvbench run\`; comparing without a baseline`);
 });
+
+test('loadBaselineFile: bad files are named relative to the directory however many slashes end its path', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'sub'));
+  await writeFile(join(dir, 'bad.json'), '[]');
+  await writeFile(join(dir, 'sub', 'worse.json'), '[]');
+  for (const given of [dir, `${dir}/`, `${dir}//`, `${dir}///`]) {
+    assert.equal(
+      (await loadBaselineFile(given, 'default')).notice,
+      `skipped 2 invalid results files in ${given}: bad.json (not a JSON object), sub/worse.json (not a JSON object); no complete run of suite "default" in ${given}; comparing without a baseline`,
+      given,
+    );
+  }
+});

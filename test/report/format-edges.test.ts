@@ -16,8 +16,10 @@ import {
   formatThroughput,
   formatValue,
   oneLine,
+  plainText,
   plural,
   sig3,
+  formatCount,
 } from '../../src/report/format.ts';
 
 test('sig3 switches precision at exactly 10 and 100', () => {
@@ -27,6 +29,17 @@ test('sig3 switches precision at exactly 10 and 100', () => {
   assert.equal(sig3(100), '100');
   assert.equal(sig3(-100.4), '-100');
   assert.equal(sig3(-12.34), '-12.3');
+});
+
+test('sig3 rounds before it picks the precision: never four significant digits', () => {
+  assert.equal(sig3(9.996), '10.0');
+  assert.equal(sig3(-9.996), '-10.0');
+  assert.equal(sig3(9.995), '9.99'); // 9.995 is 9.99499… in binary
+  assert.equal(sig3(99.96), '100');
+  assert.equal(sig3(-99.96), '-100');
+  assert.equal(sig3(99.949), '99.9');
+  assert.equal(formatMs(9996), '10.0 s');
+  assert.equal(formatBytes(99.96 * 1024), '100 KiB');
 });
 
 test('formatMs at each switch point, for long runs and for infinity', () => {
@@ -74,6 +87,23 @@ test('deltas, ratios, intervals and p-values at their edges', () => {
   assert.equal(formatDelta(1.09), '+9.0%');
   assert.equal(formatDelta(1.0004), '±0%');
   assert.equal(formatDelta(0.9996), '±0%');
+});
+
+test('formatDelta: ±10% reads the same both ways, and rounding up to 10 drops the decimal', () => {
+  // (0.9 - 1) * 100 is -9.999999999999998 in doubles, (1.1 - 1) * 100 is 10.000000000000009.
+  assert.equal(formatDelta(1.1), '+10%');
+  assert.equal(formatDelta(0.9), '-10%');
+  assert.equal(formatDelta(1.0996), '+10%');
+  assert.equal(formatDelta(0.9004), '-10%');
+  assert.equal(formatDelta(1.0994), '+9.9%');
+  assert.equal(formatDelta(0.9006), '-9.9%');
+  assert.equal(formatDelta(1.106), '+11%');
+  assert.equal(formatDelta(0.894), '-11%');
+});
+
+test('formatRatio rounds before it picks the precision', () => {
+  assert.equal(formatRatio(99.996), '×100');
+  assert.equal(formatRatio(99.99), '×99.99');
   assert.equal(formatRatio(undefined), '–');
   assert.equal(formatRatio(Number.NaN), '–');
   assert.equal(formatRatio(Number.POSITIVE_INFINITY), '×∞');
@@ -102,4 +132,21 @@ test('plural: one, many, and a given plural', () => {
   assert.equal(plural(2, 'trial'), '2 trials');
   assert.equal(plural(3, 'entry', 'entries'), '3 entries');
   assert.equal(plural(1, 'entry', 'entries'), '1 entry');
+});
+
+test('plainText: a lone CR, an unterminated OSC, single-character escapes and 8-bit CSI with intermediates', () => {
+  assert.equal(plainText('a\rb\r\nc'), 'a\nb\nc');
+  assert.equal(plainText('a\x1b]0;title'), 'a');
+  assert.equal(plainText('a\x1b]0;t\x1b\\b'), 'ab');
+  assert.equal(plainText('a\x1bMb\x1b_c'), 'abc');
+  assert.equal(plainText('a\x9b1 qb'), 'ab');
+  assert.equal(plainText('a\x1b[1 qb'), 'ab');
+});
+
+test('formatCount: integers, halves, infinity and missing values', () => {
+  assert.equal(formatCount(42), '42');
+  assert.equal(formatCount(42.5), '42.5');
+  assert.equal(formatCount(Number.POSITIVE_INFINITY), '∞');
+  assert.equal(formatCount(undefined), '–');
+  assert.equal(formatCount(Number.NaN), '–');
 });
