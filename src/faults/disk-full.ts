@@ -4,7 +4,7 @@
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 import { describeStrike } from './byte-point.ts';
-import { backupThroughLayer, followThrough, layerDetails } from './io-fault.ts';
+import { backupThroughLayer, followThrough, layerDetails, measured } from './io-fault.ts';
 
 type DiskFullConfig = Extract<FaultConfig, { kind: 'disk-full' }>;
 
@@ -18,13 +18,7 @@ export async function runDiskFull(ctx: TrialContext, _scenario: ScenarioConfig, 
       ? `its snapshot restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`
       : `${after.check?.ran ? `repository check after the fault ${after.check.ok ? 'passed' : 'FAILED'}; ` : ''}with space back, a clean backup restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`;
   return {
-    status: after.status,
-    error: after.error,
-    backup: after.backup,
-    restore: after.restore,
-    integrity: after.integrity,
-    check: after.check,
-    rtoMs: after.recoveryMs,
+    ...measured(after),
     fault: {
       kind: 'disk-full',
       injected,

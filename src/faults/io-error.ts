@@ -4,7 +4,7 @@
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
 import { describeStrike } from './byte-point.ts';
-import { backupThroughLayer, followThrough, layerDetails } from './io-fault.ts';
+import { backupThroughLayer, followThrough, layerDetails, measured } from './io-fault.ts';
 
 type IoErrorConfig = Extract<FaultConfig, { kind: 'io-error' }>;
 
@@ -20,13 +20,7 @@ export async function runIoError(ctx: TrialContext, _scenario: ScenarioConfig, f
       ? `its snapshot restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`
       : `after recovery a clean backup restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}${after.check?.ran ? `; repository check ${after.check.ok ? 'passed' : 'FAILED'}` : ''}`;
   return {
-    status: after.status,
-    error: after.error,
-    backup: after.backup,
-    restore: after.restore,
-    integrity: after.integrity,
-    check: after.check,
-    rtoMs: after.recoveryMs,
+    ...measured(after),
     fault: {
       kind: 'io-error',
       injected,

@@ -87,6 +87,19 @@ export async function followThrough(ctx: TrialContext, lb: LayeredBackup): Promi
   return { status, error, backup: clean.metrics, restore, integrity, check, recoveryMs, restored: 'clean-backup', actions: rec.actions };
 }
 
+/** The trial's figures after the follow-through, as every I/O fault reports them (its own fault record beside). */
+export function measured(after: FollowThrough, withRto = true) {
+  return {
+    status: after.status,
+    error: after.error,
+    backup: after.backup,
+    restore: after.restore,
+    integrity: after.integrity,
+    check: after.check,
+    ...(withRto ? { rtoMs: after.recoveryMs } : {}),
+  };
+}
+
 /** The details every I/O fault records about its layer and strike. */
 export function layerDetails(lb: LayeredBackup): Record<string, string | number | boolean> {
   if (!lb.layer) return { mechanism: 'none', mechanismNote: `faultfs not used: ${lb.unavailable ?? 'unknown'}` };

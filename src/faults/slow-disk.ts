@@ -3,7 +3,7 @@
 // still restores intact.
 import type { FaultConfig, ScenarioConfig } from '../config/schema.ts';
 import type { ScenarioOutcome, TrialContext } from './context.ts';
-import { backupThroughLayer, followThrough, layerDetails } from './io-fault.ts';
+import { backupThroughLayer, followThrough, layerDetails, measured } from './io-fault.ts';
 
 type SlowDiskConfig = Extract<FaultConfig, { kind: 'slow-disk' }>;
 
@@ -14,12 +14,7 @@ export async function runSlowDisk(ctx: TrialContext, _scenario: ScenarioConfig, 
   const injected = delayed > 0;
   const ops = fault.target === 'source' ? 'reads of the source' : 'writes into the repository';
   return {
-    status: after.status,
-    error: after.error,
-    backup: after.backup,
-    restore: after.restore,
-    integrity: after.integrity,
-    check: after.check,
+    ...measured(after, false),
     fault: {
       kind: 'slow-disk',
       injected,

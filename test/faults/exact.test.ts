@@ -1,10 +1,9 @@
 // Faults that land exactly where asked: a crash through faultfs strikes within 5% of the requested byte on a tiny
 // and on a larger workload, for cp, restic and kopia, 10 times out of 10; the crash scenario records where and how;
 // without faultfs the crash falls back to the slice trigger and says so.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { suiteSchema } from '../../src/config/schema.ts';
 import type { ScenarioConfig, WorkloadConfig } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
@@ -14,8 +13,8 @@ import { armCrash } from '../../src/faults/crash-arm.ts';
 import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
 import type { BackupTool } from '../../src/tools/types.ts';
 import { ToolError } from '../../src/tools/types.ts';
-import { deriveSeed, seededRandom } from '../../src/workloads/random.ts';
 import { runs } from '../helpers/process.ts';
+import { localTrials, scenarioOf } from './harness.ts';
 
 const tiny = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 500, statsSnapshots: 2, clusters: 5 } }).workload;
 // About 4 MB: several files larger than one FUSE request, read by restic and kopia on several threads.
@@ -24,29 +23,14 @@ const seed = 42;
 const why = faultfsUnavailable();
 const tools: ('copy' | 'restic' | 'kopia')[] = ['copy', ...(runs('restic', ['version']) ? (['restic'] as const) : []), ...(runs('kopia', ['--version']) ? (['kopia'] as const) : [])];
 
+const trials = localTrials('x');
 let platform: LocalPlatform;
-before(async () => {
-  platform = new LocalPlatform({ keep: false, timeoutMs: 120_000 });
-  await platform.prepare();
+before(() => {
+  platform = trials.platform();
 });
-after(async () => {
-  const dir = platform.dir;
-  await platform.cleanup();
-  await rm(dir, { recursive: true, force: true });
-});
-
-let counter = 0;
-async function context(tool: BackupTool, workload: WorkloadConfig): Promise<TrialContext> {
-  const id = `x${++counter}-${tool.name}`;
-  await tool.init(id);
-  const volumes = await platform.seedVolumes(id, workload, seed);
-  return { platform, tool, workload, seed, trialId: id, volumes, seeded: await platform.manifest(volumes), random: seededRandom(deriveSeed(1, id)).next, log: () => undefined, scratch: [] };
-}
-async function drop(ctx: TrialContext): Promise<void> {
-  for (const v of [ctx.volumes, ...ctx.scratch]) await platform.dropVolumes(v);
-  await ctx.tool.cleanup();
-}
-const sc = (fault: unknown): ScenarioConfig => suiteSchema.parse({ scenarios: [{ name: 'f', fault, incremental: false }] }).scenarios[0]!;
+const context = (tool: BackupTool, workload: WorkloadConfig): Promise<TrialContext> => trials.context(tool, workload, seed);
+const drop = (ctx: TrialContext): Promise<void> => trials.drop(ctx);
+const sc = (fault: unknown): ScenarioConfig => scenarioOf('f', fault);
 
 /** faultfs mounts still up below the platform's folder, and faultfs processes that are children of this one. */
 function leftovers(): { mounts: string[]; processes: number[] } {

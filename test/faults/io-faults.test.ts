@@ -1,47 +1,27 @@
 // The I/O faults on faultfs: io-error, disk-full and slow-disk, each with a real tool. What the tool did, where the
 // fault struck (to the byte), and that the data restored afterwards is intact; plus the configuration checks.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { suiteSchema } from '../../src/config/schema.ts';
 import { parseSuite } from '../../src/config/load.ts';
-import type { ScenarioConfig } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
-import { runScenario } from '../../src/suite/run.ts';
-import type { ScenarioOutcome, TrialContext } from '../../src/faults/context.ts';
+import type { ScenarioOutcome } from '../../src/faults/context.ts';
 import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
-import { deriveSeed, seededRandom } from '../../src/workloads/random.ts';
 import { runs } from '../helpers/process.ts';
+import { localTrials, scenarioOf } from './harness.ts';
 
 const workload = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 2000, statsSnapshots: 2, clusters: 5 } }).workload;
 const why = faultfsUnavailable();
 const hasRestic = runs('restic', ['version']);
 
+const trials = localTrials('io');
 let platform: LocalPlatform;
-before(async () => {
-  platform = new LocalPlatform({ keep: false, timeoutMs: 120_000 });
-  await platform.prepare();
-});
-after(async () => {
-  const dir = platform.dir;
-  await platform.cleanup();
-  await rm(dir, { recursive: true, force: true });
+before(() => {
+  platform = trials.platform();
 });
 
-let counter = 0;
-async function scenario(type: 'copy' | 'restic', fault: unknown): Promise<ScenarioOutcome> {
-  const tool = platform.createTool({ type, options: {} });
-  const id = `io${++counter}-${type}`;
-  await tool.init(id);
-  const volumes = await platform.seedVolumes(id, workload, 7);
-  const ctx: TrialContext = { platform, tool, workload, seed: 7, trialId: id, volumes, seeded: await platform.manifest(volumes), random: seededRandom(deriveSeed(1, id)).next, log: () => undefined, scratch: [] };
-  const sc: ScenarioConfig = suiteSchema.parse({ scenarios: [{ name: 'f', fault, incremental: false }] }).scenarios[0]!;
-  try {
-    return await runScenario(ctx, sc);
-  } finally {
-    for (const v of [volumes, ...ctx.scratch]) await platform.dropVolumes(v);
-    await tool.cleanup();
-  }
+function scenario(type: 'copy' | 'restic', fault: unknown): Promise<ScenarioOutcome> {
+  return trials.run(platform.createTool({ type, options: {} }), scenarioOf('f', fault), workload, 7);
 }
 
 /** The struck byte is the requested one: `at` of the volume bytes, rounded. */

@@ -1,5 +1,5 @@
 // Every fault, on the local platform, with real data movers (copy always; restic when installed, as in CI).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, rm } from 'node:fs/promises';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -8,56 +8,26 @@ import { join } from 'node:path';
 import { suiteSchema } from '../../src/config/schema.ts';
 import type { ScenarioConfig, Suite } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
-import { runScenario } from '../../src/suite/run.ts';
-import type { ScenarioOutcome, TrialContext } from '../../src/faults/context.ts';
+import type { ScenarioOutcome } from '../../src/faults/context.ts';
 import type { BackupTool } from '../../src/tools/types.ts';
 import { CopyTool } from '../../src/tools/copy.ts';
-import { deriveSeed, seededRandom } from '../../src/workloads/random.ts';
 import { runs } from '../helpers/process.ts';
 import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
+import { localTrials, scenarioOf } from './harness.ts';
 
 const suite: Suite = suiteSchema.parse({
   workload: { proxies: 3, accessLogLines: 20000, statsSnapshots: 3, clusters: 20, churn: { appendLines: 300, rewriteConfig: true, newStats: 1 } },
 });
 const hasRestic = runs('restic', ['version']);
 
+const trials = localTrials('t');
 let platform: LocalPlatform;
-before(async () => {
-  platform = new LocalPlatform({ keep: false, timeoutMs: 120_000 });
-  await platform.prepare();
-});
-after(async () => {
-  const dir = platform.dir;
-  await platform.cleanup();
-  await rm(dir, { recursive: true, force: true });
+before(() => {
+  platform = trials.platform();
 });
 
-let counter = 0;
-async function scenario(tool: BackupTool, sc: ScenarioConfig, workload = suite.workload): Promise<ScenarioOutcome> {
-  const id = `t${++counter}-${tool.name}-${sc.name}`;
-  await tool.init(id);
-  const volumes = await platform.seedVolumes(id, workload, suite.seed);
-  const ctx: TrialContext = {
-    platform,
-    tool,
-    workload,
-    seed: suite.seed,
-    trialId: id,
-    volumes,
-    seeded: await platform.manifest(volumes),
-    random: seededRandom(deriveSeed(1, id)).next,
-    log: () => undefined,
-    scratch: [],
-  };
-  try {
-    return await runScenario(ctx, sc);
-  } finally {
-    for (const v of [volumes, ...ctx.scratch]) await platform.dropVolumes(v);
-    await tool.cleanup();
-  }
-}
-
-const sc = (name: string, fault: unknown, incremental = false): ScenarioConfig => suiteSchema.parse({ scenarios: [{ name, fault, incremental }] }).scenarios[0]!;
+const scenario = (tool: BackupTool, sc: ScenarioConfig, workload = suite.workload): Promise<ScenarioOutcome> => trials.run(tool, sc, workload, suite.seed);
+const sc = scenarioOf;
 
 const hasKopia = runs('kopia', ['--version']);
 const tools = ['copy', ...(hasRestic ? ['restic'] : []), ...(hasKopia ? ['kopia'] : [])];
