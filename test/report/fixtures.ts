@@ -1,4 +1,5 @@
 // Builders of ResultsFile objects for the baseline and report tests. Plain data, deterministic.
+import type { CellComparison, Comparison } from '../../src/baseline/compare.ts';
 import type { CompareConfig } from '../../src/config/schema.ts';
 import type { FaultRecord, IntegrityResult, PhaseMetrics, ResultsFile, ToolInfo, TrialResult } from '../../src/suite/results.ts';
 
@@ -138,6 +139,27 @@ export function config(over: Partial<CompareConfig> = {}): CompareConfig {
     failOnNotInjected: false,
     // Thresholds as configured: tests of the noise-raised threshold set it themselves.
     noiseFactor: 0,
+    ...over,
+  };
+}
+
+/** A cell of a comparison: restic / no-fault, 3 trials passed, nothing compared. */
+export function cellOf(over: Partial<CellComparison> = {}): CellComparison {
+  return { tool: 'restic', scenario: 'no-fault', trials: 3, passed: 3, failed: 0, errored: 0, skipped: 0, notInjected: 0, integrityOk: true, faults: [], metrics: [], ...over };
+}
+
+/** A passing comparison without a baseline, cells or findings: tests set what they look at. */
+export function comparisonOf(over: Partial<Comparison> = {}): Comparison {
+  return {
+    verdict: 'pass',
+    reasons: [],
+    regressions: 0,
+    improvements: 0,
+    integrityFailures: 0,
+    erroredTrials: 0,
+    notInjectedTrials: 0,
+    baseline: { source: 'none', runs: 0, available: false },
+    cells: [],
     ...over,
   };
 }

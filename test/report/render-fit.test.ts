@@ -8,22 +8,9 @@ import { join } from 'node:path';
 import type { Comparison } from '../../src/baseline/compare.ts';
 import { renderReport } from '../../src/report/render.ts';
 import type { RenderInput } from '../../src/report/render.ts';
-import { results, timed, trial } from './fixtures.ts';
+import { cellOf, comparisonOf, results, timed, trial } from './fixtures.ts';
 
-function comparison(over: Partial<Comparison> = {}): Comparison {
-  return {
-    verdict: 'pass',
-    reasons: [],
-    regressions: 0,
-    improvements: 0,
-    integrityFailures: 0,
-    erroredTrials: 0,
-    notInjectedTrials: 0,
-    baseline: { source: 'none', runs: 0, available: false },
-    cells: [{ tool: 'restic', scenario: 'no-fault', trials: 2, passed: 2, failed: 0, errored: 0, skipped: 0, notInjected: 0, integrityOk: true, faults: [], metrics: [] }],
-    ...over,
-  };
-}
+const comparison = (over: Partial<Comparison> = {}): Comparison => comparisonOf({ cells: [cellOf({ trials: 2, passed: 2 })], ...over });
 
 function input(template: string, over: Partial<RenderInput> = {}): RenderInput {
   return { results: results({ trials: timed('restic', 'no-fault', [1000, 1100]) }), comparison: comparison(), title: 'T', template, maxChars: 100_000, templatesDir: tmpdir(), ...over };

@@ -5,22 +5,9 @@ import assert from 'node:assert/strict';
 import type { Comparison } from '../../src/baseline/compare.ts';
 import { buildView, gatesText, trendNote } from '../../src/report/render.ts';
 import type { RenderInput } from '../../src/report/render.ts';
-import { results, timed, trial } from './fixtures.ts';
+import { comparisonOf, results, timed, trial } from './fixtures.ts';
 
-function comparison(over: Partial<Comparison> = {}): Comparison {
-  return {
-    verdict: 'pass',
-    reasons: [],
-    regressions: 0,
-    improvements: 0,
-    integrityFailures: 0,
-    erroredTrials: 0,
-    notInjectedTrials: 0,
-    baseline: { source: 'history', runs: 2, available: true },
-    cells: [],
-    ...over,
-  };
-}
+const comparison = (over: Partial<Comparison> = {}): Comparison => comparisonOf({ baseline: { source: 'history', runs: 2, available: true }, ...over });
 
 const cell = (tool: string, over: Partial<Comparison['cells'][number]> = {}): Comparison['cells'][number] => ({
   tool,

@@ -20,7 +20,7 @@ import {
   trialsTable,
 } from '../../src/report/tables.ts';
 import type { TrialResult } from '../../src/suite/results.ts';
-import { lostIntegrity, okIntegrity, results, trial } from './fixtures.ts';
+import { cellOf, comparisonOf, lostIntegrity, okIntegrity, results, trial } from './fixtures.ts';
 
 const MiB = 1024 * 1024;
 
@@ -28,23 +28,9 @@ function metric(over: Partial<MetricComparison> = {}): MetricComparison {
   return { metric: 'backup.wallMs', label: 'Backup time', unit: 'ms', current: { n: 3, median: 1000, values: [990, 1000, 1010] }, status: 'unchanged', ...over };
 }
 
-function cell(over: Partial<CellComparison> = {}): CellComparison {
-  return { tool: 'restic', scenario: 'no-fault', trials: 3, passed: 3, failed: 0, errored: 0, skipped: 0, notInjected: 0, integrityOk: true, faults: [], metrics: [], ...over };
-}
+const cell = cellOf;
 
-function comparison(cells: CellComparison[]): Comparison {
-  return {
-    verdict: 'pass',
-    reasons: [],
-    regressions: 0,
-    improvements: 0,
-    integrityFailures: 0,
-    erroredTrials: 0,
-    notInjectedTrials: 0,
-    baseline: { source: 'none', runs: 0, available: false },
-    cells,
-  };
-}
+const comparison = (cells: CellComparison[]): Comparison => comparisonOf({ cells });
 
 const lines = (...l: string[]) => l.join('\n');
 

@@ -3,29 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellComparison, Comparison, MetricComparison, TrendFinding } from '../../src/baseline/compare.ts';
 import { detectableText, noiseText, powerTable, trendTable } from '../../src/report/tables.ts';
+import { cellOf, comparisonOf } from './fixtures.ts';
 
 function metric(over: Partial<MetricComparison> = {}): MetricComparison {
   return { metric: 'backup.wallMs', label: 'Backup time', unit: 'ms', current: { n: 3, median: 1000, values: [] }, status: 'unchanged', ...over };
 }
 
-function cell(over: Partial<CellComparison> = {}): CellComparison {
-  return { tool: 'restic', scenario: 'no-fault', trials: 3, passed: 3, failed: 0, errored: 0, skipped: 0, notInjected: 0, integrityOk: true, faults: [], metrics: [], ...over };
-}
+const cell = cellOf;
 
-function comparison(cells: CellComparison[], trend?: Comparison['trend']): Comparison {
-  return {
-    verdict: 'pass',
-    reasons: [],
-    regressions: 0,
-    improvements: 0,
-    integrityFailures: 0,
-    erroredTrials: 0,
-    notInjectedTrials: 0,
-    baseline: { source: 'none', runs: 0, available: false },
-    cells,
-    ...(trend ? { trend } : {}),
-  };
-}
+const comparison = (cells: CellComparison[], trend?: Comparison['trend']): Comparison => comparisonOf({ cells, ...(trend ? { trend } : {}) });
 
 const lines = (...l: string[]) => l.join('\n');
 
