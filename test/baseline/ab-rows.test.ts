@@ -112,3 +112,17 @@ test('the notice names every variant without a passed trial, and says "skipped" 
   skipped.tools.push({ name: 'restic-b', type: 'restic', status: 'skipped', reason: 'not on PATH' });
   assert.equal(compareVariants(skipped, backup)!.notice, 'nothing to compare: restic-b has no passed trial (skipped: see the tools table)');
 });
+
+test('rows follow the suite\'s scenario order, not the order the trials were recorded in', () => {
+  const r = run([...timed('restic-a', 's2', [5000, 5100]), ...timed('restic-b', 's2', [5000, 5100]), ...timed('restic-a', 's1', [9000, 9100]), ...timed('restic-b', 's1', [9000, 9100])]);
+  assert.deepEqual(compareVariants(r, backup)!.rows.map((x) => x.scenario), ['s1', 's2']);
+});
+
+test('a metric whose medians are 0 on both sides has no detectable figure and stays out of the power line', () => {
+  const cfg = config({ metrics: ['backup.wallMs', 'writesLost'] });
+  const zero = (tool: string, ms: number[]) =>
+    timed(tool, 's1', ms).map((t) => ({ ...t, fault: { kind: 'outage' as const, injected: true, description: 'outage', details: { writesLost: 0 } } }));
+  const c = compareVariants(run([...zero('restic-a', [10000, 10300, 9700]), ...zero('restic-b', [10100, 10400, 9800])], ['s1']), cfg)!;
+  assert.deepEqual(c.rows.map((x) => [x.metric, x.power?.detectable === undefined]), [['backup.wallMs', false], ['writesLost', true]]);
+  assert.equal(c.power?.metrics, 1);
+});
