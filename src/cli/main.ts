@@ -9,7 +9,7 @@ import type { AbComparison } from '../baseline/ab.ts';
 import { analyse, loadBaseline, runPipeline, resolveSuite } from '../suite/pipeline.ts';
 import type { Logger } from '../suite/pipeline.ts';
 import { ResultsWriteError } from '../suite/run.ts';
-import { plainText } from '../report/format.ts';
+import { formatPercent, plainText } from '../report/format.ts';
 import { buildManifest } from '../metrics/manifest.ts';
 import { churnProxy, seedProxy } from '../workloads/mesh-proxy.ts';
 import { workloadSchema } from '../config/schema.ts';
@@ -210,7 +210,8 @@ function printVerdict(verdict: 'pass' | 'fail', reasons: string[], paths?: { res
   for (const r of reasons) process.stdout.write(`  - ${plainText(r)}\n`);
   if (ab) {
     const lines = [...ab.worse, ...ab.better];
-    const head = ab.notice ?? (lines.length ? `${lines.length} difference(s) beyond ±${Math.round(ab.threshold * 1000) / 10}%` : `no difference beyond ±${Math.round(ab.threshold * 1000) / 10}% (${ab.rows.length} metric(s) compared)`);
+    const beyond = `beyond ±${formatPercent(ab.threshold)}`;
+    const head = ab.notice ?? (lines.length ? `${lines.length} difference(s) ${beyond}` : `no difference ${beyond} (${ab.rows.length} metric(s) compared)`);
     process.stdout.write(`A/B ${plainText(ab.b)} vs ${plainText(ab.a)}: ${plainText(head)}\n`);
     // The failing ones are already among the reasons.
     for (const l of ab.failOnRegression ? ab.better : lines) process.stdout.write(`  - ${plainText(l)}\n`);

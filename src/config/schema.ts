@@ -408,11 +408,12 @@ export function crossFieldProblems(suite: Pick<z.output<typeof suiteObject>, 'pl
   });
   suite.tools.forEach((tool, i) => {
     const bin = tool.options.binary;
-    if (bin !== undefined && (typeof bin !== 'string' || bin.trim() === '' || !['restic', 'kopia'].includes(tool.type))) {
+    const runsProgram = tool.type === 'restic' || tool.type === 'kopia';
+    if (bin !== undefined && (typeof bin !== 'string' || bin.trim() === '' || !runsProgram)) {
       problems.push({
         path: ['tools', i, 'options', 'binary'],
-        message: ['restic', 'kopia'].includes(tool.type) ? `binary is ${JSON.stringify(bin)}, not a command or a path` : `${tool.type} has no binary option (only restic and kopia run a program pvbench starts)`,
-        fix: ['restic', 'kopia'].includes(tool.type) ? `give the program to run, e.g. binary: /usr/bin/${tool.type}, or leave binary out for the ${tool.type} on PATH` : 'remove options.binary',
+        message: runsProgram ? `binary is ${JSON.stringify(bin)}, not a command or a path` : `${tool.type} has no binary option (only restic and kopia run a program pvbench starts)`,
+        fix: runsProgram ? `give the program to run, e.g. binary: /usr/bin/${tool.type}, or leave binary out for the ${tool.type} on PATH` : 'remove options.binary',
       });
     }
   });

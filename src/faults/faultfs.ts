@@ -4,10 +4,10 @@
 // path, then its pid. A mount left by a pvbench that dies anyway is detached on exit.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diesWithParent } from '../platform/processes.ts';
+import { diesWithParent, executable, onPath } from '../platform/processes.ts';
 
 export type FaultfsAction = 'none' | 'kill' | 'eio' | 'enospc' | 'delay';
 
@@ -58,19 +58,11 @@ export interface FaultfsMount {
 
 const BINARY = 'pvbench-faultfs';
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The faultfs binary: $PVBENCH_FAULTFS, pvbench-faultfs on PATH, or .tools/bin of this checkout (scripts/setup.sh). */
 export function faultfsBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.PVBENCH_FAULTFS) return executable(env.PVBENCH_FAULTFS) ? env.PVBENCH_FAULTFS : undefined;
-  for (const d of (env.PATH ?? '').split(delimiter)) if (d && executable(join(d, BINARY))) return join(d, BINARY);
+  const found = onPath(BINARY, env.PATH);
+  if (found) return found;
   // src/faults/ and dist/cli/ are both two levels below the checkout.
   const local = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.tools', 'bin', BINARY);
   return executable(local) ? local : undefined;
@@ -79,18 +71,9 @@ export function faultfsBinary(env: NodeJS.ProcessEnv = process.env): string | un
 /** Why faultfs cannot be used here, or undefined when it can. */
 export function faultfsUnavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (process.platform !== 'linux') return 'faultfs needs Linux (FUSE)';
-  if (!exists('/dev/fuse')) return 'no /dev/fuse on this machine';
+  if (!existsSync('/dev/fuse')) return 'no /dev/fuse on this machine';
   if (!faultfsBinary(env)) return 'the faultfs binary is not built (scripts/setup.sh builds it where Go is available; or set PVBENCH_FAULTFS)';
   return undefined;
-}
-
-function exists(p: string): boolean {
-  try {
-    accessSync(p, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // Mounts of this process, detached on exit should pvbench end without stopping them (the faultfs process itself

@@ -9,6 +9,7 @@ import type { ScenarioOutcome, TrialContext } from './context.ts';
 import type { NodeOutage } from '../platform/types.ts';
 import type { OpHooks, RunningOp } from '../tools/types.ts';
 import { armCrash } from './crash-arm.ts';
+import { byteFaultUnavailable } from './byte-point.ts';
 
 type OutageConfig = Extract<FaultConfig, { kind: 'outage' }>;
 
@@ -56,6 +57,9 @@ async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, 
     return { hooks: t.hooks, fired: t.fired, done: t.done, at: () => 0, killed: () => '', details: () => ({ mechanism: 'slice-trigger' }) };
   };
   if (node || ctx.platform.kind !== 'local') return slice();
+  const why = byteFaultUnavailable(ctx, 'source');
+  if (why) return { ...slice(), details: () => ({ mechanism: 'slice-trigger', mechanismNote: `faultfs not used: ${why}` }) };
+  // A mount that fails falls back to the slice trigger inside armCrash, which then says why.
   const arm = await armCrash(ctx, 'backup', 0.5);
   if (arm.details().mechanism !== 'faultfs') {
     const t = slice();

@@ -9,7 +9,8 @@ import { delimiter, join } from 'node:path';
 const SETPRIV_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 let setpriv: string | null | undefined;
 
-function executable(path: string): boolean {
+/** May this process run the file at `path`? */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -23,10 +24,15 @@ function findSetpriv(): string | null {
   return null;
 }
 
+/** The first executable `name` in the directories of `path` ($PATH), or undefined. */
+export function onPath(name: string, path: string | undefined): string | undefined {
+  for (const d of (path ?? '').split(delimiter)) if (d !== '' && executable(join(d, name))) return join(d, name);
+  return undefined;
+}
+
 /** Is `cmd` runnable: a path that is executable, or a name found on `path` ($PATH)? */
 function resolvable(cmd: string, path: string | undefined): boolean {
-  if (cmd.includes('/')) return executable(cmd);
-  return (path ?? '').split(delimiter).some((d) => d !== '' && executable(join(d, cmd)));
+  return cmd.includes('/') ? executable(cmd) : onPath(cmd, path) !== undefined;
 }
 
 /**

@@ -35,7 +35,7 @@ function key(tool: string, scenario: string): string {
 }
 
 /** The trials of one cell (none when the results have no trial of it). */
-function trialsOf(byCell: Map<string, TrialResult[]>, c: CellComparison): TrialResult[] {
+export function trialsOf(byCell: Map<string, TrialResult[]>, c: CellComparison): TrialResult[] {
   return byCell.get(key(c.tool, c.scenario)) ?? [];
 }
 

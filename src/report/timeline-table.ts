@@ -5,7 +5,7 @@ import { median } from '../baseline/stats.ts';
 import type { Comparison } from '../baseline/compare.ts';
 import type { PhaseMetrics, ResultsFile } from '../suite/results.ts';
 import { escapeCell } from './format.ts';
-import { table, trialsByCell } from './tables.ts';
+import { table, trialsByCell, trialsOf } from './tables.ts';
 
 /** The parts in the order they happen, with their column headers. */
 const PARTS: { name: string; header: string }[] = [
@@ -36,7 +36,7 @@ export function timelineTable(results: ResultsFile, comparison: Comparison): str
   const rows: { cells: Map<string, string>; head: string[]; outside: string }[] = [];
   const used = new Set<string>();
   for (const c of comparison.cells) {
-    const trials = (byCell.get(`${c.tool}\u0000${c.scenario}`) ?? []).filter((t) => t.status === 'passed');
+    const trials = trialsOf(byCell, c).filter((t) => t.status === 'passed');
     for (const ph of PHASES) {
       const lines = trials.map((t) => (t[ph.key] as PhaseMetrics | undefined)?.timeline).filter((x) => x !== undefined);
       if (lines.length === 0) continue;

@@ -9,7 +9,8 @@
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mulberry32 } from '../baseline/stats.ts';
-import { open, openKeyFile, readRepositoryKey, ResticKeyError, seal } from './restic-key.ts';
+import { open, openMasterKey, ResticKeyError, seal } from './restic-key.ts';
+import type { UserKey } from './restic-key.ts';
 
 /** Polynomials over GF(2) as bit sets: bit i is the coefficient of x^i. */
 export function degree(p: bigint): number {
@@ -109,10 +110,8 @@ export async function readChunkerPolynomial(repo: string, password: string): Pro
 }
 
 /** The repository's config, decrypted with its master key. */
-async function openConfig(repo: string, password: string): Promise<{ mk: Parameters<typeof seal>[0]; path: string; config: ResticConfig }> {
-  const key = await readRepositoryKey(repo);
-  const { master } = await openKeyFile(key.text, password, key.name);
-  const mk = { encrypt: master.encrypt, macK: master.mac.k, macR: master.mac.r };
+async function openConfig(repo: string, password: string): Promise<{ mk: UserKey; path: string; config: ResticConfig }> {
+  const mk = await openMasterKey(repo, password);
   const path = join(repo, 'config');
   const plain = open(mk, await readFile(path));
   if (!plain) throw new ResticKeyError(`${path} does not decrypt with the repository's master key: the config is damaged`);

@@ -249,6 +249,13 @@ export async function readRepositoryKey(repo: string): Promise<{ name: string; t
   return { name, text: await readFile(join(repo, 'keys', name), 'utf8') };
 }
 
+/** The master key of a repository, opened with the password, as seal() and open() take it (config, pack headers). */
+export async function openMasterKey(repo: string, password: string): Promise<UserKey> {
+  const key = await readRepositoryKey(repo);
+  const { master } = await openKeyFile(key.text, password, key.name);
+  return { encrypt: master.encrypt, macK: master.mac.k, macR: master.mac.r };
+}
+
 export interface KeyRewrite {
   removed: string;
   written: string;

@@ -15,7 +15,7 @@ import { copyTree, flipBit, pickDistinct, removeTree, treeSize } from '../platfo
 import type { LocalToolContext } from './local-context.ts';
 import { notFound, runLocalOp, runQuick, toolBinary, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
-import { FIXED_SCRYPT, openKeyFile, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
+import { FIXED_SCRYPT, openKeyFile, openMasterKey, readRepositoryKey, ResticKeyError, rewriteRepositoryKey } from './restic-key.ts';
 import { FIXED_CHUNKER_POLYNOMIAL, readChunkerPolynomial, setChunkerPolynomial } from './restic-chunker.ts';
 import { packKind } from './restic-pack.ts';
 import { ToolError } from './types.ts';
@@ -251,9 +251,7 @@ export class ResticTool implements BackupTool {
     const all = (await listFiles(join(this.repo, 'data'))).map((p) => join('data', p));
     if (all.length === 0) throw new ToolError(this.name, 'the repository has no data packs to corrupt (was a backup taken?)');
     // Data packs only (see restic-pack.ts): a tree pack hit or missed at random would make the outcome a coin toss.
-    const key = await readRepositoryKey(this.repo);
-    const { master } = await openKeyFile(key.text, this.password, key.name);
-    const mk = { encrypt: master.encrypt, macK: master.mac.k, macR: master.mac.r };
+    const mk = await openMasterKey(this.repo, this.password);
     const kinds = await Promise.all(all.map((p) => packKind(join(this.repo, p), mk)));
     const data = all.filter((_, i) => kinds[i] === 'data');
     const packs = data.length ? data : all;
