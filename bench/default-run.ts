@@ -1,5 +1,7 @@
 // Times the main job: `pvbench run` on the embedded default suite (goal: at most 20 s on 2 cores, issue 11).
 // Usage: node bench/default-run.ts [--runs 2] [--entry dist|src] [--compare DIR]
+// With the trials' process tally in results.json, it also splits the wall time: measured operations, other tool
+// processes, pvbench's own work in trials, and outside trials.
 // With --compare, the checkout in DIR runs the same command (from the same kind of entry) right after each run of
 // this one, so both meet the same machine. Prints a Markdown table and writes bench/results/default-run.json.
 // No assertions: figures to quote, not a test.
@@ -16,8 +18,10 @@ const entryOf = (dir: string) => (values.entry === 'src' ? join(dir, 'src/cli/in
 const runs = Number(values.runs);
 const checkouts = [{ label: 'this', dir: root }, ...(values.compare ? [{ label: 'compare', dir: resolve(values.compare) }] : [])];
 
-interface Trial { tool: string; scenario: string; status: string; durationMs: number; backup?: { wallMs: number }; incremental?: { wallMs: number }; restore?: { wallMs: number } }
-interface Row { checkout: string; run: number; wallS: number; exit: number | null; trials: number; passed: number; byTool: Record<string, number>; toolOpsByTool: Record<string, number>; load: number }
+interface Trial { tool: string; scenario: string; status: string; durationMs: number; processes?: { count: number; wallMs: number }; backup?: { wallMs: number }; incremental?: { wallMs: number }; restore?: { wallMs: number } }
+/** split: the run's wall time in the trials' processes (measured operations and the rest), pvbench's own work in trials, and outside trials. */
+interface Split { measuredS: number; otherProcessesS: number; processes: number; ownInTrialsS: number; outsideTrialsS: number }
+interface Row { checkout: string; run: number; wallS: number; exit: number | null; trials: number; passed: number; byTool: Record<string, number>; toolOpsByTool: Record<string, number>; split?: Split; load: number }
 
 /** One `pvbench run` of the default suite from `dir`, in a fresh output directory, without a baseline. */
 async function once(dir: string, out: string): Promise<{ wallS: number; exit: number | null }> {
@@ -57,7 +61,17 @@ try {
         const ops = (t.backup?.wallMs ?? 0) + (t.incremental?.wallMs ?? 0) + (t.restore?.wallMs ?? 0);
         toolOpsByTool[t.tool] = (toolOpsByTool[t.tool] ?? 0) + ops / 1000;
       }
-      rows.push({ checkout: c.label, run: i, wallS, exit, trials: results.trials.length, passed: results.trials.filter((t) => t.status === 'passed').length, byTool, toolOpsByTool, load });
+      // Where the time went, from the trials' own tally of their processes (results.json `processes`; older
+      // checkouts do not record it).
+      let split: Split | undefined;
+      if (results.trials.length > 0 && results.trials.every((t) => t.processes)) {
+        const sum = (f: (t: Trial) => number) => results.trials.reduce((a, t) => a + f(t), 0) / 1000;
+        const measuredS = sum((t) => (t.backup?.wallMs ?? 0) + (t.incremental?.wallMs ?? 0) + (t.restore?.wallMs ?? 0));
+        const processesS = sum((t) => t.processes!.wallMs);
+        const trialsS = sum((t) => t.durationMs);
+        split = { measuredS, otherProcessesS: processesS - measuredS, processes: results.trials.reduce((a, t) => a + t.processes!.count, 0), ownInTrialsS: trialsS - processesS, outsideTrialsS: wallS - trialsS };
+      }
+      rows.push({ checkout: c.label, run: i, wallS, exit, trials: results.trials.length, passed: results.trials.filter((t) => t.status === 'passed').length, byTool, toolOpsByTool, split, load });
       process.stderr.write(`${c.label} run ${i}: ${wallS.toFixed(1)} s\n`);
     }
   }
@@ -79,6 +93,12 @@ const lines = [
   ...rows.map((r) => `| ${r.checkout} | ${r.run} | ${r.load.toFixed(1)} | ${f1(r.wallS)} | ${r.exit} | ${r.passed}/${r.trials} | ${tools.map((t) => `${f1(r.byTool[t])} / ${f1(r.toolOpsByTool[t])}`).join(' | ')} |`),
   '',
   ...checkouts.map((c) => `median wall, ${c.label}: ${f1(median(rows.filter((r) => r.checkout === c.label).map((r) => r.wallS)))} s`),
+  '',
+  'Where the wall time went (s): the measured backups and restores, the other tool processes of the trials (init, checks, repairs, listings, the outage writer), pvbench\'s own work inside trials (seeding, manifests, verifying, faultfs mounts, fixed waits), and outside trials (start, probes, comparison, report, exit)',
+  '',
+  '| checkout | run | wall | measured ops | other processes (count) | pvbench in trials | outside trials |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.filter((r) => r.split).map((r) => `| ${r.checkout} | ${r.run} | ${f1(r.wallS)} | ${f1(r.split!.measuredS)} | ${f1(r.split!.otherProcessesS)} (${r.split!.processes}) | ${f1(r.split!.ownInTrialsS)} | ${f1(r.split!.outsideTrialsS)} |`),
 ];
 process.stdout.write(lines.join('\n') + '\n');
 await mkdir(join(root, 'bench/results'), { recursive: true });

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diesWithParent, executable, onPath } from '../platform/processes.ts';
+import { diesWithParent, executable, onPath, settlesWithin } from '../platform/processes.ts';
 
 export type FaultfsAction = 'none' | 'kill' | 'eio' | 'enospc' | 'delay';
 
@@ -93,11 +93,6 @@ function wait(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Resolves true once `closed` has (the child exited and its output is read), false after `ms`. */
-function within(closed: Promise<void>, ms: number): Promise<boolean> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([closed.then(() => true), new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(t));
-}
 
 function runUnmount(args: string[], timeoutMs: number): Promise<{ ok: boolean; stderr: string }> {
   return new Promise((resolve) => {
@@ -123,7 +118,7 @@ export async function mountFaultfs(plan: FaultfsPlan, timeoutMs = 15_000): Promi
   let isClosed = false;
   const closed = new Promise<void>((r) => child.once('close', () => r()));
   void closed.then(() => (isClosed = true));
-  const exited = (_c: ChildProcess, ms: number) => (isClosed ? Promise.resolve(true) : within(closed, ms));
+  const exited = (_c: ChildProcess, ms: number) => (isClosed ? Promise.resolve(true) : settlesWithin(closed, ms));
   let strike: FaultfsStrike | undefined;
   let stats: FaultfsStats | undefined;
   let stderr = '';

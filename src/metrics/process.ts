@@ -4,6 +4,7 @@
 // Sampling misses the last few milliseconds of a process. For CPU the watch therefore also takes the delta of this
 // process's own reaped-children time (cutime/cstime of /proc/self/stat) and reports the larger figure; note that
 // this delta also includes any other child of this process reaped during the watch.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { PhaseMetrics } from '../suite/results.ts';
@@ -375,9 +376,29 @@ function tailCollector(cap: number): { push(chunk: Buffer): void; text(): string
  * drained. Rejects only when the command cannot be started (e.g. ENOENT); a non-zero exit, a signal or a
  * timeout are reported in the result.
  */
+/** How many processes runMeasured started, and their summed wall time (ms), within one tallyProcesses call. */
+export interface ProcessTally {
+  count: number;
+  wallMs: number;
+}
+
+const tallies = new AsyncLocalStorage<ProcessTally>();
+
+/**
+ * Runs `fn` with a tally of every process runMeasured starts within it, however deep (a trial's tool commands,
+ * measured or not, and its helpers): what of a trial's time went to processes, and so what was pvbench's own. `fn`
+ * reads the tally when its processes are done. Processes that overlap (the outage's writer beside a backup) each
+ * count their whole wall time.
+ */
+export function tallyProcesses<T>(fn: (tally: Readonly<ProcessTally>) => Promise<T>): Promise<T> {
+  const tally: ProcessTally = { count: 0, wallMs: 0 };
+  return tallies.run(tally, () => fn(tally));
+}
+
 export function runMeasured(cmd: string, args: string[], options: RunMeasuredOptions): Promise<MeasuredRun> {
   // Whatever a trial starts stops at the run's interrupt, also a helper command nobody passed a signal to.
   const opts = { ...options, signal: withTrialInterrupt(options.signal) };
+  const tally = tallies.getStore();
   return new Promise<MeasuredRun>((resolve, reject) => {
     const run = diesWithParent(cmd, args, opts.env);
     const child = spawn(run.cmd, run.args, {
@@ -419,7 +440,11 @@ export function runMeasured(cmd: string, args: string[], options: RunMeasuredOpt
         void watch.stop().finally(() => reject(startError));
         return;
       }
-      void watch.stop().then((usage) =>
+      void watch.stop().then((usage) => {
+        if (tally) {
+          tally.count++;
+          tally.wallMs += usage.wallMs;
+        }
         resolve({
           exitCode: exit?.code ?? null,
           signal: exit?.signal ?? null,
@@ -428,8 +453,8 @@ export function runMeasured(cmd: string, args: string[], options: RunMeasuredOpt
           usage,
           timedOut,
           aborted,
-        }),
-      );
+        });
+      });
     };
 
     /** SIGKILL to the child and every descendant seen, then give up waiting after a grace period. */

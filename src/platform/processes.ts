@@ -83,3 +83,13 @@ export function ownerAlive(owner: Owner): boolean {
   const now = processStartTime(owner.pid);
   return now === undefined || now === owner.starttime;
 }
+
+/**
+ * Resolves true once `event` has settled (a child exited, its output read), false after `ms`; the timer is cleared
+ * either way, so a wait that ended early keeps nothing alive.
+ */
+export function settlesWithin(event: Promise<unknown>, ms: number): Promise<boolean> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)));
+  return Promise.race([event.then(() => true, () => true), timeout]).finally(() => clearTimeout(t));
+}

@@ -303,18 +303,19 @@ export function recoveryTable(results: ResultsFile, comparison: Comparison): str
   return table(header.slice(0, width), rows.map((r) => r.slice(0, width)), align.slice(0, width));
 }
 
-/** Tools: version (and, for restic, its key derivation, which every command repeats), or why it was skipped. */
+/** Tools: version (and, for restic, its key derivation and lock wait, which every command repeats), or why it was skipped. */
 export function toolsTable(results: ResultsFile): string {
   if (results.tools.length === 0) return '';
   const rows = results.tools.map((t) => {
     const kd = t.keyDerivation;
     const key = kd ? ` · key derivation ${kd.kdf} N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${formatMs(kd.ms)} per derivation` : '';
     const chunker = t.chunker ? ` · chunker polynomial ${t.chunker.polynomial} (${t.chunker.mode})` : '';
+    const lock = t.lockWait ? ` · repository lock: ${formatMs(t.lockWait.ms)} per locking command` : '';
     return [
       escapeCell(t.name),
       escapeCell(t.type),
       t.status === 'ok' ? '✅ ran' : '➖ skipped',
-      escapeCell(t.status === 'ok' ? (t.version ?? DASH) + key + chunker : (t.reason ?? 'no reason given')),
+      escapeCell(t.status === 'ok' ? (t.version ?? DASH) + key + lock + chunker : (t.reason ?? 'no reason given')),
     ];
   });
   return table(['Tool', 'Type', 'Status', 'Version / reason'], rows, ['l', 'l', 'l', 'l']);

@@ -90,6 +90,12 @@ export interface TrialResult {
   status: TrialStatus;
   startedAt: string;
   durationMs: number;
+  /**
+   * The processes the trial started (local platform: every tool command, measured or not, and helpers such as the
+   * outage's writer), and their summed wall time in ms; durationMs less that is pvbench's own work (seeding,
+   * manifests, verifying, settling the machine), less any overlap.
+   */
+  processes?: { count: number; wallMs: number };
   /** Why the trial failed or errored, one line. */
   error?: string;
   /** Full backup. */
@@ -123,6 +129,20 @@ export interface ToolInfo {
    * fixed one (the same in every run), or the one `restic init` drew at random (options.chunker: random).
    */
   chunker?: { mode: 'fixed' | 'random'; polynomial: string };
+  /** restic: how long each command that locks the repository waits on its lock, measured once per run. */
+  lockWait?: LockWaitInfo;
+}
+
+/**
+ * restic writes a lock file and then sleeps (200 ms in restic 0.14 to 0.18: waitBeforeLockCheck in
+ * internal/restic/lock.go) before it looks for a competing lock. Every backup, restore, check and snapshots listing
+ * does it once, so it is part of each phase's wall time without touching any data; recorded on its own, like the key
+ * derivation, so the report can say how much.
+ */
+export interface LockWaitInfo {
+  /** Median over `pairs` of (wall of `snapshots`) − (wall of `snapshots --no-lock`) on the run's template repository, ms. */
+  ms: number;
+  pairs: number;
 }
 
 /**
@@ -241,4 +261,27 @@ export function metricValue(trial: TrialResult, metric: MetricName): number | un
       return typeof v === 'number' ? v : undefined;
     }
   }
+}
+
+/**
+ * Where the trials' time went, one line: the processes they started (tool commands, measured or not, and helpers),
+ * the measured backups and restores among them, and the rest, pvbench's own work. '' when no trial counted its
+ * processes (Kubernetes: the tools run in the cluster, not as processes here).
+ */
+export function timeSpent(trials: readonly TrialResult[]): string {
+  const counted = trials.filter((t) => t.processes);
+  if (counted.length === 0) return '';
+  let total = 0;
+  let procMs = 0;
+  let count = 0;
+  let measured = 0;
+  for (const t of counted) {
+    total += t.durationMs;
+    procMs += t.processes!.wallMs;
+    count += t.processes!.count;
+    for (const ph of [t.backup, t.incremental, t.restore]) measured += ph?.wallMs ?? 0;
+  }
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const of = counted.length === 1 ? '1 trial' : `${counted.length} trials`;
+  return `time: ${of} took ${s(total)}; ${count} processes ran for ${s(procMs)} of it (the measured backups and restores ${s(measured)}); pvbench's own work (seeding, manifests, verifying, settling the machine) about ${s(Math.max(0, total - procMs))}`;
 }

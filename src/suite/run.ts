@@ -20,9 +20,10 @@ import { runCorruptVolume } from '../faults/corrupt-volume.ts';
 import { runCorruptRepository } from '../faults/corrupt-repository.ts';
 import { planTrials } from './plan.ts';
 import type { PlannedTrial } from './plan.ts';
-import { RESULTS_SCHEMA_VERSION } from './results.ts';
+import { RESULTS_SCHEMA_VERSION, timeSpent } from './results.ts';
 import type { ResultsFile, ToolInfo, TrialResult } from './results.ts';
 import { duringTrial } from '../platform/interrupt.ts';
+import { tallyProcesses } from '../metrics/process.ts';
 
 export const PVBENCH_VERSION = '0.1.0';
 
@@ -107,7 +108,7 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
   let volumes: TrialContext['volumes'] | undefined;
   try {
     // Everything the trial starts stops at the run's interrupt; its clean-up (below) runs outside it.
-    return await duringTrial(opts.signal, async () => {
+    return await duringTrial(opts.signal, () => tallyProcesses(async (processes) => {
       await tool.init(p.id);
       volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
       ctx = {
@@ -124,8 +125,8 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
       };
       const outcome = await runScenario(ctx, p.scenario);
       const sizeBytes = await tool.repositorySize();
-      return { ...base, ...outcome, durationMs: Date.now() - started, repository: { sizeBytes } };
-    });
+      return { ...base, ...outcome, durationMs: Date.now() - started, repository: { sizeBytes }, processes: { count: processes.count, wallMs: Math.round(processes.wallMs) } };
+    }));
   } catch (err) {
     return {
       ...base,
@@ -226,28 +227,44 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
     }
     results.trials.push(trial);
     const info = infos.get(p.toolName);
-    // Known once the tool's first repository exists; the same for the rest of the run.
-    if (info && !info.chunker) {
-      const ch = tool.chunker?.();
-      if (ch) {
-        info.chunker = ch;
-        log(`tool ${tool.name}: chunker polynomial ${ch.polynomial} (${ch.mode === 'fixed' ? "pvbench's fixed one, the same in every run" : 'drawn by restic init: chunks, and what backups add, differ from run to run'})`);
-      }
-    }
-    if (info && !info.keyDerivation) {
-      const kd = tool.keyDerivation?.();
-      if (kd) {
-        info.keyDerivation = kd;
-        log(`tool ${tool.name}: key derivation scrypt N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${Math.round(kd.ms)} ms per derivation`);
-      }
-    }
+    if (info) noteRepositoryFacts(info, tool, log);
     await save(trial);
     const secs = (trial.durationMs / 1000).toFixed(1);
     log(`[${String(i + 1).padStart(width)}/${plan.length}] ${label}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
   }
   results.run.finishedAt = new Date().toISOString();
+  const spent = timeSpent(results.trials);
+  if (spent) log(spent);
   const missingTools = results.tools.filter((t) => t.status === 'skipped' && !t.optional);
   results.run.complete = results.trials.length === plan.length && !results.run.interrupted && missingTools.length === 0;
   await save();
   return results;
+}
+
+/**
+ * What a tool's first repository tells about the whole run (restic: its chunker polynomial, key derivation and lock
+ * wait), copied into the tool's info once and logged.
+ */
+function noteRepositoryFacts(info: ToolInfo, tool: BackupTool, log: (line: string) => void): void {
+  if (!info.chunker) {
+    const ch = tool.chunker?.();
+    if (ch) {
+      info.chunker = ch;
+      log(`tool ${tool.name}: chunker polynomial ${ch.polynomial} (${ch.mode === 'fixed' ? "pvbench's fixed one, the same in every run" : 'drawn by restic init: chunks, and what backups add, differ from run to run'})`);
+    }
+  }
+  if (!info.keyDerivation) {
+    const kd = tool.keyDerivation?.();
+    if (kd) {
+      info.keyDerivation = kd;
+      log(`tool ${tool.name}: key derivation scrypt N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${Math.round(kd.ms)} ms per derivation`);
+    }
+  }
+  if (!info.lockWait) {
+    const lw = tool.lockWait?.();
+    if (lw) {
+      info.lockWait = lw;
+      log(`tool ${tool.name}: repository lock: each locking command waits ${Math.round(lw.ms)} ms on it (median of ${lw.pairs} pairs with and without --no-lock)`);
+    }
+  }
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { RESTIC_KEY_DERIVATION } from '../config/schema.ts';
 import type { ToolConfig } from '../config/schema.ts';
 import type { VolumeSet } from '../platform/types.ts';
-import type { KeyDerivationInfo, RepositoryCheck, ToolInfo } from '../suite/results.ts';
+import type { KeyDerivationInfo, LockWaitInfo, RepositoryCheck, ToolInfo } from '../suite/results.ts';
+import { median } from '../baseline/stats.ts';
 import { registerSecret, excerpt } from '../platform/secrets.ts';
 import { listFiles } from '../metrics/manifest.ts';
 import { copyTree, flipBit, pickDistinct, removeTree, treeSize } from '../platform/local/fsutil.ts';
@@ -35,6 +36,7 @@ export class ResticTool implements BackupTool {
   private readonly keyMode: (typeof RESTIC_KEY_DERIVATION)[number];
   private keyInfo: KeyDerivationInfo | undefined;
   private chunkerInfo: ToolInfo['chunker'];
+  private lockInfo: LockWaitInfo | undefined;
 
   constructor(config: ToolConfig, ctx: LocalToolContext) {
     this.name = config.name ?? config.type;
@@ -76,6 +78,7 @@ export class ResticTool implements BackupTool {
       if (res.exitCode !== 0) throw new ToolError(this.name, `restic init failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
       this.keyInfo = await this.settleKey(template);
       this.chunkerInfo = await this.settleChunker(template);
+      this.lockInfo = await this.measureLockWait(template);
     })();
     try {
       await this.templateReady;
@@ -125,6 +128,34 @@ export class ResticTool implements BackupTool {
 
   chunker(): ToolInfo['chunker'] {
     return this.chunkerInfo;
+  }
+
+  /**
+   * The lock wait (results.ts LockWaitInfo), on the template before any trial: `snapshots` with and without
+   * `--no-lock`, in pairs whose order alternates, so that the difference is the lock alone (the lock file written,
+   * the sleep, the check, the removal). A command that fails is the tool's error, not a figure.
+   */
+  private async measureLockWait(repo: string): Promise<LockWaitInfo> {
+    const timed = async (args: string[]): Promise<number> => {
+      const t0 = performance.now();
+      const res = await runQuick(this.name, this.bin, args, this.env(repo), this.ctx.timeoutMs);
+      if (res.exitCode !== 0) throw new ToolError(this.name, `restic ${args.join(' ')} failed on the new repository: ${excerpt(res.stderr, 300)}`, res.exitCode);
+      return performance.now() - t0;
+    };
+    const locked = ['snapshots', '--no-cache', '--json'];
+    const unlocked = ['--no-lock', ...locked];
+    const diffs: number[] = [];
+    for (let i = 0; i < LOCK_PAIRS; i++) {
+      const lockedFirst = i % 2 === 1;
+      const first = await timed(lockedFirst ? locked : unlocked);
+      const second = await timed(lockedFirst ? unlocked : locked);
+      diffs.push(lockedFirst ? first - second : second - first);
+    }
+    return { ms: round1(median(diffs)), pairs: LOCK_PAIRS };
+  }
+
+  lockWait(): LockWaitInfo | undefined {
+    return this.lockInfo;
   }
 
   private commonArgs(): string[] {
@@ -275,6 +306,9 @@ export class ResticTool implements BackupTool {
     await removeTree(`${this.repo}.salvaged`);
   }
 }
+
+/** Pairs timed for the lock wait: its 200 ms is a fixed sleep, so few pairs suffice; each pair costs about 0.35 s. */
+const LOCK_PAIRS = 2;
 
 function round1(ms: number): number {
   return Math.round(ms * 10) / 10;

@@ -113,4 +113,6 @@ export interface BackupTool {
   keyDerivation?(): KeyDerivationInfo | undefined;
   /** restic: the repository's chunker polynomial and where it came from, once a repository exists. */
   chunker?(): ToolInfo['chunker'];
+  /** restic: how long each locking command waits on its lock, once a repository exists. */
+  lockWait?(): ToolInfo['lockWait'];
 }

@@ -12,6 +12,7 @@ import {
   runMeasured,
   toPhaseMetrics,
   watchProcess,
+  tallyProcesses,
 } from '../../src/metrics/process.ts';
 import { startTimer } from '../../src/metrics/timer.ts';
 
@@ -335,4 +336,17 @@ describe('watchProcess', { skip: !linux && 'needs /proc' }, () => {
     const hz = await clockTicksPerSecond();
     assert.equal(hz, Number(execFileSync('getconf', ['CLK_TCK'], { timeout: 10_000 }).toString().trim()));
   });
+});
+
+test('tallyProcesses counts the processes started within it, however deep, with their wall time; not those outside', async () => {
+  const outside = runMeasured('sleep', ['0.3'], { timeoutMs: 10_000 });
+  const seen = await tallyProcesses(async (tally) => {
+    await runMeasured('sleep', ['0.1'], { timeoutMs: 10_000 });
+    // Started from a callback deeper down: still this tally's.
+    await new Promise<void>((resolve, reject) => setTimeout(() => runMeasured('sleep', ['0.1'], { timeoutMs: 10_000 }).then(() => resolve(), reject), 5));
+    return { ...tally };
+  });
+  await outside;
+  assert.equal(seen.count, 2);
+  assert.ok(seen.wallMs >= 200 && seen.wallMs < 2000, `two 100 ms sleeps: ${seen.wallMs} ms`);
 });

@@ -349,11 +349,11 @@ test('recoveryTable: writes lost counted by the outage writer add three columns 
   );
 });
 
-test('toolsTable: ran with its version and key derivation, or skipped with its reason', () => {
+test('toolsTable: ran with its version, key derivation and lock wait, or skipped with its reason', () => {
   const r = results({
     trials: [trial()],
     tools: [
-      { name: 'restic', type: 'restic', status: 'ok', version: '0.14.0', keyDerivation: { mode: 'fixed', kdf: 'scrypt', N: 16384, r: 8, p: 1, ms: 37.4 } },
+      { name: 'restic', type: 'restic', status: 'ok', version: '0.14.0', keyDerivation: { mode: 'fixed', kdf: 'scrypt', N: 16384, r: 8, p: 1, ms: 37.4 }, lockWait: { ms: 203.6, pairs: 2 } },
       { name: 'bare', type: 'restic', status: 'ok', keyDerivation: { mode: 'calibrated', kdf: 'scrypt', N: 2, r: 3, p: 4, ms: 1500 } },
       { name: 'plain', type: 'copy', status: 'ok' },
       { name: 'k|1', type: 'kopia', status: 'skipped', reason: 'kopia is not on PATH\nat all' },
@@ -365,7 +365,7 @@ test('toolsTable: ran with its version and key derivation, or skipped with its r
     lines(
       '| Tool | Type | Status | Version / reason |',
       '| :- | :- | :- | :- |',
-      '| restic | restic | ✅ ran | 0.14.0 · key derivation scrypt N=16384,r=8,p=1 (fixed): 37 ms per derivation |',
+      '| restic | restic | ✅ ran | 0.14.0 · key derivation scrypt N=16384,r=8,p=1 (fixed): 37 ms per derivation · repository lock: 204 ms per locking command |',
       '| bare | restic | ✅ ran | – · key derivation scrypt N=2,r=3,p=4 (calibrated): 1.50 s per derivation |',
       '| plain | copy | ✅ ran | – |',
       '| k\\|1 | kopia | ➖ skipped | kopia is not on PATH<br>at all |',

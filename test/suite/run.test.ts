@@ -211,3 +211,25 @@ test('the interrupt also stops what a trial runs besides backup and restore (a r
     await platform.cleanup();
   }
 });
+
+test("each trial counts the processes it started and their wall time; the run's last line says where the time went", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pvbench-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const platform = new TestPlatform(() => undefined);
+  const log: string[] = [];
+  try {
+    const results = await runSuite({ suite: suiteOf({ tools: [{ type: 'copy' }] }), suiteFile: 'runner.yaml', platform, resultsPath: join(dir, 'results.json'), log: (m) => log.push(m) });
+    assert.equal(results.trials.length, 2);
+    for (const trial of results.trials) {
+      // copy: `cp -a` for the backup and `cp -a` for the restore, nothing else (the probe runs before the trials).
+      assert.equal(trial.processes?.count, 2, JSON.stringify(trial.processes));
+      const measured = trial.backup!.wallMs + trial.restore!.wallMs;
+      // The tally times the same processes as the measured phases: at least their wall, at most the trial's.
+      assert.ok(trial.processes.wallMs >= Math.floor(measured) && trial.processes.wallMs <= trial.durationMs, `${trial.processes.wallMs} ms of processes, ${measured} ms measured, trial ${trial.durationMs} ms`);
+    }
+    const last = log.find((l) => l.startsWith('time: '));
+    assert.match(last ?? '', /^time: 2 trials took \d+\.\d s; 4 processes ran for \d+\.\d s of it \(the measured backups and restores \d+\.\d s\); pvbench's own work \(seeding, manifests, verifying, settling the machine\) about \d+\.\d s$/);
+  } finally {
+    await platform.cleanup();
+  }
+});

@@ -65,7 +65,7 @@ compare: { baseline: { source: none } }
 `;
 
 interface Out {
-  tools: { chunker?: { mode: string; polynomial: string } }[];
+  tools: { chunker?: { mode: string; polynomial: string }; lockWait?: { ms: number; pairs: number } }[];
   trials: { status: string; repository?: { sizeBytes: number }; incremental?: { bytesWritten: number } }[];
 }
 
@@ -85,6 +85,8 @@ test('two runs of the same suite: the same chunks, so the same bytes added and t
   t.after(() => rm(dir, { recursive: true, force: true }));
   const [a, b] = await twoRuns(dir, 'fixed');
   for (const r of [a!, b!]) assert.deepEqual(r.tools[0]?.chunker, { mode: 'fixed', polynomial: FIXED_CHUNKER_POLYNOMIAL });
+  // The run records restic's lock wait (its 200 ms sleep, measured on the template) beside the chunker.
+  for (const r of [a!, b!]) assert.ok(r.tools[0]?.lockWait && r.tools[0].lockWait.ms >= 180 && r.tools[0].lockWait.ms < 450, JSON.stringify(r.tools[0]?.lockWait));
   const [ta, tb] = [a!.trials[0]!, b!.trials[0]!];
   assert.equal(ta.status, 'passed');
   assert.equal(tb.status, 'passed');

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { accessLogChunk, ACCESS_LOG } from '../../workloads/mesh-proxy.ts';
 import { deriveSeed, seededRandom } from '../../workloads/random.ts';
 import type { VolumeSet, Writer } from '../types.ts';
-import { diesWithParent } from '../processes.ts';
+import { diesWithParent, settlesWithin } from '../processes.ts';
 
 // Self-contained so it runs the same from source and from the bundled dist (no file path to resolve).
 const WRITER_CODE = `
@@ -77,7 +77,7 @@ export async function startLocalWriter(volumes: VolumeSet, writesPerSecond: numb
     describe: () => `workload writer (pid ${child.pid}, ${writesPerSecond} fsync'd writes/s)`,
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (!(await settlesWithin(exited, 5000))) throw new Error(`the workload writer (pid ${child.pid}) did not exit within 5 s of SIGKILL`);
     },
     journal: async () => {
       const text = await readFile(journalPath, 'utf8');
