@@ -1,6 +1,7 @@
 // How do pvbench's own memory and CPU grow with the number of files in the volumes, and with their bytes?
 //   node bench/scaling.ts [--files 1000,10000,100000,1000000] [--compare DIR [--compare-max 100000]] [--dir /tmp]
 //   node bench/scaling.ts --bytes 10M,100M,1G,5G        (4 proxies; the access logs grow, the file count stays)
+//   node bench/scaling.ts --preset velero-fsb-100b      (named workload presets at full size; scaling-presets.json)
 // For each file count: `pvbench run` (from src/) of one trial of the copy tool, no-fault scenario (full backup,
 // churn, incremental backup, restore, verify), on a mesh-proxy workload made of small files. Measured for the pvbench
 // process alone (its own threads, not the cp processes it starts): peak RSS and CPU time from getrusage at exit,
@@ -13,6 +14,8 @@ import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { presetInfo, WORKLOAD_PRESET_NAMES } from '../src/workloads/presets.ts';
+import type { WorkloadPresetName } from '../src/workloads/presets.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -22,6 +25,7 @@ const { values } = parseArgs({
   options: {
     files: { type: 'string', default: '1000,10000,100000,1000000' },
     bytes: { type: 'string' },
+    preset: { type: 'string' },
     compare: { type: 'string' },
     'compare-max': { type: 'string' },
     dir: { type: 'string', default: tmpdir() },
@@ -36,7 +40,12 @@ function parseSize(text: string): number {
 }
 /** Bytes mode: the sizes asked for; files mode otherwise. The x axis of a row is its file count or its bytes. */
 const sizes = values.bytes ? values.bytes.split(',').map(parseSize) : undefined;
-const counts = sizes ?? values.files.split(',').map(Number);
+/** Preset mode: each named preset at full size; a row's x is the preset's file count. */
+const presets = values.preset ? values.preset.split(',').map((name) => {
+  if (!(WORKLOAD_PRESET_NAMES as readonly string[]).includes(name)) throw new Error(`--preset: ${JSON.stringify(name)} is not one of ${WORKLOAD_PRESET_NAMES.join(', ')}`);
+  return name as WorkloadPresetName;
+}) : undefined;
+const counts = presets ? presets.map((p) => presetInfo(p).files) : (sizes ?? values.files.split(',').map(Number));
 if (!sizes && counts.some((n) => !Number.isInteger(n) || n < 10)) throw new Error('usage: node bench/scaling.ts [--files 1000,10000,100000,1000000] [--compare DIR] [--dir /tmp]');
 
 /** About what one access log line of the mesh-proxy workload takes (Envoy's default format; 5G at 245 B gave 4.34 GB); each row records the bytes the backup processed. */
@@ -68,6 +77,7 @@ process.on('exit', () => {
 interface Measured {
   checkout: string;
   files: number;
+  preset?: string;
   exit: number | null;
   wallS: number;
   peakRssMiB: number;
@@ -79,18 +89,18 @@ interface Measured {
 
 const loadNow = (): string => readFileSync('/proc/loadavg', 'utf8').trim();
 
-async function measure(checkout: string, files: number, work: string): Promise<Measured> {
+async function measure(checkout: string, files: number, work: string, preset?: WorkloadPresetName): Promise<Measured> {
   const dir = mkdtempSync(join(work, `run-${files}-`));
   const suite = join(dir, 'suite.yaml');
   const w = sizes ? workloadOfBytes(files) : workloadFor(files);
   writeFileSync(
     suite,
     [
-      `name: scaling-${sizes ? 'bytes-' : ''}${files}`,
+      `name: scaling-${preset ?? `${sizes ? 'bytes-' : ''}${files}`}`,
       'seed: 42',
       'trials: 1',
       `platform: { kind: local, workdir: ${JSON.stringify(join(dir, 'work'))} }`,
-      `workload: { proxies: ${w.proxies}, statsSnapshots: ${w.statsSnapshots}, accessLogLines: ${w.accessLogLines}, clusters: ${w.clusters} }`,
+      preset ? `workload: { preset: ${preset} }` : `workload: { proxies: ${w.proxies}, statsSnapshots: ${w.statsSnapshots}, accessLogLines: ${w.accessLogLines}, clusters: ${w.clusters} }`,
       'tools: [ { type: copy } ]',
       'scenarios: [ { name: no-fault } ]',
       '',
@@ -121,7 +131,7 @@ async function measure(checkout: string, files: number, work: string): Promise<M
   });
   const wallS = (performance.now() - t0) / 1000;
   const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
-  const m: Measured = { checkout, files, exit, wallS, peakRssMiB: (usage.maxRssKiB * 1024) / MIB, cpuS: (usage.userUs + usage.systemUs) / 1e6, loadBefore, loadAfter: loadNow() };
+  const m: Measured = { checkout, files, ...(preset ? { preset } : {}), exit, wallS, peakRssMiB: (usage.maxRssKiB * 1024) / MIB, cpuS: (usage.userUs + usage.systemUs) / 1e6, loadBefore, loadAfter: loadNow() };
   try {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
       trials: { status: string; error?: string; durationMs: number; backup?: { wallMs: number; bytesProcessed: number }; incremental?: { wallMs: number }; restore?: { wallMs: number }; integrity?: { files: number } }[];
@@ -158,21 +168,21 @@ const checkouts = [ROOT, ...(values.compare ? [resolve(values.compare)] : [])];
 const compareMax = values['compare-max'] === undefined ? Infinity : Number(values['compare-max']);
 const rows: Measured[] = [];
 try {
-  for (const files of counts) for (const checkout of checkouts) if (checkout === ROOT || files <= compareMax) rows.push(await measure(checkout, files, work));
+  for (const [i, files] of counts.entries()) for (const checkout of checkouts) if (checkout === ROOT || files <= compareMax) rows.push(await measure(checkout, files, work, presets?.[i]));
 } finally {
   cleanUp();
 }
 
 const table = [
-  `| ${sizes ? 'Bytes asked' : 'Files'} | Checkout | Peak RSS (MiB) | CPU (s) | Wall (s) | Trial | Backup (s) | Restore (s) |`,
+  `| ${sizes ? 'Bytes asked' : presets ? 'Preset (files)' : 'Files'} | Checkout | Peak RSS (MiB) | CPU (s) | Wall (s) | Trial | Backup (s) | Restore (s) |`,
   '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.files} | ${r.checkout === ROOT ? 'this' : r.checkout} | ${r.peakRssMiB.toFixed(0)} | ${r.cpuS.toFixed(1)} | ${r.wallS.toFixed(0)} | ${r.trial?.status ?? `exit ${r.exit}`} | ${r.trial?.backupS?.toFixed(1) ?? '–'} | ${r.trial?.restoreS?.toFixed(1) ?? '–'} |`,
+      `| ${r.preset ? `${r.preset} (${r.files})` : r.files} | ${r.checkout === ROOT ? 'this' : r.checkout} | ${r.peakRssMiB.toFixed(0)} | ${r.cpuS.toFixed(1)} | ${r.wallS.toFixed(0)} | ${r.trial?.status ?? `exit ${r.exit}`} | ${r.trial?.backupS?.toFixed(1) ?? '–'} | ${r.trial?.restoreS?.toFixed(1) ?? '–'} |`,
   ),
 ].join('\n');
-process.stdout.write(`\npvbench's own peak RSS, CPU and wall against the ${sizes ? 'bytes' : 'number of files'} (copy tool, no-fault, 1 trial)\n\n${table}\n`);
-const resultsFile = resolve(HERE, 'results', sizes ? 'scaling-bytes.json' : 'scaling.json');
+process.stdout.write(`\npvbench's own peak RSS, CPU and wall against the ${sizes ? 'bytes' : presets ? 'workload preset' : 'number of files'} (copy tool, no-fault, 1 trial)\n\n${table}\n`);
+const resultsFile = resolve(HERE, 'results', sizes ? 'scaling-bytes.json' : presets ? 'scaling-presets.json' : 'scaling.json');
 mkdirSync(dirname(resultsFile), { recursive: true });
 writeFileSync(
   resultsFile,
@@ -181,7 +191,7 @@ writeFileSync(
       benchmark: 'scaling',
       date: new Date().toISOString(),
       host: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), kernel: release(), node: process.version },
-      params: sizes ? { bytes: sizes, workloads: sizes.map(workloadOfBytes), checkouts } : { files: counts, workloads: counts.map(workloadFor), checkouts },
+      params: sizes ? { bytes: sizes, workloads: sizes.map(workloadOfBytes), checkouts } : presets ? { presets, files: counts, checkouts } : { files: counts, workloads: counts.map(workloadFor), checkouts },
       rows,
     },
     null,
