@@ -2,6 +2,7 @@
 // schema, suite (seed, platform, workload settings) or host class (CPUs, memory) is left out whole; the trials of a
 // tool whose version (or key derivation) differs from the newest baseline run's are left out of that tool's pool.
 // Whatever is left out is named, never silently pooled. Pure.
+import { describeKeyDerivation } from '../suite/results.ts';
 import type { ResultsFile, ToolInfo } from '../suite/results.ts';
 
 /** What must match between this run and a baseline run, known before the run starts. */
@@ -61,14 +62,14 @@ export function runDifferences(cur: RunIdentity, other: Pick<ResultsFile, 'schem
 }
 
 /**
- * What a tool's figures depend on besides the machine: its type, its version and, for restic, how the repository
- * key is derived (pvbench's fixed scrypt parameters, or "calibrated", whose parameters differ on every run) and its
- * chunker polynomial (pvbench's fixed one, or a random one).
+ * What a tool's figures depend on besides the machine: its type, its version, how the repository key is derived
+ * (restic: pvbench's fixed scrypt parameters, or "calibrated", whose parameters differ on every run; kopia: pbkdf2 or
+ * scrypt) and, for restic, its chunker polynomial (pvbench's fixed one, or a random one).
  */
 export function toolIdentity(t: ToolInfo | undefined): string | undefined {
   if (!t) return undefined;
   const kd = t.keyDerivation;
-  const key = kd ? ` key ${kd.mode === 'calibrated' ? 'calibrated' : `${kd.kdf} N=${kd.N},r=${kd.r},p=${kd.p}`}` : '';
+  const key = kd ? ` key ${kd.mode === 'calibrated' ? 'calibrated' : describeKeyDerivation(kd)}` : '';
   // restic's chunks (what a backup adds, the repository's size) follow its chunker polynomial: pvbench's fixed one
   // is named, so results with a random one (options.chunker: random, or from before it was fixed) stay apart.
   const chunker = t.type === 'restic' && t.chunker?.mode === 'fixed' ? ` chunker ${t.chunker.polynomial}` : '';

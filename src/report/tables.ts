@@ -4,7 +4,7 @@ import { markdownTable } from 'markdown-table';
 import type { CellComparison, Comparison, MetricComparison } from '../baseline/compare.ts';
 import { changeText } from '../baseline/power.ts';
 import { median } from '../baseline/stats.ts';
-import { metricValue } from '../suite/results.ts';
+import { describeKeyDerivation, metricValue } from '../suite/results.ts';
 import type { MetricName, PhaseMetrics, ResultsFile, TrialResult } from '../suite/results.ts';
 import {
   escapeCell,
@@ -308,7 +308,7 @@ export function toolsTable(results: ResultsFile): string {
   if (results.tools.length === 0) return '';
   const rows = results.tools.map((t) => {
     const kd = t.keyDerivation;
-    const key = kd ? ` · key derivation ${kd.kdf} N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${formatMs(kd.ms)} per derivation` : '';
+    const key = kd ? ` · key derivation ${describeKeyDerivation(kd)} (${kd.mode}): ${formatMs(kd.ms)} per derivation` : '';
     const chunker = t.chunker ? ` · chunker polynomial ${t.chunker.polynomial} (${t.chunker.mode})` : '';
     const lock = t.lockWait ? ` · repository lock: ${formatMs(t.lockWait.ms)} per locking command` : '';
     return [

@@ -147,18 +147,37 @@ export interface LockWaitInfo {
 
 /**
  * A password-based key derivation that every command of the tool repeats before it touches any data (restic: scrypt,
- * each backup, restore, snapshots, check ...). Its time is part of every phase's wall and CPU time; it is recorded on
- * its own so the report can say how much.
+ * each backup, restore, snapshots, check ...; kopia: its format key, pbkdf2 or scrypt, each time a command opens the
+ * repository). Its time is part of every phase's wall and CPU time; it is recorded on its own so the report can say
+ * how much.
  */
-export interface KeyDerivationInfo {
-  /** fixed: pvbench rewrote the key with its own fixed parameters; calibrated: as the tool calibrated them at init. */
-  mode: 'fixed' | 'calibrated';
+export type KeyDerivationInfo = ScryptDerivation | Pbkdf2Derivation;
+
+interface DerivationBase {
+  /**
+   * fixed: pvbench set fixed parameters (restic: it rewrote the key; kopia: it chose pbkdf2 at creation);
+   * calibrated: as restic calibrated them at init; tool-default: the tool's own fixed default (kopia's scrypt).
+   */
+  mode: 'fixed' | 'calibrated' | 'tool-default';
+  /** One derivation with these parameters on this machine, measured once per run with node's crypto (OpenSSL), ms. */
+  ms: number;
+}
+
+export interface ScryptDerivation extends DerivationBase {
   kdf: 'scrypt';
   N: number;
   r: number;
   p: number;
-  /** One derivation with these parameters on this machine, measured once per run with node's scrypt (OpenSSL), ms. */
-  ms: number;
+}
+
+export interface Pbkdf2Derivation extends DerivationBase {
+  kdf: 'pbkdf2-sha256';
+  iterations: number;
+}
+
+/** "scrypt N=16384,r=8,p=1" or "pbkdf2-sha256 600000 iterations": the algorithm and its parameters. */
+export function describeKeyDerivation(kd: KeyDerivationInfo): string {
+  return kd.kdf === 'scrypt' ? `scrypt N=${kd.N},r=${kd.r},p=${kd.p}` : `pbkdf2-sha256 ${kd.iterations} iterations`;
 }
 
 export interface WorkloadInfo {

@@ -20,7 +20,7 @@ import { runCorruptVolume } from '../faults/corrupt-volume.ts';
 import { runCorruptRepository } from '../faults/corrupt-repository.ts';
 import { planTrials } from './plan.ts';
 import type { PlannedTrial } from './plan.ts';
-import { RESULTS_SCHEMA_VERSION, timeSpent } from './results.ts';
+import { describeKeyDerivation, RESULTS_SCHEMA_VERSION, timeSpent } from './results.ts';
 import type { ResultsFile, ToolInfo, TrialResult } from './results.ts';
 import { duringTrial } from '../platform/interrupt.ts';
 import { tallyProcesses } from '../metrics/process.ts';
@@ -257,7 +257,7 @@ function noteRepositoryFacts(info: ToolInfo, tool: BackupTool, log: (line: strin
     const kd = tool.keyDerivation?.();
     if (kd) {
       info.keyDerivation = kd;
-      log(`tool ${tool.name}: key derivation scrypt N=${kd.N},r=${kd.r},p=${kd.p} (${kd.mode}): ${Math.round(kd.ms)} ms per derivation`);
+      log(`tool ${tool.name}: key derivation ${describeKeyDerivation(kd)} (${kd.mode}): ${Math.round(kd.ms)} ms per derivation`);
     }
   }
   if (!info.lockWait) {

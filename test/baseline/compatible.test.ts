@@ -55,6 +55,15 @@ test('toolIdentity: type, version and how restic derives its key (the fixed para
     toolIdentity({ name: 'restic', type: 'restic', status: 'ok', version: '0.17.3', keyDerivation: { mode: 'calibrated', kdf: 'scrypt', N: 32768, r: 8, p: 5, ms: 380 } }),
     'restic 0.17.3 key calibrated',
   );
+  // kopia's format key: pbkdf2 (pvbench's choice) and scrypt (kopia's default) cost different times per command.
+  assert.equal(
+    toolIdentity({ name: 'kopia', type: 'kopia', status: 'ok', version: '0.21.1', keyDerivation: { mode: 'fixed', kdf: 'pbkdf2-sha256', iterations: 600_000, ms: 99 } }),
+    'kopia 0.21.1 key pbkdf2-sha256 600000 iterations',
+  );
+  assert.equal(
+    toolIdentity({ name: 'kopia', type: 'kopia', status: 'ok', version: '0.21.1', keyDerivation: { mode: 'tool-default', kdf: 'scrypt', N: 65536, r: 8, p: 1, ms: 180 } }),
+    'kopia 0.21.1 key scrypt N=65536,r=8,p=1',
+  );
   assert.equal(toolIdentity(undefined), undefined);
 });
 

@@ -26,8 +26,14 @@ test('kopia: the template repository, copied per trial, each copy its own (confi
     const name = option ?? 'kopia';
     const tool = platform.createTool({ type: 'kopia', name, options: option ? { keyDerivation: option } : {} }) as KopiaTool;
     const repos: string[] = [];
+    assert.equal(tool.keyDerivation(), undefined, 'not known before the first repository');
     for (const trial of ['t1', 't2']) {
       await tool.init(trial);
+      // The format key's derivation, as kopia repeats it on every command: its algorithm, timed once per run.
+      const kd = tool.keyDerivation();
+      if (option === 'scrypt') assert.deepEqual({ ...kd, ms: 0 }, { mode: 'tool-default', kdf: 'scrypt', N: 65536, r: 8, p: 1, ms: 0 });
+      else assert.deepEqual({ ...kd, ms: 0 }, { mode: 'fixed', kdf: 'pbkdf2-sha256', iterations: 600_000, ms: 0 });
+      assert.ok(kd && kd.ms > 5 && kd.ms < 5000, `600,000 sha256 HMAC rounds or 64 MiB of scrypt take tens of ms or more: ${kd?.ms} ms`);
       const repo = join(platform.dir, 'repos', name, trial);
       repos.push(repo);
       assert.equal(await keyAlgo(repo), algo);

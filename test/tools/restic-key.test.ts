@@ -220,7 +220,8 @@ test('ResticTool: keyDerivation fixed (the default) rewrites the template key; c
     const cal = calibrated.keyDerivation?.();
     const key = JSON.parse((await readRepositoryKey(join(platform.dir, 'repos', 'r-cal', 't2'))).text) as { N: number; r: number; p: number };
     assert.equal(cal?.mode, 'calibrated');
-    assert.deepEqual([cal?.N, cal?.r, cal?.p], [key.N, key.r, key.p], "restic's own calibrated parameters, recorded as they are");
+    assert.equal(cal.kdf, 'scrypt');
+    assert.deepEqual([cal.N, cal.r, cal.p], [key.N, key.r, key.p], "restic's own calibrated parameters, recorded as they are");
     assert.notDeepEqual([key.N, key.r, key.p], [16384, 8, 1], 'restic calibrates to about 0.5 s here, far above the fixed parameters');
     assert.deepEqual(await calibrated.snapshots(), []);
     await calibrated.cleanup();
