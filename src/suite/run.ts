@@ -108,25 +108,33 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
   let volumes: TrialContext['volumes'] | undefined;
   try {
     // Everything the trial starts stops at the run's interrupt; its clean-up (below) runs outside it.
-    return await duringTrial(opts.signal, () => tallyProcesses(async (processes) => {
-      await tool.init(p.id);
-      volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
-      ctx = {
-        platform,
-        tool,
-        workload: suite.workload,
-        seed: suite.seed,
-        trialId: p.id,
-        volumes,
-        seeded: await platform.manifest(volumes),
-        random: seededRandom(deriveSeed(suite.seed, p.id)).next,
-        log: (m) => opts.log(`  ${p.id}: ${m}`),
-        scratch: [],
-      };
-      const outcome = await runScenario(ctx, p.scenario);
-      const sizeBytes = await tool.repositorySize();
-      return { ...base, ...outcome, durationMs: Date.now() - started, repository: { sizeBytes }, processes: { count: processes.count, wallMs: Math.round(processes.wallMs) } };
-    }));
+    return await duringTrial(opts.signal, () =>
+      tallyProcesses(async (processes) => {
+        await tool.init(p.id);
+        volumes = await platform.seedVolumes(p.id, suite.workload, suite.seed);
+        ctx = {
+          platform,
+          tool,
+          workload: suite.workload,
+          seed: suite.seed,
+          trialId: p.id,
+          volumes,
+          seeded: await platform.manifest(volumes),
+          random: seededRandom(deriveSeed(suite.seed, p.id)).next,
+          log: (m) => opts.log(`  ${p.id}: ${m}`),
+          scratch: [],
+        };
+        const outcome = await runScenario(ctx, p.scenario);
+        const sizeBytes = await tool.repositorySize();
+        return {
+          ...base,
+          ...outcome,
+          durationMs: Date.now() - started,
+          repository: { sizeBytes },
+          processes: { count: processes.count, wallMs: Math.round(processes.wallMs) },
+        };
+      }),
+    );
   } catch (err) {
     return {
       ...base,
