@@ -59,18 +59,6 @@ export function presetShape(name: WorkloadPresetName, scale?: number): PresetSha
   };
 }
 
-/** The largest scale at which a preset makes at most `maxFiles` files (three decimals, rounded down). */
-export function maxScale(name: WorkloadPresetName, maxFiles: number): number {
-  const info = presetInfo(name);
-  let s = Math.min(1, Math.floor((maxFiles / info.files) * 1000) / 1000);
-  while (s > 0.001) {
-    const shape = presetShape(info.base, s);
-    if (shape.proxies * (shape.statsSnapshots + 2) <= maxFiles) break;
-    s = Math.round((s - 0.001) * 1000) / 1000;
-  }
-  return s;
-}
-
 export interface PresetProblem {
   path: (string | number)[];
   message: string;

@@ -139,16 +139,16 @@ test('compare.thresholds: a threshold of its own per metric (e.g. RTO, RPO, writ
 });
 
 test('a workload of more files than a trial is measured with is rejected at its line, saying how many and what to lower', () => {
-  const [p, more] = problems('workload:\n  proxies: 101\n  statsSnapshots: 9998\n');
+  const [p, more] = problems('workload:\n  proxies: 500\n  statsSnapshots: 3999\n');
   assert.equal(more, undefined);
   assert.equal(p?.key, 'workload.statsSnapshots');
   assert.equal(p?.line, 3);
   assert.equal(
     p?.message,
-    'the workload makes 1,010,000 files (101 proxies × (9998 stats snapshots + a config dump and an access log)); a trial handles at most 1,000,000',
+    'the workload makes 2,000,500 files (500 proxies × (3999 stats snapshots + a config dump and an access log)); a trial handles at most 2,000,000',
   );
-  assert.equal(p?.fix, 'lower workload.proxies or workload.statsSnapshots so that proxies × (statsSnapshots + 2) is at most 1,000,000');
-  assert.equal(parseSuite('workload:\n  proxies: 100\n  statsSnapshots: 9998\n', 'ok.yaml').workload.proxies, 100, '1,000,000 files exactly is fine');
+  assert.equal(p?.fix, 'lower workload.proxies or workload.statsSnapshots so that proxies × (statsSnapshots + 2) is at most 2,000,000');
+  assert.equal(parseSuite('workload:\n  proxies: 500\n  statsSnapshots: 3998\n', 'ok.yaml').workload.proxies, 500, '2,000,000 files exactly is fine');
 });
 
 test("kopia's keyDerivation is pbkdf2 or scrypt: another value is refused at its key, with the fix", () => {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ConfigError, parseSuite } from '../../src/config/load.ts';
-import { workloadSchema } from '../../src/config/schema.ts';
-import { maxScale, presetShape } from '../../src/workloads/presets.ts';
+import { MAX_WORKLOAD_FILES, workloadSchema } from '../../src/config/schema.ts';
+import { presetShape } from '../../src/workloads/presets.ts';
 import type { WorkloadPresetName } from '../../src/workloads/presets.ts';
 import { seedWorkload } from '../../src/workloads/mesh-proxy.ts';
 import { estimateVolumeBytes } from '../../src/platform/kubernetes/objects.ts';
@@ -30,8 +30,6 @@ test('-ci names and scale shrink the number of files, not their size', () => {
   assert.deepEqual(files('velero-fsb-100b-ci'), { files: 10_000, bytes: 100, proxies: 2 });
   assert.deepEqual(files('velero-fsb-empty-ci'), { files: 10_000, bytes: 0, proxies: 2 });
   assert.deepEqual(files('velero-fsb-100b', 0.5), { files: 1_000_000, bytes: 100, proxies: 250 });
-  assert.equal(maxScale('velero-fsb-100b', 1_000_000), 0.5);
-  assert.equal(maxScale('velero-fsb-1mb', 1_000_000), 1);
 });
 
 test('a suite names a preset: the workload gets its shape, and the preset and scale are kept', () => {
@@ -55,16 +53,14 @@ function problems(text: string) {
   assert.fail('expected the suite to be rejected');
 }
 
-test('a full-size preset beyond the files a trial handles says how far to scale it', () => {
-  assert.deepEqual(problems('workload:\n  preset: velero-fsb-100b\n'), [
-    {
-      at: '2:11',
-      key: 'workload.preset',
-      message: 'preset velero-fsb-100b makes 2,000,000 files (2,000,000 files of 100 bytes at full size); a trial handles at most 1,000,000, the largest measured to the end',
-      fix: 'set workload.scale to 0.5 or less (1,000,000 files at most), or use preset: velero-fsb-100b-ci',
-    },
-  ]);
-  assert.equal(problems('workload:\n  preset: velero-fsb-empty\n  scale: 0.6\n')[0]?.key, 'workload.scale');
+test('every preset is accepted at full size: 2,000,000 files is what a trial was measured with to the end', () => {
+  for (const name of ['velero-fsb-1mb', 'velero-fsb-100b', 'velero-fsb-empty'] as const) {
+    const w = parseSuite(`workload:\n  preset: ${name}\n`, 'suite.yaml').workload;
+    assert.equal(w.preset, name);
+    assert.equal(w.proxies * (w.statsSnapshots + 2), files(name).files);
+  }
+  assert.equal(MAX_WORKLOAD_FILES, 2_000_000);
+  assert.equal(files('velero-fsb-100b').files, MAX_WORKLOAD_FILES, 'the largest preset is the limit, no more');
 });
 
 test('keys that contradict the preset, a scale without one or beside a -ci name, an unknown name: each at its line, with the fix', () => {
