@@ -140,7 +140,7 @@ export interface ToolInfo {
  * derivation, so the report can say how much.
  */
 export interface LockWaitInfo {
-  /** Median over `pairs` of (wall of `snapshots`) − (wall of `snapshots --no-lock`) on the run's template repository, ms. */
+  /** The fastest of `pairs` runs of `snapshots` less the fastest of as many of `snapshots --no-lock`, on the run's template repository, ms. */
   ms: number;
   pairs: number;
 }

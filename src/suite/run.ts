@@ -272,7 +272,7 @@ function noteRepositoryFacts(info: ToolInfo, tool: BackupTool, log: (line: strin
     const lw = tool.lockWait?.();
     if (lw) {
       info.lockWait = lw;
-      log(`tool ${tool.name}: repository lock: each locking command waits ${Math.round(lw.ms)} ms on it (median of ${lw.pairs} pairs with and without --no-lock)`);
+      log(`tool ${tool.name}: repository lock: each locking command waits ${Math.round(lw.ms)} ms on it (the fastest of ${lw.pairs} snapshots listings with the lock against ${lw.pairs} without)`);
     }
   }
 }

@@ -203,10 +203,11 @@ test('ResticTool: keyDerivation fixed (the default) rewrites the template key; c
     assert.equal(fixed.lockWait?.(), undefined, 'not known before the first repository');
     await fixed.init('t1');
     // restic sleeps 200 ms after writing its lock (internal/restic/lock.go, 0.14 to 0.18); writing, listing and
-    // removing the lock file add a few ms. Two processes timed on a loaded machine: a wide margin above, none below.
+    // removing the lock file add a few ms. Six processes timed on a loaded machine are off by tens of ms either way
+    // (141 ms was seen at load 4): a wide margin, still far from the 0 of a command that does not lock.
     const lw = fixed.lockWait?.();
-    assert.equal(lw?.pairs, 2);
-    assert.ok(lw && lw.ms >= 180 && lw.ms < 450, `the lock wait is restic's 200 ms sleep: ${lw?.ms} ms`);
+    assert.equal(lw?.pairs, 3);
+    assert.ok(lw && lw.ms >= 100 && lw.ms < 450, `the lock wait is restic's 200 ms sleep: ${lw?.ms} ms`);
     const kd = fixed.keyDerivation?.();
     assert.deepEqual({ ...kd, ms: undefined }, { mode: 'fixed', kdf: 'scrypt', N: 16384, r: 8, p: 1, ms: undefined });
     assert.ok(kd && kd.ms > 1 && kd.ms < 5000, `a plausible derivation time: ${kd?.ms} ms`);
