@@ -241,7 +241,8 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
     log(`[${String(i + 1).padStart(width)}/${plan.length}] ${label}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
   }
   results.run.finishedAt = new Date().toISOString();
-  const spent = timeSpent(results.trials);
+  // Locally the tools are processes of this machine; on Kubernetes the rest of a trial is the cluster's work too.
+  const spent = platform.kind === 'local' ? timeSpent(results.trials) : '';
   if (spent) log(spent);
   const missingTools = results.tools.filter((t) => t.status === 'skipped' && !t.optional);
   results.run.complete = results.trials.length === plan.length && !results.run.interrupted && missingTools.length === 0;
