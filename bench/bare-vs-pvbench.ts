@@ -23,6 +23,7 @@ import { churnWorkload, seedWorkload } from '../src/workloads/mesh-proxy.ts';
 import { copyTree, removeTree, writeBack } from '../src/platform/local/fsutil.ts';
 import { rewriteRepositoryKey, FIXED_SCRYPT } from '../src/tools/restic-key.ts';
 import { toolEnv } from '../src/tools/tool-env.ts';
+import { bootstrapRatioCI, median } from '../src/baseline/stats.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,500,5000' }, pairs: { type: 'string', default: '3' }, dir: { type: 'string', default: tmpdir() } } });
@@ -112,12 +113,6 @@ async function viaPvbench(work: string, w: WorkloadConfig): Promise<Omit<Sample,
   return { backupMs: t.backup.wallMs, incrementalMs: t.incremental.wallMs, restoreMs: t.restore.wallMs };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 const samples: Sample[] = [];
 const seeded: Record<number, number> = {};
 const work = await mkdtemp(join(values.dir, 'pvbench-bare-'));
@@ -154,9 +149,16 @@ const rows = sizes.map((mb) => {
     row[`bare.${k}`] = of('bare', k);
     row[`pvbench.${k}`] = of('pvbench', k);
     row[`ratio.${k}`] = of('pvbench', k) / of('bare', k);
+    // How sure: the 95% bootstrap interval of the ratio of medians (pvbench's own rule, src/baseline/stats.ts).
+    const arm = (a: Sample['arm']) => samples.filter((x) => x.sizeMb === mb && x.arm === a).map((x) => x[k]);
+    const [lo, hi] = bootstrapRatioCI(arm('pvbench'), arm('bare'), { confidence: 0.95, seed: 42 });
+    row[`low.${k}`] = lo;
+    row[`high.${k}`] = hi;
   }
   return row;
 });
+/** Within 3%: the whole interval inside ±3%; outside: the whole interval beyond it; else the pairs cannot tell. */
+const within3 = (lo: number, hi: number) => (lo >= 0.97 && hi <= 1.03 ? 'within 3%' : lo > 1.03 || hi < 0.97 ? 'beyond 3%' : 'not shown');
 const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
 const s1 = (ms: number) => (ms / 1000).toFixed(2);
 process.stdout.write(
@@ -166,6 +168,12 @@ process.stdout.write(
     '| Size | backup bare | pvbench | Δ | incremental bare | pvbench | Δ | restore bare | pvbench | Δ |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${(r.bytes! / 1e6).toFixed(0)} MB | ${['backupMs', 'incrementalMs', 'restoreMs'].map((k) => `${s1(r[`bare.${k}`]!)} | ${s1(r[`pvbench.${k}`]!)} | ${pct(r[`ratio.${k}`]!)}`).join(' | ')} |`),
+    '',
+    'pvbench / bare, ratio of medians with its 95% bootstrap interval',
+    '',
+    '| Size | backup | incremental | restore |',
+    '| ---: | --- | --- | --- |',
+    ...rows.map((r) => `| ${(r.bytes! / 1e6).toFixed(0)} MB | ${['backupMs', 'incrementalMs', 'restoreMs'].map((k) => `${pct(r[`ratio.${k}`]!)} [${pct(r[`low.${k}`]!)}, ${pct(r[`high.${k}`]!)}] ${within3(r[`low.${k}`]!, r[`high.${k}`]!)}`).join(' | ')} |`),
   ].join('\n') + '\n',
 );
 await mkdir(join(root, 'bench/results'), { recursive: true });
