@@ -94,7 +94,7 @@ const lines = [
   '',
   ...checkouts.map((c) => `median wall, ${c.label}: ${f1(median(rows.filter((r) => r.checkout === c.label).map((r) => r.wallS)))} s`),
   '',
-  'Where the wall time went (s): the measured backups and restores, the other tool processes of the trials (init, checks, repairs, listings, the outage writer), pvbench\'s own work inside trials (seeding, manifests, verifying, faultfs mounts, fixed waits), and outside trials (start, probes, comparison, report, exit)',
+  'Where the wall time went (s): the measured backups and restores, the other tool processes of the trials (init, checks, repairs, listings, the outage writer), pvbench\'s own work inside trials (seeding, manifests, verifying, faultfs mounts, fixed waits), and outside trials (start, probes, each trial\'s clean-up and results write, comparison, report, exit)',
   '',
   '| checkout | run | wall | measured ops | other processes (count) | pvbench in trials | outside trials |',
   '|---|---:|---:|---:|---:|---:|---:|',
