@@ -11,6 +11,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { timeSplit } from '../src/suite/results.ts';
+import type { TrialResult } from '../src/suite/results.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }, entry: { type: 'string', default: 'dist' }, compare: { type: 'string' } } });
@@ -18,7 +20,6 @@ const entryOf = (dir: string) => (values.entry === 'src' ? join(dir, 'src/cli/in
 const runs = Number(values.runs);
 const checkouts = [{ label: 'this', dir: root }, ...(values.compare ? [{ label: 'compare', dir: resolve(values.compare) }] : [])];
 
-interface Trial { tool: string; scenario: string; status: string; durationMs: number; processes?: { count: number; wallMs: number }; backup?: { wallMs: number }; incremental?: { wallMs: number }; restore?: { wallMs: number } }
 /** split: the run's wall time in the trials' processes (measured operations and the rest), pvbench's own work in trials, and outside trials. */
 interface Split { measuredS: number; otherProcessesS: number; processes: number; ownInTrialsS: number; outsideTrialsS: number }
 interface Row { checkout: string; run: number; wallS: number; exit: number | null; trials: number; passed: number; byTool: Record<string, number>; toolOpsByTool: Record<string, number>; split?: Split; load: number }
@@ -53,7 +54,7 @@ try {
       const out = join(work, `${c.label}-${i}`);
       const load = loadavg()[0]!;
       const { wallS, exit } = await once(c.dir, out);
-      const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: Trial[] };
+      const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: TrialResult[] };
       const byTool: Record<string, number> = {};
       const toolOpsByTool: Record<string, number> = {};
       for (const t of results.trials) {
@@ -62,15 +63,12 @@ try {
         toolOpsByTool[t.tool] = (toolOpsByTool[t.tool] ?? 0) + ops / 1000;
       }
       // Where the time went, from the trials' own tally of their processes (results.json `processes`; older
-      // checkouts do not record it).
-      let split: Split | undefined;
-      if (results.trials.length > 0 && results.trials.every((t) => t.processes)) {
-        const sum = (f: (t: Trial) => number) => results.trials.reduce((a, t) => a + f(t), 0) / 1000;
-        const measuredS = sum((t) => (t.backup?.wallMs ?? 0) + (t.incremental?.wallMs ?? 0) + (t.restore?.wallMs ?? 0));
-        const processesS = sum((t) => t.processes!.wallMs);
-        const trialsS = sum((t) => t.durationMs);
-        split = { measuredS, otherProcessesS: processesS - measuredS, processes: results.trials.reduce((a, t) => a + t.processes!.count, 0), ownInTrialsS: trialsS - processesS, outsideTrialsS: wallS - trialsS };
-      }
+      // checkouts do not record it): the same split as the run's last log line.
+      const t = timeSplit(results.trials);
+      const split: Split | undefined =
+        t && t.trials === results.trials.length
+          ? { measuredS: t.measuredMs / 1000, otherProcessesS: (t.processMs - t.measuredMs) / 1000, processes: t.processes, ownInTrialsS: (t.durationMs - t.processMs) / 1000, outsideTrialsS: wallS - t.durationMs / 1000 }
+          : undefined;
       rows.push({ checkout: c.label, run: i, wallS, exit, trials: results.trials.length, passed: results.trials.filter((t) => t.status === 'passed').length, byTool, toolOpsByTool, split, load });
       process.stderr.write(`${c.label} run ${i}: ${wallS.toFixed(1)} s\n`);
     }

@@ -282,25 +282,40 @@ export function metricValue(trial: TrialResult, metric: MetricName): number | un
   }
 }
 
+/** Where the time of the trials that counted their processes went, ms (see TrialResult.processes). */
+export interface TimeSplit {
+  /** Trials that counted their processes (of those given). */
+  trials: number;
+  durationMs: number;
+  processes: number;
+  processMs: number;
+  /** The measured backups, incremental backups and restores, among the processes. */
+  measuredMs: number;
+}
+
+/** The split over the trials that counted their processes; undefined when none did (Kubernetes). */
+export function timeSplit(trials: readonly TrialResult[]): TimeSplit | undefined {
+  const counted = trials.filter((t) => t.processes);
+  if (counted.length === 0) return undefined;
+  const split: TimeSplit = { trials: counted.length, durationMs: 0, processes: 0, processMs: 0, measuredMs: 0 };
+  for (const t of counted) {
+    split.durationMs += t.durationMs;
+    split.processMs += t.processes!.wallMs;
+    split.processes += t.processes!.count;
+    for (const ph of [t.backup, t.incremental, t.restore]) split.measuredMs += ph?.wallMs ?? 0;
+  }
+  return split;
+}
+
 /**
  * Where the trials' time went, one line: the processes they started (tool commands, measured or not, and helpers),
  * the measured backups and restores among them, and the rest, pvbench's own work. '' when no trial counted its
  * processes (Kubernetes: the tools run in the cluster, not as processes here).
  */
 export function timeSpent(trials: readonly TrialResult[]): string {
-  const counted = trials.filter((t) => t.processes);
-  if (counted.length === 0) return '';
-  let total = 0;
-  let procMs = 0;
-  let count = 0;
-  let measured = 0;
-  for (const t of counted) {
-    total += t.durationMs;
-    procMs += t.processes!.wallMs;
-    count += t.processes!.count;
-    for (const ph of [t.backup, t.incremental, t.restore]) measured += ph?.wallMs ?? 0;
-  }
+  const split = timeSplit(trials);
+  if (!split) return '';
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const of = counted.length === 1 ? '1 trial' : `${counted.length} trials`;
-  return `time: ${of} took ${s(total)}; ${count} processes ran for ${s(procMs)} of it (the measured backups and restores ${s(measured)}); pvbench's own work (seeding, manifests, verifying, settling the machine) about ${s(Math.max(0, total - procMs))}`;
+  const of = split.trials === 1 ? '1 trial' : `${split.trials} trials`;
+  return `time: ${of} took ${s(split.durationMs)}; ${split.processes} processes ran for ${s(split.processMs)} of it (the measured backups and restores ${s(split.measuredMs)}); pvbench's own work (seeding, manifests, verifying, settling the machine) about ${s(Math.max(0, split.durationMs - split.processMs))}`;
 }

@@ -5,7 +5,7 @@
 // command, with the algorithm chosen at creation: pvbench picks kopia's pbkdf2-sha256-600000 (cheaper than kopia's
 // default scrypt-65536-8-1: here 0.18 s against 0.37 s for a `snapshot list`) unless options.keyDerivation is
 // "scrypt". The derivation is timed once per run (node's crypto, kopia's parameters) and recorded like restic's.
-import { pbkdf2, randomBytes, scrypt } from 'node:crypto';
+import { pbkdf2, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KOPIA_KEY_DERIVATION } from '../config/schema.ts';
@@ -18,6 +18,7 @@ import { copyTree, flipBit, pickDistinct, removeTree, treeSize } from '../platfo
 import type { LocalToolContext } from './local-context.ts';
 import { notFound, runLocalOp, runQuick, toolBinary, whichVersion } from './local-process.ts';
 import { ignoredNote, toolEnv } from './tool-env.ts';
+import { measureKeyDerivation } from './restic-key.ts';
 import { ToolError } from './types.ts';
 import type { BackupOutcome, BackupTool, OpHooks, Probe, RecoveryReport, RepairOutcome, RestoreOutcome } from './types.ts';
 
@@ -195,20 +196,19 @@ export async function pointConfigAt(configFile: string, dataDir: string): Promis
 /**
  * One derivation of kopia's format key as every command that opens the repository makes it (repo/format: the
  * password, the repository's 32-byte unique id as salt, 32 bytes out), timed with node's crypto: pbkdf2-sha256 with
- * 600,000 iterations (pvbench's choice), or scrypt N=65536, r=8, p=1 (kopia's default).
+ * 600,000 iterations (pvbench's choice), or scrypt N=65536, r=8, p=1 (kopia's default), timed by the same
+ * measureKeyDerivation as restic's (scrypt's cost is set by N, r and p, not by the salt or key length).
  */
 async function timeKopiaDerivation(kind: 'pbkdf2' | 'scrypt'): Promise<KeyDerivationInfo> {
+  const round1 = (ms: number) => Math.round(ms * 10) / 10;
+  if (kind === 'scrypt') {
+    const params = { N: 65536, r: 8, p: 1 };
+    return { mode: 'tool-default', kdf: 'scrypt', ...params, ms: round1(await measureKeyDerivation(params)) };
+  }
   const salt = randomBytes(32);
   const t0 = performance.now();
-  if (kind === 'pbkdf2') {
-    await new Promise<Buffer>((resolve, reject) => pbkdf2('pvbench', salt, KOPIA_PBKDF2_ITERATIONS, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key))));
-    return { mode: 'fixed', kdf: 'pbkdf2-sha256', iterations: KOPIA_PBKDF2_ITERATIONS, ms: Math.round((performance.now() - t0) * 10) / 10 };
-  }
-  const N = 65536;
-  const r = 8;
-  // scrypt needs about 128·r·N bytes; node refuses more than 32 MiB unless told.
-  await new Promise<Buffer>((resolve, reject) => scrypt('pvbench', salt, 32, { N, r, p: 1, maxmem: 256 * N * r }, (err, key) => (err ? reject(err) : resolve(key))));
-  return { mode: 'tool-default', kdf: 'scrypt', N, r, p: 1, ms: Math.round((performance.now() - t0) * 10) / 10 };
+  await new Promise<Buffer>((resolve, reject) => pbkdf2('pvbench', salt, KOPIA_PBKDF2_ITERATIONS, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key))));
+  return { mode: 'fixed', kdf: 'pbkdf2-sha256', iterations: KOPIA_PBKDF2_ITERATIONS, ms: round1(performance.now() - t0) };
 }
 
 /** kopia's pbkdf2-sha256-600000 (internal/crypto/pb_key_deriver_pbkdf2.go). */
