@@ -4,21 +4,18 @@
 // strikes there for each tool and workload.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { suiteSchema } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { armByteFault } from '../../src/faults/byte-point.ts';
 import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
-import { runs } from '../helpers/process.ts';
-import { localTrials, scenarioOf } from './harness.ts';
+import { EXACT_WORKLOADS, installedLocalTools, localTrials, scenarioOf } from './harness.ts';
 
-const tiny = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 500, statsSnapshots: 2, clusters: 5 } }).workload;
-const larger = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 12000, statsSnapshots: 3, clusters: 20 } }).workload;
+const { tiny, larger } = EXACT_WORKLOADS;
 const sizes = [
   ['tiny', tiny],
   ['larger', larger],
 ] as const;
 const why = faultfsUnavailable();
-const tools: ('copy' | 'restic' | 'kopia')[] = ['copy', ...(runs('restic', ['version']) ? (['restic'] as const) : []), ...(runs('kopia', ['--version']) ? (['kopia'] as const) : [])];
+const tools = installedLocalTools();
 
 const trials = localTrials('xio');
 let platform: LocalPlatform;

@@ -4,7 +4,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { suiteSchema } from '../../src/config/schema.ts';
 import type { ScenarioConfig, WorkloadConfig } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
 import { runScenario } from '../../src/suite/run.ts';
@@ -13,15 +12,12 @@ import { armCrash } from '../../src/faults/crash-arm.ts';
 import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
 import type { BackupTool } from '../../src/tools/types.ts';
 import { ToolError } from '../../src/tools/types.ts';
-import { runs } from '../helpers/process.ts';
-import { localTrials, scenarioOf } from './harness.ts';
+import { EXACT_WORKLOADS, installedLocalTools, localTrials, scenarioOf } from './harness.ts';
 
-const tiny = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 500, statsSnapshots: 2, clusters: 5 } }).workload;
-// About 4 MB: several files larger than one FUSE request, read by restic and kopia on several threads.
-const larger = suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 12000, statsSnapshots: 3, clusters: 20 } }).workload;
+const { tiny, larger } = EXACT_WORKLOADS;
 const seed = 42;
 const why = faultfsUnavailable();
-const tools: ('copy' | 'restic' | 'kopia')[] = ['copy', ...(runs('restic', ['version']) ? (['restic'] as const) : []), ...(runs('kopia', ['--version']) ? (['kopia'] as const) : [])];
+const tools = installedLocalTools();
 
 const trials = localTrials('x');
 let platform: LocalPlatform;

@@ -9,6 +9,7 @@ import { runScenario } from '../../src/suite/run.ts';
 import type { ScenarioOutcome, TrialContext } from '../../src/faults/context.ts';
 import type { BackupTool } from '../../src/tools/types.ts';
 import { deriveSeed, seededRandom } from '../../src/workloads/random.ts';
+import { runs } from '../helpers/process.ts';
 
 /** A scenario of one fault, as a suite file would give it. */
 export function scenarioOf(name: string, fault: unknown, incremental = false): ScenarioConfig {
@@ -66,4 +67,16 @@ export function localTrials(prefix: string): LocalTrials {
     },
   };
   return t;
+}
+
+/** The exact-fault tests' workloads: a tiny one (about 300 KB), and a larger one. */
+export const EXACT_WORKLOADS = {
+  tiny: suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 500, statsSnapshots: 2, clusters: 5 } }).workload,
+  // About 4 MB: several files larger than one FUSE request, read by restic and kopia on several threads.
+  larger: suiteSchema.parse({ workload: { proxies: 2, accessLogLines: 12000, statsSnapshots: 3, clusters: 20 } }).workload,
+};
+
+/** The local tools that run here: copy always, restic and kopia where installed. */
+export function installedLocalTools(): ('copy' | 'restic' | 'kopia')[] {
+  return ['copy', ...(runs('restic', ['version']) ? (['restic'] as const) : []), ...(runs('kopia', ['--version']) ? (['kopia'] as const) : [])];
 }
