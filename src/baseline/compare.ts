@@ -110,7 +110,7 @@ export interface Comparison {
  * near-deterministic metrics, else compare.threshold.
  */
 export function thresholdFor(metric: MetricName, cfg: Pick<CompareConfig, 'threshold' | 'deterministicThreshold' | 'thresholds'>): number {
-  const own = cfg.thresholds?.[metric];
+  const own = cfg.thresholds[metric];
   if (typeof own === 'number') return own;
   return 'deterministic' in METRICS[metric] ? (cfg.deterministicThreshold ?? cfg.threshold) : cfg.threshold;
 }
@@ -190,20 +190,14 @@ function cellOrder(results: ResultsFile): { tool: string; scenario: string; tria
   results.tools.forEach((t, i) => toolRank.has(t.name) || toolRank.set(t.name, i));
   const scenarioRank = new Map<string, number>();
   results.scenarios.forEach((s, i) => scenarioRank.has(s.name) || scenarioRank.set(s.name, i));
-  const firstSeen = new Map<string, number>();
-  [...groups.keys()].forEach((k, i) => firstSeen.set(k, i));
   const big = Number.MAX_SAFE_INTEGER;
-  return [...groups.entries()]
-    .sort(([ka, a], [kb, b]) => {
-      const ta = toolRank.get(a.tool) ?? big;
-      const tb = toolRank.get(b.tool) ?? big;
-      if (ta !== tb) return ta - tb;
-      const sa = scenarioRank.get(a.scenario) ?? big;
-      const sb = scenarioRank.get(b.scenario) ?? big;
-      if (sa !== sb) return sa - sb;
-      return firstSeen.get(ka)! - firstSeen.get(kb)!;
-    })
-    .map(([, g]) => g);
+  // Array.prototype.sort is stable: groups of equal rank keep the order their first trial gave them.
+  return [...groups.values()].sort((a, b) => {
+    const ta = toolRank.get(a.tool) ?? big;
+    const tb = toolRank.get(b.tool) ?? big;
+    if (ta !== tb) return ta - tb;
+    return (scenarioRank.get(a.scenario) ?? big) - (scenarioRank.get(b.scenario) ?? big);
+  });
 }
 
 /** Values of a metric over the passed trials. */
@@ -286,23 +280,20 @@ export function integrityLine(t: TrialResult): string {
   return t.error ? oneLine(t.error) : 'integrity loss after restore';
 }
 
+/**
+ * The verdict line of a regression. Only regressions have one, and a regression always has a baseline, a threshold
+ * and, unless the zero-spread rule decided it, an interval and a p-value.
+ */
 function changeLine(tool: string, scenario: string, m: MetricComparison, confidence: number): string {
-  const base = m.baseline ? formatValue(m.baseline.median, m.unit) : '–';
-  const parts = [`median ${base} → ${formatValue(m.current.median, m.unit)}`];
-  if (m.threshold !== undefined) {
-    const raised = m.configuredThreshold !== undefined ? ` (raised from ${formatPercent(m.configuredThreshold)} by the noise between baseline runs, CV ${formatPercent(m.baseline?.runCv ?? 0)})` : '';
-    parts.push(`threshold ${m.status === 'improvement' ? '-' : '+'}${formatPercent(m.threshold)}${raised}`);
-  }
+  const base = formatValue(m.baseline!.median, m.unit);
+  const raised = m.configuredThreshold !== undefined ? ` (raised from ${formatPercent(m.configuredThreshold)} by the noise between baseline runs, CV ${formatPercent(m.baseline!.runCv!)})` : '';
+  const parts = [`median ${base} → ${formatValue(m.current.median, m.unit)}`, `threshold +${formatPercent(m.threshold!)}${raised}`];
   if (m.rule === 'zero-spread') {
     parts.push(`no spread: every trial ${formatValue(m.current.median, m.unit)}, every baseline trial ${base}, so the threshold alone decides`);
-    return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
-  }
-  if (m.ci) parts.push(`${formatPercent(confidence)} CI ${formatCI(m.ci)}`);
-  if (m.pValue !== undefined) parts.push(formatP(m.pValue));
-  const alpha = 1 - confidence;
-  if (m.pValue !== undefined && m.pValue > alpha) {
-    const [worse, better] = m.unit === 'ms' ? ['slower', 'faster'] : m.unit === 'bytes' ? ['larger', 'smaller'] : ['higher', 'lower'];
-    parts.push(`every trial ${m.status === 'regression' ? worse : better} than every baseline trial`);
+  } else {
+    parts.push(`${formatPercent(confidence)} CI ${formatCI(m.ci!)}`, formatP(m.pValue!));
+    // Significance out of reach for these sizes: the rule's escape decided, on every trial being worse.
+    if (m.pValue! > 1 - confidence) parts.push(`every trial ${m.unit === 'ms' ? 'slower' : m.unit === 'bytes' ? 'larger' : 'higher'} than every baseline trial`);
   }
   return `${oneLine(tool)} / ${oneLine(scenario)}: ${m.label} ${formatDelta(m.ratio)} (${parts.join(', ')})`;
 }
@@ -349,20 +340,20 @@ export function compare(current: ResultsFile, baseline: BaselineInput, cfg: Comp
   for (const g of cellOrder(current)) {
     const trials = [...g.trials].sort((a, b) => a.trial - b.trial);
     const count = (s: TrialResult['status']) => trials.filter((t) => t.status === s).length;
+    const failed = count('failed');
     const cell: CellComparison = {
       tool: g.tool,
       scenario: g.scenario,
       trials: trials.length,
       passed: count('passed'),
-      failed: count('failed'),
+      failed,
       errored: count('error'),
       skipped: count('skipped'),
       notInjected: count('not-injected'),
-      integrityOk: true,
+      integrityOk: failed === 0 && trials.every((t) => !t.integrity || t.integrity.ok),
       faults: [...new Set(trials.map((t) => t.fault?.description).filter((d): d is string => typeof d === 'string' && d.length > 0))],
       metrics: [],
     };
-    cell.integrityOk = cell.failed === 0 && trials.every((t) => !t.integrity || t.integrity.ok);
 
     for (const t of trials) {
       const label = `${oneLine(t.tool)} / ${oneLine(t.scenario)} trial ${t.trial}`;

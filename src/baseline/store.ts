@@ -67,7 +67,7 @@ export function parseResults(text: string, fileLabel: string): ResultsFile {
     if (!isObject(t)) return fail(`${where} is not an object`);
     if (typeof t.tool !== 'string' || typeof t.scenario !== 'string') fail(`${where} has no "tool" or "scenario" name`);
     if (typeof t.trial !== 'number') fail(`${where}.trial is not a number`);
-    if (typeof t.status !== 'string' || !STATUSES.has(t.status)) fail(`${where}.status ${JSON.stringify(t.status)} is not one of passed, failed, error, skipped, not-injected`);
+    if (!STATUSES.has(t.status as string)) fail(`${where}.status ${JSON.stringify(t.status)} is not one of passed, failed, error, skipped, not-injected`);
     if (!isObject(t.fault)) fail(`${where}.fault is missing`);
     return undefined;
   });
@@ -186,7 +186,7 @@ export async function loadHistory(historyDir: string, opts: { suiteName: string;
   if (bad.length) notices.push(`skipped ${plural(bad.length, 'unreadable history file')} in ${dir}: ${listSome(bad)}`);
   if (incomplete) notices.push(`skipped ${plural(incomplete, 'incomplete run')}`);
   if (otherSuite) notices.push(`skipped ${plural(otherSuite, 'run')} of another suite`);
-  if (runs.length === 0 && names.length === 0) notices.push(`no earlier runs of suite "${opts.suiteName}" in ${dir} yet; this run becomes the baseline for the next one`);
+  if (names.length === 0) notices.push(`no earlier runs of suite "${opts.suiteName}" in ${dir} yet; this run becomes the baseline for the next one`);
   else if (runs.length === 0) notices.push('no usable earlier run; comparing without a baseline');
   return withNotice({ runs, source }, notices);
 }

@@ -2,11 +2,11 @@
 // parseResults with its message, safe path segments, the order of runs, and the exact notices of both loaders.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { loadBaselineFile, loadHistory, parseResults, safeSegment, saveToHistory } from '../../src/baseline/store.ts';
+import { loadBaselineFile, loadHistory, MAX_RESULTS_BYTES, parseResults, readResults, safeSegment, saveToHistory } from '../../src/baseline/store.ts';
 import type { ResultsFile } from '../../src/suite/results.ts';
 import { results, timed, trial } from '../report/fixtures.ts';
 
@@ -231,4 +231,13 @@ test('loadBaselineFile: bad files are named relative to the directory however ma
       given,
     );
   }
+});
+
+test('readResults: a file over MAX_RESULTS_BYTES is refused by its size, unread, with the limit named', async (t) => {
+  const dir = await tempDir(t);
+  const big = join(dir, 'big.json');
+  // Sparse: no disk space, and never read.
+  await writeFile(big, '');
+  await truncate(big, MAX_RESULTS_BYTES + 1);
+  await assert.rejects(readResults(big, 'big.json'), { message: `big.json: the file is 256.0 MiB, more than the 256 MiB a results file may have${FIX}` });
 });
