@@ -335,13 +335,14 @@ export function decide(current: readonly number[], baseline: readonly number[], 
   const ci = bootstrapRatioCI(current, baseline, { confidence: opts.confidence, seed: opts.seed, resamples: opts.resamples });
   const test = mannWhitneyU(current, baseline);
   const alpha = 1 - opts.confidence;
-  const unreachable = test.minPValue > alpha;
+  // Every current value on one side of every baseline value is U₁ = n₁n₂ (or 0), whose p is the smallest these sizes
+  // allow: where that is ≤ α the test alone already passes, so "smallest p > α AND all worse" is just "all worse".
   const allWorse = Math.min(...current) > Math.max(...baseline);
   const allBetter = Math.max(...current) < Math.min(...baseline);
   let status: ChangeStatus = 'unchanged';
   if (belowFloor) status = 'unchanged';
-  else if (ratio > 1 + opts.threshold && ci[0] > 1 && (test.pValue <= alpha || (unreachable && allWorse))) status = 'regression';
-  else if (ratio < 1 - opts.threshold && ci[1] < 1 && (test.pValue <= alpha || (unreachable && allBetter))) status = 'improvement';
+  else if (ratio > 1 + opts.threshold && ci[0] > 1 && (test.pValue <= alpha || allWorse)) status = 'regression';
+  else if (ratio < 1 - opts.threshold && ci[1] < 1 && (test.pValue <= alpha || allBetter)) status = 'improvement';
   return { status, ratio, ci, pValue: test.pValue, minPValue: test.minPValue, method: test.method };
 }
 
@@ -402,7 +403,8 @@ export function detectableRatio(current: readonly number[], baseline: readonly n
   const zeroTies = zc + zb > 1 ? (zc + zb) ** 3 - (zc + zb) : 0;
   const test = rankTestP(n, m, tieSumWithoutZeros(shape) + tieSumWithoutZeros(baseline) + zeroTies);
   const alpha = 1 - opts.confidence;
-  const passes = (u: number) => test.p(u) <= alpha || (test.minP > alpha && u === n * m);
+  // As in decide: significant, or every current value worse (U₁ = n·m, the smallest p these sizes allow).
+  const passes = (u: number) => test.p(u) <= alpha || u === n * m;
   // The smallest count j of ratios below r from which the test passes for every larger count.
   let j = ratios.length + 1;
   while (j > 0 && passes(fixed + j - 1)) j--;

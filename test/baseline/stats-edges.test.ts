@@ -163,3 +163,13 @@ test('decide: p equal to α is significant; a reachable significant improvement 
   assert.equal(d.status, 'improvement');
   assert.ok(d.minPValue! < 0.05);
 });
+
+test('decide, zero spread: a ratio of exactly 1 ± threshold is no change; the interval is the ratio itself', () => {
+  const opts = { threshold: 0.1, confidence: 0.95 };
+  assert.equal(1.1 / 1, 1 + 0.1, 'the ratio is the bound exactly');
+  assert.deepStrictEqual(decide([1.1, 1.1], [1, 1], opts), { status: 'unchanged', rule: 'zero-spread', ratio: 1.1, ci: [1.1, 1.1] });
+  assert.equal(0.9 / 1, 1 - 0.1);
+  assert.deepStrictEqual(decide([0.9, 0.9], [1, 1], opts), { status: 'unchanged', rule: 'zero-spread', ratio: 0.9, ci: [0.9, 0.9] });
+  assert.deepStrictEqual(decide([1.2, 1.2], [1, 1], opts), { status: 'regression', rule: 'zero-spread', ratio: 1.2, ci: [1.2, 1.2] });
+  assert.deepStrictEqual(decide([0.8, 0.8], [1, 1], opts), { status: 'improvement', rule: 'zero-spread', ratio: 0.8, ci: [0.8, 0.8] });
+});
