@@ -4,7 +4,7 @@
 #   npm run mutate                          all five folders against all their tests (hours: see bench/README.md)
 #   npm run mutate -- baseline              one folder (baseline, report, suite, metrics, faults) against its own tests
 #   npm run mutate -- baseline --incremental --concurrency 2      any further arguments go to `stryker run`
-#   PVBENCH_MUTATE_SKIP=test/baseline/ab.test.ts PVBENCH_MUTATE_OUT=baseline-core npm run mutate -- baseline \
+#   PVBENCH_MUTATE_SKIP=test/baseline/ab.test.ts,test/baseline/power-sim.test.ts PVBENCH_MUTATE_OUT=baseline-core npm run mutate -- baseline \
 #     --mutate src/baseline/compare.ts,src/baseline/stats.ts --incremental    leave slow test files out; reports in their own folder
 # Reports: reports/mutation/<folder|all>/mutation.html and mutation.json (gitignored).
 set -euo pipefail

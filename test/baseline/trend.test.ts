@@ -24,26 +24,13 @@ test('divergence: the energy statistic of a split, by hand', () => {
   assert.ok(Math.abs(divergence([1, 2, 3, 10, 11], 3) - q) < 1e-12);
 });
 
-test('a level shift at run k of 20 noisy runs is found at k ± 1', () => {
+test('a level shift at run 10 of 20 noisy runs is found there (trend-sim.test.ts: at k ± 1 in nearly every series)', () => {
   // One series, in full: 5% noise, +25% from run 10 on.
   assert.deepEqual(changePoints(shifted(noise(7, 20, 0.05), 10, 1.25), { seed: 1 }).map((c) => c.index), [10]);
-  // Many: exactly one change point, within one run of k, in nearly every series.
-  for (const k of [5, 10, 15]) {
-    let exact = 0;
-    for (let s = 0; s < 30; s++) {
-      const found = changePoints(shifted(noise(100 * k + s, 20, 0.05), k, 1.25), { seed: s });
-      if (found.length === 1 && Math.abs(found[0]!.index - k) <= 1) exact++;
-    }
-    assert.ok(exact >= 27, `shift at run ${k}: found alone at k ± 1 in ${exact} of 30 series`);
-  }
 });
 
 test('nothing is found in 20 runs without a shift', () => {
   assert.deepEqual(changePoints(noise(7, 20, 0.05), { seed: 1 }), []);
-  let any = 0;
-  for (let s = 0; s < 100; s++) if (changePoints(noise(5000 + s, 20, 0.05), { seed: s }).length) any++;
-  // The test's level is 1%: about one series in a hundred.
-  assert.ok(any <= 3, `a change point in ${any} of 100 series without a shift`);
   // Too short to split, or flat: nothing.
   assert.deepEqual(changePoints([1, 2, 3]), []);
   assert.deepEqual(changePoints(Array.from({ length: 20 }, () => 5)), []);
