@@ -44,8 +44,9 @@ export async function lockOutputDir(dir: string, warn: (msg: string) => void): P
       }
       return {
         release: async () => {
-          // Only a lock that is still this run's: never one another run took over.
-          const now = await readFile(path, 'utf8').catch(() => '');
+          // Only a lock that is still this run's: never one another run took over. A lock that cannot be read
+          // (gone) reads as its error's text, which is never a lock's content.
+          const now = await readFile(path, 'utf8').catch(String);
           if (now === JSON.stringify(mine) + '\n') await rm(path, { force: true });
         },
       };
@@ -56,9 +57,10 @@ export async function lockOutputDir(dir: string, warn: (msg: string) => void): P
     try {
       held = JSON.parse(await readFile(path, 'utf8')) as LockContent;
     } catch {
-      held = undefined; // unreadable or half-written: its writer died mid-write
+      // unreadable or half-written: its writer died mid-write (held stays undefined)
     }
-    if (held && typeof held.pid === 'number' && ownerAlive(held)) throw inUse(dir, held);
+    // ownerAlive takes only a whole positive pid: a lock without one is no one's.
+    if (held && ownerAlive(held)) throw inUse(dir, held);
     warn(`took over ${path}: its run (pid ${held?.pid ?? 'unknown'}) is gone`);
     await rm(path, { force: true });
   }

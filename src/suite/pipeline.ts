@@ -48,6 +48,8 @@ export interface PipelineOptions {
   marker?: string;
   log: Logger;
   signal?: AbortSignal;
+  /** The platform to run on (tests: a fake one); by default the suite's, made by createPlatform. */
+  platform?: Platform;
   /** Told about everything the run creates outside output.dir, so a post step can remove it after a cancel. */
   onCreated?: (what: { kind: 'dir' | 'kind-cluster'; value: string }) => void;
 }
@@ -92,23 +94,20 @@ export async function resolveSuite(suiteFile: string | undefined, o: PipelineOve
   if (o.templateFile) suite.report.template = o.templateFile;
   if (o.title) suite.report.title = o.title;
   if (o.baseline) suite.compare.baseline = o.baseline === 'none' ? { ...suite.compare.baseline, source: 'none' } : { ...suite.compare.baseline, source: 'file', path: o.baseline };
-  let platformOverridden = false;
   if (o.platform && o.platform !== suite.platform.kind) {
     if (o.platform === 'kubernetes') throw bad('platform', 'the kubernetes platform needs its cluster settings', `set platform.kind: kubernetes with a cluster block in the suite file (${file})`);
     suite.platform = { kind: 'local', keep: false, timeoutSeconds: 3600, cache: 'warm' };
-    platformOverridden = true;
-  }
-  // The file passed these checks when it was loaded: a problem now comes from the platform override.
-  const cross = crossFieldProblems(suite);
-  if (cross.length) {
-    throw new ConfigError(
-      cross.map((p) => {
-        const key = p.path.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
-        return platformOverridden
-          ? { file: '(overrides)', line: 0, column: 0, key: 'platform', message: `platform=${o.platform} (--platform, or the action's platform input) runs ${file} locally, but ${key} is "node": ${p.message.replace(/, and this suite runs on .*$/, '')}`, fix: `drop the platform override, or set ${key}: workload in ${file}` }
-          : { file, line: 0, column: 0, key, message: p.message, fix: p.fix };
-      }),
-    );
+    // The file passed these checks when it was loaded and no other override touches what they read (platform,
+    // scenarios, tools, workload, ab): a problem now comes from running it locally, i.e. a node outage.
+    const cross = crossFieldProblems(suite);
+    if (cross.length) {
+      throw new ConfigError(
+        cross.map((p) => {
+          const key = p.path.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
+          return { file: '(overrides)', line: 0, column: 0, key: 'platform', message: `platform=${o.platform} (--platform, or the action's platform input) runs ${file} locally, but ${key} is "node": ${p.message.replace(/, and this suite runs on .*$/, '')}`, fix: `drop the platform override, or set ${key}: workload in ${file}` };
+        }),
+      );
+    }
   }
   const dups = duplicateNames(suite);
   if (dups.length) throw new ConfigError(dups.map((d) => ({ file, line: 0, column: 0, key: d.startsWith('tool') ? 'tools' : 'scenarios', message: d, fix: 'give each a unique name (tools: the name key)' })));
@@ -176,7 +175,8 @@ export async function analyse(results: ResultsFile, baseline: BaselineInput, sui
   return { comparison, report, findings };
 }
 
-function formatRatio(r: number | undefined): string {
+/** A regression's ratio as a signed whole percentage (+25%), or "changed" without one. */
+export function formatRatio(r: number | undefined): string {
   if (r === undefined) return 'changed';
   const pct = Math.round((r - 1) * 100);
   return `${pct >= 0 ? '+' : ''}${pct}%`;
@@ -215,7 +215,7 @@ async function runLocked(opts: PipelineOptions, suite: Suite, paths: PipelineOut
   // The report of an earlier run must not sit beside this run's results as if it described them (if this run is
   // killed before it writes its own).
   await writeFile(paths.report, `# pvbench: ${suite.name}\n\nA run started at ${new Date().toISOString()} is in progress, or was stopped before it could write its report. ${paths.results} holds what it measured; \`pvbench report ${paths.results}\` renders it.\n`);
-  const platform = await createPlatform(suite, opts.onCreated);
+  const platform = opts.platform ?? (await createPlatform(suite, opts.onCreated));
   let results: ResultsFile;
   try {
     results = await log.group(`pvbench: running suite "${suite.name}" on ${suite.platform.kind} (${suite.trials} trial(s))`, async () => {

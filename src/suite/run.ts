@@ -234,8 +234,7 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
       break;
     }
     results.trials.push(trial);
-    const info = infos.get(p.toolName);
-    if (info) noteRepositoryFacts(info, tool, log);
+    noteRepositoryFacts(infos.get(p.toolName)!, tool, log);
     await save(trial);
     const secs = (trial.durationMs / 1000).toFixed(1);
     log(`[${String(i + 1).padStart(width)}/${plan.length}] ${label}: ${trial.status} in ${secs} s${trial.error ? ` — ${trial.error}` : ''}`);
@@ -245,7 +244,8 @@ export async function runSuite(opts: RunOptions): Promise<ResultsFile> {
   const spent = platform.kind === 'local' ? timeSpent(results.trials) : '';
   if (spent) log(spent);
   const missingTools = results.tools.filter((t) => t.status === 'skipped' && !t.optional);
-  results.run.complete = results.trials.length === plan.length && !results.run.interrupted && missingTools.length === 0;
+  // Every planned trial is recorded unless the run was interrupted (a results write that fails ends the run).
+  results.run.complete = !results.run.interrupted && missingTools.length === 0;
   await save();
   return results;
 }
