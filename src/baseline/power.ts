@@ -158,7 +158,8 @@ export function powerSummary(all: readonly PowerSample[], confidence: number, re
     }
   }
 
-  const sizesText = `With ${n} ${n === 1 ? 'trial' : 'trials'} against ${m}`;
+  // Every sample has 2 trials or more on each side (compare and ab measure power only then).
+  const sizesText = `With ${n} trials against ${m}`;
   const over = `the median of ${samples.length} compared ${samples.length === 1 ? 'metric' : 'metrics'}`;
   const pText = `the smallest possible p is ${pValueText(smallestP)}${smallestP > alpha ? `, above α = ${alpha}, so a change also needs every trial worse than every ${reference} trial` : ''}`;
   const head = Number.isFinite(detectable)
