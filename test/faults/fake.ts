@@ -64,6 +64,8 @@ export interface FakeNode {
   /** What strike() says; `onStrike` runs first (e.g. the tool's operation dies with the node). */
   struck: string;
   onStrike?: () => void;
+  /** strike() fails with this message instead (e.g. one of two nodes could not be killed). */
+  strikeFails?: string;
   /** How long the node takes to come back (fake clock). */
   recoverMs: number;
   events: string[];
@@ -108,6 +110,7 @@ export class FakePlatform implements Platform {
         strike: async () => {
           node.events.push('strike');
           node.onStrike?.();
+          if (node.strikeFails) throw new Error(node.strikeFails);
           return node.struck;
         },
         recover: async () => {
@@ -210,6 +213,8 @@ export interface OpScript {
   /** Restore: paths it leaves out, paths whose content it changes. */
   lose?: string[];
   alter?: string[];
+  /** Never tells the hooks it started (a tool that cannot report its process). */
+  unwatched?: boolean;
   /** Runs once the operation has done its work (e.g. someone else changing the source). */
   then?: () => void;
 }
@@ -228,6 +233,10 @@ class FakeOp implements RunningOp {
     this.what = what;
     this.script = script;
     if (!script.progress?.length) this.end('done');
+    // Left alone (no look, no kill: a trigger that broke), it ends by itself after 2 s rather than hanging the test.
+    const alone = setTimeout(() => this.end('done'), 2000);
+    alone.unref();
+    void this.ended.then(() => clearTimeout(alone));
   }
   describe(): string {
     return `${this.what} (pid ${this.pid})`;
@@ -325,7 +334,7 @@ export class FakeTool implements BackupTool {
 
   /** Runs one scripted operation: watched by the hooks' trigger if any, then for its time on the clock. */
   private async operate(what: string, script: OpScript, ms: number, hooks: OpHooks | undefined): Promise<void> {
-    if (hooks?.onStart) {
+    if (hooks?.onStart && !script.unwatched) {
       const op = new FakeOp(what, script);
       this.running = op;
       hooks.onStart(op);
@@ -422,17 +431,34 @@ export function fakeContext(platform: FakePlatform, tool: FakeTool, location = '
 }
 
 /**
- * Writes the stand-in for the faultfs binary into `dir`: it prints $FAKE_FAULTFS_OUT on stdout (faultfs's JSON
- * report lines) and $FAKE_FAULTFS_ERR on stderr, and exits, as faultfs does once unmounted.
+ * Writes the stand-in for the faultfs binary into `dir`. It prints $FAKE_FAULTFS_OUT on stdout (faultfs's JSON report
+ * lines) and $FAKE_FAULTFS_ERR on stderr, writes its arguments into $FAKE_FAULTFS_ARGS (a file) where set, and exits, as
+ * faultfs does once unmounted. Where the report holds the word PID, it prints the first line (ready), waits (at most
+ * 2 s) for the pid pvbench tells it on stdin ("pid 4242"), and puts that pid in the rest.
  */
 export function writeFakeFaultfs(dir: string): string {
   const path = join(dir, 'fake-faultfs');
-  writeFileSync(path, '#!/bin/sh\nprintf \'%s\\n\' "$FAKE_FAULTFS_OUT"\nif [ -n "$FAKE_FAULTFS_ERR" ]; then printf \'%s\\n\' "$FAKE_FAULTFS_ERR" >&2; fi\n');
+  const script = [
+    '#!/bin/bash',
+    'if [[ -n $FAKE_FAULTFS_ARGS ]]; then printf \'%s\\n\' "$*" > "$FAKE_FAULTFS_ARGS"; fi',
+    'out=$FAKE_FAULTFS_OUT',
+    'if [[ $out == *PID* ]]; then',
+    "  printf '%s\\n' \"${out%%$'\\n'*}\"",
+    '  read -r -t 2 told',
+    "  rest=${out#*$'\\n'}",
+    "  printf '%s\\n' \"${rest//PID/${told#pid }}\"",
+    'else',
+    "  printf '%s\\n' \"$out\"",
+    'fi',
+    'if [[ -n $FAKE_FAULTFS_ERR ]]; then printf \'%s\\n\' "$FAKE_FAULTFS_ERR" >&2; fi',
+    '',
+  ].join('\n');
+  writeFileSync(path, script);
   chmodSync(path, 0o755);
   return path;
 }
 
 /** faultfs's report lines: ready, then what struck (if anything), then its account. */
-export function faultfsReport(strike: Record<string, unknown> | undefined, stats: Record<string, unknown>): string {
-  return [{ event: 'ready' }, ...(strike ? [{ event: 'struck', ...strike }] : []), { event: 'stats', ...stats }].map((e) => JSON.stringify(e)).join('\n');
+export function faultfsReport(strike: Record<string, unknown> | undefined, stats: Record<string, unknown> | undefined): string {
+  return [{ event: 'ready' }, ...(strike ? [{ event: 'struck', ...strike }] : []), ...(stats ? [{ event: 'stats', ...stats }] : [])].map((e) => JSON.stringify(e)).join('\n');
 }

@@ -5,7 +5,7 @@
 // faultfs binary, since the I/O faults and the exact-byte crash mount it through armByteFault.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { faultLanded, runScenario } from '../../src/suite/run.ts';
@@ -14,7 +14,7 @@ import type { ScenarioOutcome } from '../../src/faults/context.ts';
 import { byteFaultUnavailable, describeStrike, siteDir } from '../../src/faults/byte-point.ts';
 import { layerDetails, measured } from '../../src/faults/io-fault.ts';
 import type { FollowThrough, LayeredBackup } from '../../src/faults/io-fault.ts';
-import { faultfsUnavailable } from '../../src/faults/faultfs.ts';
+import { faultfsBinary, faultfsUnavailable } from '../../src/faults/faultfs.ts';
 import { recoveryPoint } from '../../src/faults/outage.ts';
 import type { IntegrityResult } from '../../src/suite/results.ts';
 import { ToolError } from '../../src/tools/types.ts';
@@ -67,14 +67,19 @@ async function withFaultfs<T>(out: string, fn: () => Promise<T>, err = ''): Prom
   process.env.PVBENCH_FAULTFS = fakeFaultfs;
   process.env.FAKE_FAULTFS_OUT = out;
   process.env.FAKE_FAULTFS_ERR = err;
+  process.env.FAKE_FAULTFS_ARGS = join(tmp, 'faultfs-args');
   try {
     return await fn();
   } finally {
     process.env.PVBENCH_FAULTFS = NO_BINARY;
     delete process.env.FAKE_FAULTFS_OUT;
     delete process.env.FAKE_FAULTFS_ERR;
+    delete process.env.FAKE_FAULTFS_ARGS;
   }
 }
+
+/** The arguments the last faultfs was started with. */
+const faultfsArgs = () => readFileSync(join(tmp, 'faultfs-args'), 'utf8').trim();
 
 /** A node outage, as a suite on a kind cluster gives it (the only platform where the schema accepts one). */
 function nodeOutage(afterMs: number) {
@@ -215,10 +220,10 @@ describe('crash', () => {
   test('mid-backup, retried after recovery: RTO from the kill to the retry that succeeded, wall time from the start', async () => {
     const { tool, ctx } = trial(
       { kind: 'kubernetes' },
-      { backups: [{ progress: [0.1, 0.4], lookMs: 100, dieMs: 2500 }, { ms: 900, fail: 'repository is locked\nby pid 1' }, { ms: 1200 }], recoverMs: 700 },
+      { backups: [{ progress: [0.1, 0.3], lookMs: 100, dieMs: 2500 }, { ms: 900, fail: 'repository is locked\nby pid 1' }, { ms: 1200 }], recoverMs: 700 },
     );
     const o = await runScenario(ctx, scenarioOf('c', { kind: 'crash', phase: 'backup', at: 0.3, retries: 3 }));
-    // Killed at 200 (two looks), dead at 2700; recover 700, a failed retry 900, recover 700, the retry 1200: done at 6200.
+    // Killed at 200 (the second look reads exactly 30%), dead at 2700; recover 700, a failed retry 900, recover 700, the retry 1200: done at 6200.
     assert.equal(o.status, 'passed');
     assert.equal(o.rtoMs, 6000);
     assert.deepEqual([o.backup?.wallMs, o.backup?.attempts, o.backup?.cpuUserMs], [6200, 3, 3], 'the successful attempt\'s metrics, its wall time the whole phase');
@@ -227,13 +232,13 @@ describe('crash', () => {
       kind: 'crash',
       injected: true,
       description:
-        'SIGKILL fake backup 1 (pid 4242) at 40% of the backup; the crashed backup ended 2.5 s after the kill (failed: fake backup 1 killed by SIGKILL); 2 stale lock(s); succeeded on attempt 3',
+        'SIGKILL fake backup 1 (pid 4242) at 30% of the backup; the crashed backup ended 2.5 s after the kill (failed: fake backup 1 killed by SIGKILL); 2 stale lock(s); succeeded on attempt 3',
       details: {
         phase: 'backup',
         attempts: 3,
         staleLocks: 2,
         recoveryActions: `${UNLOCK}; retry 1 failed: repository is locked\nby pid 1; ${UNLOCK}`,
-        killedAtPercent: 40,
+        killedAtPercent: 30,
         mechanism: 'slice-trigger',
         crashedAttempt: 'failed: fake backup 1 killed by SIGKILL',
         crashedAttemptEndedAfterMs: 2500,
@@ -389,6 +394,15 @@ describe('crash', () => {
       recoveryMs: 3200,
     });
     assert.match(ctx.logs[0]!, new RegExp(`^faultfs \\(pid \\d+\\) over ${sourceDir}: kill at read byte 3000 of 10000$`));
+    assert.equal(faultfsArgs(), `-dir ${sourceDir} -op read -action kill -at-byte 3000`);
+  });
+
+  test('faultfs is told the pid of the tool it is to kill', async () => {
+    const report = faultfsReport({ action: 'kill', op: 'read', byte: 3000, opBytes: 1, path: LOG0, callerPid: 1, killed: 'PID' }, { bytes: 3000, ops: 1, failed: 0, delayed: 0, struck: true }).replace('"PID"', 'PID');
+    const { ctx } = trial({}, { type: 'copy', backups: [{ fail: 'signal: killed' }] }, sourceDir);
+    const o = await withFaultfs(report, () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })));
+    assert.equal(o.fault.injected, true, 'faultfs reported killing the pid it was told');
+    assert.equal(o.fault.details.attempts, 2);
   });
 
   test('at an exact byte of the restore: faultfs over the restore folder, the bytes written', async () => {
@@ -400,16 +414,49 @@ describe('crash', () => {
     assert.match(ctx.logs[0]!, new RegExp(`over ${join(tmp, 'volumes')}: kill at write byte 5000 of 10000$`));
   });
 
-  test('through faultfs, a strike that killed nothing is no crash; over empty volumes the share is 0', async () => {
-    const report = faultfsReport({ action: 'kill', op: 'read', byte: 0, opBytes: 0, path: 'a', callerPid: 1 }, { bytes: 0, ops: 0, failed: 0, delayed: 0, struck: true });
-    const { ctx } = trial({}, { type: 'kopia' }, emptyDir);
+  test('through faultfs, a strike that killed nothing is no crash; no account from faultfs, no layer figures', async () => {
+    const report = faultfsReport({ action: 'kill', op: 'read', byte: 3000, opBytes: 0, path: LOG0, callerPid: 1 }, undefined);
+    const { ctx } = trial({}, { type: 'kopia' }, sourceDir);
     const o = await withFaultfs(report, () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })));
     assert.equal(o.status, 'not-injected');
-    assert.equal(o.fault.injected, false);
-    assert.deepEqual(
-      [o.fault.details.killedAtPercent, o.fault.details.totalBytes, o.fault.details.struckAtShare, o.fault.details.requestedByte, o.fault.details.attempts],
-      [0, 0, 0, 0, 1],
-    );
+    assert.deepEqual(o.fault, {
+      kind: 'crash',
+      injected: false,
+      description: 'the backup finished before reaching 30%: no crash injected',
+      details: {
+        phase: 'backup',
+        attempts: 1,
+        staleLocks: 0,
+        recoveryActions: '',
+        killedAtPercent: 0,
+        mechanism: 'faultfs',
+        requestedByte: 3000,
+        totalBytes: 10000,
+        struckAtByte: 3000,
+        struckAtShare: 0.3,
+        struckFile: LOG0,
+        heldOpBytes: 0,
+        killHow: '',
+      },
+      detected: false,
+      recoveryMs: undefined,
+    });
+  });
+
+  test('through faultfs over empty volumes: the shares are 0, not a division by zero', async () => {
+    const report = faultfsReport({ action: 'kill', op: 'read', byte: 0, opBytes: 0, path: 'a', callerPid: 1, killed: 4242 }, { bytes: 0, ops: 0, failed: 0, delayed: 0, struck: true });
+    const { ctx } = trial({}, { type: 'kopia', backups: [{ fail: 'killed' }] }, emptyDir);
+    const o = await withFaultfs(report, () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })));
+    assert.equal(o.fault.injected, true);
+    assert.match(o.fault.description, /^SIGKILL fake backup 1 \(pid 4242\) by faultfs at byte 0 of 0 read \(the backup\); /);
+    assert.deepEqual([o.fault.details.killedAtPercent, o.fault.details.totalBytes, o.fault.details.struckAtShare, o.fault.details.requestedByte], [0, 0, 0, 0]);
+  });
+
+  test('through faultfs, a tool that never reported its process is named "the tool"', async () => {
+    const report = faultfsReport({ action: 'kill', op: 'read', byte: 3000, opBytes: 1, path: LOG0, callerPid: 1, killed: 999 }, undefined);
+    const { ctx } = trial({}, { type: 'copy', backups: [{ unwatched: true, fail: 'killed' }] }, sourceDir);
+    const o = await withFaultfs(report, () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })));
+    assert.match(o.fault.description, /^SIGKILL the tool by faultfs at byte 3,000 of 10,000 read \(30\.0%\) \(the backup\); /);
   });
 
   test('a faultfs that cannot mount: the crash falls back to the slice trigger and says why', async () => {
@@ -467,11 +514,11 @@ describe('outage', () => {
   });
 
   test('the time limit strikes first when half the bytes are not read in time', async () => {
-    const { ctx } = outageTrial({ kind: 'kubernetes' }, { progress: [0.1, 0.2, 0.3], lookMs: 30, dieMs: 50 });
+    const { ctx } = outageTrial({ kind: 'kubernetes' }, { progress: [0.1, 0.2, 0.3], lookMs: 25, dieMs: 50 });
     const o = await runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 50 }));
-    // Looks at 1030 and 1060: the second is past afterMs.
+    // Looks at 1025 and 1050: the second is exactly afterMs in, and strikes.
     assert.equal(o.fault.injected, true);
-    assert.equal(o.rpoMs, 960);
+    assert.equal(o.rpoMs, 950);
     assert.equal(o.fault.details.acknowledgedWrites, 3);
   });
 
@@ -514,7 +561,7 @@ describe('outage', () => {
 
   test('a node outage: the node struck and back before recovery, which waits for the tool since the outage', async () => {
     const node = { struck: 'node pvbench-worker killed', recoverMs: 5000, events: [] as string[], onStrike: () => tool.killRunning() };
-    const { platform, tool, ctx } = outageTrial({ kind: 'kubernetes', node }, { progress: [0.2, 0.7], lookMs: 10, dieMs: 50 });
+    const { platform, tool, ctx } = outageTrial({ node }, { progress: [0.2, 0.7], lookMs: 10, dieMs: 50 });
     const o = await runScenario(ctx, nodeOutage(50));
     // Outage at 1020; node back at 6020, the backup dead at 6070; recover to 6770, restored at 7170, verified at 7200.
     assert.equal(o.rtoMs, 6180);
@@ -534,9 +581,17 @@ describe('outage', () => {
 
   test('a node outage whose backup outlives the strike: mid-backup, the backup then completed', async () => {
     const node = { struck: 'node n1 killed', recoverMs: 10, events: [] as string[] };
-    const { ctx } = outageTrial({ kind: 'kubernetes', node }, { progress: [0.7] });
+    const { ctx } = outageTrial({ node }, { progress: [0.7] });
     const o = await runScenario(ctx, nodeOutage(50));
     assert.match(o.fault.description, /^node n1 killed mid-backup \(the backup then completed\), with the writer \(pid 77\); node back after 10 ms; restored the latest snapshot; /);
+  });
+
+  test('a node outage whose strike fails: the node is still brought back, and the trial fails with why', async () => {
+    const node = { struck: '', strikeFails: 'docker kill pvbench-worker2: no such container', recoverMs: 10, events: [] as string[] };
+    const { platform, ctx } = outageTrial({ node }, { progress: [0.7] });
+    await assert.rejects(runScenario(ctx, nodeOutage(50)), /^Error: docker kill pvbench-worker2: no such container$/);
+    assert.deepEqual(node.events, ['strike', 'recover']);
+    assert.equal(platform.writer.kills, 1);
   });
 
   test('a node outage that never struck: recovery is not told an outage instant', async () => {
@@ -619,10 +674,10 @@ describe('outage', () => {
 
   test('a faultfs that cannot mount: the outage falls back to the slice trigger, with armCrash\'s note', async () => {
     const { ctx } = outageTrial({}, { progress: [0.7] }, { type: 'copy' }, sourceDir);
-    const o = await withFaultfs('', () => runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 50 })), 'no fuse');
+    const o = await withFaultfs('', () => runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 50 })));
     assert.equal(o.fault.injected, true);
     assert.equal(o.fault.details.mechanism, 'slice-trigger');
-    assert.match(String(o.fault.details.mechanismNote), /^faultfs not used: faultfs \(pid \d+\) did not mount over .*: it exited: no fuse$/);
+    assert.match(String(o.fault.details.mechanismNote), /^faultfs not used: faultfs \(pid \d+\) did not mount over .*: it exited: code 0$/, 'nothing on stderr: its exit code');
   });
 });
 
@@ -778,6 +833,15 @@ describe('corrupt-repository', () => {
     assert.match(broken.fault.description, new RegExp(`0 of 4 files recovered \\(${'y'.repeat(160)}\\); a fresh backup succeeded$`));
   });
 
+  test('an empty workload: 0 of 0 files recovered, a share of 0', async () => {
+    const t = trial({}, { check: failedCheck, repair: { ran: true, actions: ['a'] } });
+    t.source.clear();
+    t.ctx.seeded = manifestOf(new Map());
+    const o = await runScenario(t.ctx, scenarioOf('cr', { kind: 'corrupt-repository' }));
+    assert.deepEqual([o.fault.details.filesRecovered, o.fault.details.filesTotal, o.fault.details.recoveredShare], [0, 0, 0]);
+    assert.match(o.fault.description, /: 0 of 0 files recovered; a fresh backup succeeded$/);
+  });
+
   test('a fresh backup failing with a long message is cut to 160 characters in the description', async () => {
     const long = 'z'.repeat(200);
     const o = await run({ check: failedCheck, repair: { ran: true, actions: ['a'] }, backups: [{}, { fail: long }] }).outcome;
@@ -871,6 +935,7 @@ describe('I/O faults through faultfs', () => {
     });
     assert.deepEqual(tool.calls, ['backup 1 of t1-source (hooked)', 'recover', 'check', 'backup 2 of t1-source', 'restore 1 of snap-2 into t1-restore-0']);
     assert.match(ctx.logs[0]!, /^faultfs \(pid \d+\) over .*t1-source: eio at read byte 3000 of 10000$/);
+    assert.equal(faultfsArgs(), `-dir ${sourceDir} -op read -action eio -at-byte 3000 -count 0`);
   });
 
   test('io-error on the repository writes, completed through it with damaged data: failed, its own snapshot restored', async () => {
@@ -892,6 +957,7 @@ describe('I/O faults through faultfs', () => {
     assert.equal(o.backup?.wallMs, 900);
     assert.deepEqual(tool.calls, ['backup 1 of t1-source (hooked)', 'restore 1 of snap-1 into t1-restore-0']);
     assert.match(ctx.logs[0]!, /^faultfs \(pid \d+\) over \/fake\/work\/repos\/fake: eio at write byte 2000 of 10000$/);
+    assert.equal(faultfsArgs(), '-dir /fake/work/repos/fake -op write -action eio -at-byte 2000 -count 2');
   });
 
   test('io-error completed through the fault with its snapshot intact: passed, detected false', async () => {
@@ -915,11 +981,11 @@ describe('I/O faults through faultfs', () => {
   });
 
   test('io-error, then a failed repository check: failed with the check\'s first line; a check that did not run is not said', async () => {
-    const check = { ran: true, ok: false, output: 'error: pack 1 damaged\nmore' };
+    const check = { ran: true, ok: false, output: `error: ${'c'.repeat(250)}\nmore` };
     const failing = ioTrial({ backups: [{ fail: 'EIO' }], check });
     const o = await withFaultfs(faultfsReport(strikeAt(3000), stats()), () => runScenario(failing.ctx, scenarioOf('io', { kind: 'io-error', at: 0.3 })));
     assert.equal(o.status, 'failed');
-    assert.equal(o.error, 'the repository check failed after the fault: error: pack 1 damaged');
+    assert.equal(o.error, `the repository check failed after the fault: ${`error: ${'c'.repeat(250)}`.slice(0, 200)}`, 'its first line, cut to 200 characters');
     assert.match(o.fault.description, /: the backup failed \(EIO\); after recovery a clean backup restored intact; repository check FAILED$/);
     const unchecked = ioTrial({ backups: [{ fail: 'EIO' }], check: { ran: false, ok: false, output: '' } });
     const u = await withFaultfs(faultfsReport(strikeAt(3000), stats()), () => runScenario(unchecked.ctx, scenarioOf('io', { kind: 'io-error', at: 0.3 })));
@@ -973,6 +1039,7 @@ describe('I/O faults through faultfs', () => {
       detected: true,
       recoveryMs: 2630,
     });
+    assert.equal(faultfsArgs(), '-dir /fake/work/repos/fake -op write -action enospc -at-byte 2000');
   });
 
   test('disk-full: a failed check fails the trial; a check that did not run is not said; a damaged clean restore', async () => {
@@ -1033,6 +1100,7 @@ describe('I/O faults through faultfs', () => {
       detected: false,
     });
     assert.match(ctx.logs[0]!, / delay at read byte 0 of 10000$/);
+    assert.equal(faultfsArgs(), `-dir ${sourceDir} -op read -action delay -at-byte 0 -delay-ms 2.5`);
   });
 
   test('slow-disk on the repository with nothing delayed: not injected; a failed backup and a damaged restore said', async () => {
@@ -1074,6 +1142,21 @@ describe('byte-point and io-fault helpers', () => {
     assert.equal(byteFaultUnavailable(trial({}, { type: 'restic' }).ctx, 'repository'), 'no local directory for the fault');
     assert.equal(byteFaultUnavailable(trial({}, { type: 'kopia' }).ctx, 'source'), noFaultfs);
     await withFaultfs('', async () => assert.equal(byteFaultUnavailable(trial({}, { type: 'copy' }).ctx, 'restore'), undefined));
+  });
+
+  test('faultfsBinary and faultfsUnavailable: $PVBENCH_FAULTFS when it is executable, else pvbench-faultfs on $PATH', () => {
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'pvbench-faultfs'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(faultfsBinary({ PVBENCH_FAULTFS: fakeFaultfs }), fakeFaultfs);
+    assert.equal(faultfsBinary({ PVBENCH_FAULTFS: NO_BINARY, PATH: bin }), undefined, 'a $PVBENCH_FAULTFS that is not there is not looked past');
+    assert.equal(faultfsBinary({ PATH: `/nonexistent:${bin}` }), join(bin, 'pvbench-faultfs'));
+    assert.equal(faultfsUnavailable({ PVBENCH_FAULTFS: fakeFaultfs }), undefined);
+    if (existsSync('/dev/fuse')) {
+      const missing = 'the faultfs binary is not built (scripts/setup.sh builds it where Go is available; or set PVBENCH_FAULTFS)';
+      assert.equal(faultfsUnavailable({ PVBENCH_FAULTFS: NO_BINARY }), missing);
+      assert.equal(noFaultfs, missing);
+    }
   });
 
   test('layerDetails: without a layer, the reason (or unknown); a strike over no bytes has share 0', () => {
