@@ -1,8 +1,9 @@
 // Every scenario runner of src/faults driven through the suite's own dispatch (runScenario) against an in-memory tool
 // and platform (test/faults/fake.ts): what each reports in every branch, its RTO/RPO figures on a clock that only the
 // fake operations move, and the pure helpers beside them. The real tools, processes and faultfs mounts are left to
-// local.test.ts, exact.test.ts, exact-io.test.ts and io-faults.test.ts; here the one process is a stand-in for the
-// faultfs binary, since the I/O faults and the exact-byte crash mount it through armByteFault.
+// local.test.ts, exact.test.ts, exact-io.test.ts and io-faults.test.ts. The only processes here are a stand-in for the
+// faultfs binary (fake.ts's shell script: the I/O faults and the exact-byte crash start it through armByteFault) and
+// the fusermount -u its stop runs, which finds nothing mounted. The whole file takes about 3 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import type { ScenarioOutcome } from '../../src/faults/context.ts';
 import { byteFaultUnavailable, describeStrike, siteDir } from '../../src/faults/byte-point.ts';
 import { layerDetails, measured } from '../../src/faults/io-fault.ts';
 import type { FollowThrough, LayeredBackup } from '../../src/faults/io-fault.ts';
-import { faultfsBinary, faultfsUnavailable } from '../../src/faults/faultfs.ts';
+import { faultfsBinary, faultfsUnavailable, mountFaultfs } from '../../src/faults/faultfs.ts';
 import { recoveryPoint } from '../../src/faults/outage.ts';
 import type { IntegrityResult } from '../../src/suite/results.ts';
 import { ToolError } from '../../src/tools/types.ts';
@@ -459,6 +460,25 @@ describe('crash', () => {
     assert.match(o.fault.description, /^SIGKILL the tool by faultfs at byte 3,000 of 10,000 read \(30\.0%\) \(the backup\); /);
   });
 
+  test('through faultfs, a layer that struck nothing: not injected, no strike figures', async () => {
+    const { ctx } = trial({}, { type: 'copy' }, sourceDir);
+    const o = await withFaultfs(faultfsReport(undefined, { bytes: 10, ops: 1, failed: 0, delayed: 0, struck: false }), () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })));
+    assert.equal(o.status, 'not-injected');
+    assert.equal('struckAtByte' in o.fault.details, false);
+    assert.deepEqual([o.fault.details.faultfsBytes, o.fault.details.faultfsOps], [10, 1]);
+  });
+
+  test('a faultfs that exits with a long story: the last 2000 characters of its stderr', async () => {
+    const { ctx } = trial({}, { type: 'copy', backups: [{ progress: [0.1] }] }, sourceDir);
+    const o = await withFaultfs('', () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })), `${'x'.repeat(100)}${'y'.repeat(2000)}`);
+    // The last 2000 characters end with the newline the stand-in printed, which the message trims.
+    assert.match(String(o.fault.details.mechanismNote), new RegExp(`: it exited: ${'y'.repeat(1999)}$`));
+  });
+
+  test('mountFaultfs without a binary says why faultfs is unavailable', async () => {
+    await assert.rejects(mountFaultfs({ dir: tmp, op: 'read', action: 'none', atByte: 0 }), { message: noFaultfs });
+  });
+
   test('a faultfs that cannot mount: the crash falls back to the slice trigger and says why', async () => {
     const { ctx } = trial({}, { type: 'copy', backups: [{ progress: [0.5], dieMs: 10 }] }, sourceDir);
     const o = await withFaultfs('', () => runScenario(ctx, scenarioOf('c', { kind: 'crash', at: 0.3 })), 'fuse: device not found');
@@ -534,6 +554,7 @@ describe('outage', () => {
     const { ctx } = outageTrial({}, { progress: [0.1, 0.2], ms: 500 });
     const o = await runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 60000 }));
     assert.equal(o.status, 'not-injected');
+    assert.deepEqual(ctx.logs, [], 'faultfs not wired for the tool: no crash arm tried');
     assert.equal(o.fault.description, 'the second backup finished before the outage; writer killed after it');
     assert.deepEqual(o.fault.details, {
       scope: 'workload',
@@ -673,9 +694,11 @@ describe('outage', () => {
   });
 
   test('a faultfs that cannot mount: the outage falls back to the slice trigger, with armCrash\'s note', async () => {
-    const { ctx } = outageTrial({}, { progress: [0.7] }, { type: 'copy' }, sourceDir);
+    const { platform, ctx } = outageTrial({}, { progress: [0.7] }, { type: 'copy' }, sourceDir);
     const o = await withFaultfs('', () => runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 50 })));
     assert.equal(o.fault.injected, true);
+    assert.equal(platform.writer.kills, 3, 'the outage\'s own trigger struck: the writer with the backup');
+    assert.equal('struckBy' in o.fault.details, false);
     assert.equal(o.fault.details.mechanism, 'slice-trigger');
     assert.match(String(o.fault.details.mechanismNote), /^faultfs not used: faultfs \(pid \d+\) did not mount over .*: it exited: code 0$/, 'nothing on stderr: its exit code');
   });
@@ -897,7 +920,7 @@ describe('I/O faults through faultfs', () => {
     trial({ verifyMs: 30, dir: '/fake/work', ...platformOpts }, { type: 'copy', recoverMs: 700, ...toolOpts }, sourceDir);
 
   test('io-error on the source: the backup failed loudly, recovery and a clean backup restore intact; RTO from the strike', async () => {
-    const { tool, ctx } = ioTrial({ backups: [{ ms: 800, fail: 'read proxy-0/x: input/output error\ngo stack' }, { ms: 1000 }] });
+    const { tool, ctx } = ioTrial({ backups: [{ ms: 800, fail: 'read proxy-0/x: input/output error\ngo stack' }, { ms: 1000 }], recover: { staleLocks: 1, actions: [UNLOCK, 'prune: 2 packs'] } });
     const o = await withFaultfs(faultfsReport(strikeAt(3072), stats()), () => runScenario(ctx, scenarioOf('io', { kind: 'io-error', at: 0.3 })));
     // Struck at 0 (reported when the layer came up); the backup failed at 800; recover 700, backup 1000, restore 400, verify 30.
     assert.equal(o.status, 'passed');
@@ -928,7 +951,7 @@ describe('I/O faults through faultfs', () => {
         faultedBackup: 'failed: read proxy-0/x: input/output error',
         faultedBackupWallMs: 800,
         restored: 'clean-backup',
-        recoveryActions: UNLOCK,
+        recoveryActions: `${UNLOCK}; prune: 2 packs`,
       },
       detected: true,
       recoveryMs: 2930,
@@ -1009,7 +1032,7 @@ describe('I/O faults through faultfs', () => {
   });
 
   test('disk-full: the backup failed with ENOSPC, the check passed, with space back a clean backup restored intact', async () => {
-    const { ctx } = ioTrial({ backups: [{ ms: 500, fail: 'write: no space left on device' }] });
+    const { ctx } = ioTrial({ backups: [{ ms: 500, fail: 'write: no space left on device' }], recover: { staleLocks: 1, actions: [UNLOCK, 'prune: 2 packs'] } });
     const o = await withFaultfs(faultfsReport({ ...strikeAt(2000, 'write'), action: 'enospc' }, stats()), () => runScenario(ctx, scenarioOf('df', { kind: 'disk-full', at: 0.2 })));
     assert.equal(o.status, 'passed');
     assert.equal(o.rtoMs, 2630);
@@ -1034,7 +1057,7 @@ describe('I/O faults through faultfs', () => {
         faultedBackup: 'failed: write: no space left on device',
         faultedBackupWallMs: 500,
         restored: 'clean-backup',
-        recoveryActions: UNLOCK,
+        recoveryActions: `${UNLOCK}; prune: 2 packs`,
       },
       detected: true,
       recoveryMs: 2630,
@@ -1073,7 +1096,8 @@ describe('I/O faults through faultfs', () => {
 
   test('slow-disk on the source: the delayed reads counted, the time they added, the backup\'s wall time; no RTO', async () => {
     const { ctx } = ioTrial({});
-    const o = await withFaultfs(faultfsReport(undefined, stats({ delayed: 51, struck: false })), () => runScenario(ctx, scenarioOf('sd', { kind: 'slow-disk', delayMs: 2.5 })));
+    const report = `${faultfsReport(undefined, stats({ delayed: 51, struck: false }))}\n{"event":"note","bytes":1}`;
+    const o = await withFaultfs(report, () => runScenario(ctx, scenarioOf('sd', { kind: 'slow-disk', delayMs: 2.5 })));
     assert.equal(o.status, 'passed');
     assert.equal('rtoMs' in o, false);
     assert.deepEqual(o.fault, {
@@ -1114,7 +1138,8 @@ describe('I/O faults through faultfs', () => {
 
   test('slow-disk whose layer gave no account: nothing delayed, not injected', async () => {
     const { ctx } = ioTrial({});
-    const o = await withFaultfs('{"event":"ready"}', () => runScenario(ctx, scenarioOf('sd', { kind: 'slow-disk' })));
+    const o = await withFaultfs('\n{"event":"ready"}', () => runScenario(ctx, scenarioOf('sd', { kind: 'slow-disk' })));
+    assert.equal(o.fault.details.mechanism, 'faultfs', 'a blank line before ready is skipped');
     assert.equal(o.status, 'not-injected');
     assert.equal(o.fault.details.addedMs, 0);
     assert.equal('layerOps' in o.fault.details, false);
@@ -1200,6 +1225,13 @@ describe('byte-point and io-fault helpers', () => {
     assert.deepEqual(recoveryPoint(journal, new Map([['a', 20], ['b', 4]]), 350, 50), { rpoMs: 50, acknowledged: 3, present: 2, lost: 1 });
     assert.deepEqual(recoveryPoint(journal, new Map(), 300, 50), { rpoMs: 250, acknowledged: 3, present: 0, lost: 3 });
     assert.deepEqual(recoveryPoint([], new Map(), 40, 50), { rpoMs: 0, acknowledged: 0, present: 0, lost: 0 });
+    // A write at the outage instant counts; the newest present write is the latest in time, not the last listed.
+    const unordered = [
+      { t: 300, path: 'a', end: 1 },
+      { t: 100, path: 'a', end: 1 },
+      { t: 350, path: 'b', end: 1 },
+    ];
+    assert.deepEqual(recoveryPoint(unordered, new Map([['a', 1]]), 350, 0), { rpoMs: 50, acknowledged: 3, present: 2, lost: 1 });
   });
 
   test('the fake world itself: manifests in path order with sizes', () => {
