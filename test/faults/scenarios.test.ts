@@ -510,7 +510,7 @@ describe('outage', () => {
   }
 
   test('writer and backup killed together mid-backup: RTO from the outage to the verified restore, RPO from the journal', async () => {
-    const { platform, tool, ctx } = outageTrial({ kind: 'kubernetes' }, { progress: [0.2, 0.7], lookMs: 10, dieMs: 50 });
+    const { platform, tool, ctx } = outageTrial({ kind: 'kubernetes' }, { progress: [0.2, 0.7], lookMs: 10, dieMs: 50 }, { recover: { staleLocks: 1, actions: [UNLOCK, 'prune'] } });
     const o = await runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 50, writesPerSecond: 300 }));
     // Outage at 1020 (first backup 1000, two looks); dead at 1070, recover to 1770, restored at 2170, verified by 2200.
     assert.equal(o.status, 'passed');
@@ -524,7 +524,7 @@ describe('outage', () => {
       kind: 'outage',
       injected: true,
       description: 'SIGKILL fake backup 2 (pid 4242) and the writer (pid 77) killed together mid-backup; restored the last completed backup; 1 of 2 acknowledged writes lost',
-      details: { scope: 'workload', mechanism: 'slice-trigger', acknowledgedWrites: 2, writesPresent: 1, writesLost: 1, staleLocks: 1, recoveryActions: UNLOCK, restoredSnapshot: 'snap-1' },
+      details: { scope: 'workload', mechanism: 'slice-trigger', acknowledgedWrites: 2, writesPresent: 1, writesLost: 1, staleLocks: 1, recoveryActions: `${UNLOCK}; prune`, restoredSnapshot: 'snap-1' },
       detected: true,
       recoveryMs: 1180,
     });
@@ -1232,6 +1232,7 @@ describe('byte-point and io-fault helpers', () => {
       { t: 350, path: 'b', end: 1 },
     ];
     assert.deepEqual(recoveryPoint(unordered, new Map([['a', 1]]), 350, 0), { rpoMs: 50, acknowledged: 3, present: 2, lost: 1 });
+    assert.deepEqual(recoveryPoint(unordered, new Map([['a', 1], ['b', 1]]), 350, 0), { rpoMs: 0, acknowledged: 3, present: 3, lost: 0 });
   });
 
   test('the fake world itself: manifests in path order with sizes', () => {
