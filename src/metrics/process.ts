@@ -88,7 +88,7 @@ let clockTicks: Promise<number> | undefined;
 export function clockTicksPerSecond(): Promise<number> {
   clockTicks ??= new Promise((resolve) => {
     execFile('getconf', ['CLK_TCK'], { timeout: 2_000 }, (err, stdout) => {
-      const hz = err ? NaN : Number(String(stdout).trim());
+      const hz = err ? NaN : Number(stdout); // Number() passes the newline by
       resolve(Number.isFinite(hz) && hz > 0 ? hz : 100);
     });
   });
@@ -103,40 +103,37 @@ function hasChildrenFiles(): boolean {
   return childrenFiles;
 }
 
-function childrenFromTasks(pid: number): number[] {
+function childrenFromTasks(proc: string, pid: number): number[] {
   let tasks: string[];
   try {
-    tasks = readdirSync(`/proc/${pid}/task`);
+    tasks = readdirSync(`${proc}/${pid}/task`);
   } catch {
     return [];
   }
-  return tasks.flatMap((tid) => {
-    const text = readProc(`/proc/${pid}/task/${tid}/children`);
-    return text ? text.split(/\s+/).filter(Boolean).map(Number) : [];
-  });
+  return tasks.flatMap((tid) => (readProc(`${proc}/${pid}/task/${tid}/children`)?.match(/\d+/g) ?? []).map(Number));
 }
 
 /** Fallback: parent → children from every /proc/<pid>/stat. */
-function childrenByScan(): Map<number, number[]> {
+function childrenByScan(proc: string): Map<number, number[]> {
   const map = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
+  for (const name of readdirSync(proc)) {
     if (!/^\d+$/.test(name)) continue;
-    const text = readProc(`/proc/${name}/stat`);
-    const ppid = text ? parseProcStat(text)?.ppid : undefined;
-    if (ppid === undefined) continue;
-    const list = map.get(ppid) ?? [];
-    list.push(Number(name));
-    map.set(ppid, list);
+    const text = readProc(`${proc}/${name}/stat`);
+    const stat = text ? parseProcStat(text) : undefined;
+    if (!stat) continue;
+    const list = map.get(stat.ppid);
+    if (list) list.push(Number(name));
+    else map.set(stat.ppid, [Number(name)]);
   }
   return map;
 }
 
-/** This process's reaped-children CPU time, in ticks. */
+/** This process's reaped-children CPU time, in ticks; zero without /proc (off Linux). */
 function selfChildrenTicks(): { user: number; sys: number } {
-  if (!IS_LINUX) return { user: 0, sys: 0 };
   try {
-    const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
-    return { user: stat?.cutime ?? 0, sys: stat?.cstime ?? 0 };
+    // The kernel's own line always parses; were it not to, the TypeError lands in the catch like a missing /proc.
+    const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'))!;
+    return { user: stat.cutime, sys: stat.cstime };
   } catch {
     return { user: 0, sys: 0 };
   }
@@ -170,17 +167,25 @@ interface Member {
 /**
  * Samples the tree of `pid` (the process and its descendants, including orphans that were once in the tree) every
  * `intervalMs` until stop(). Descendants come from /proc/<pid>/task/<tid>/children, or from scanning every process's
- * parent pid where the kernel lacks those files (or `scanPpids` asks for it). CPU is the sum over every process seen of its largest utime/stime. I/O: a process's
- * counters include its reaped children's, so a process that vanishes while its parent is still in the tree is
- * taken to be absorbed by that parent; others keep their last counters.
- */
-/**
+ * parent pid where the kernel lacks those files (or `scanPpids` asks for it). CPU is the sum over every process seen
+ * of its latest utime/stime (the kernel keeps them monotonic). Memory is the largest of any process's VmHWM and of the
+ * tree's summed VmRSS at a sample. I/O: a process's counters include its reaped children's, so a process that
+ * vanishes while its parent is still in the tree is taken to be absorbed by that parent; others keep their last
+ * counters.
+ *
  * `expectArgv`: the argv the root will exec. Until its /proc cmdline shows it, the root is still the forked copy of
  * this Node process, and that copy's memory (RSS and VmHWM of the fork) must not count as the tool's.
+ * `procRoot`: where to read the processes' files (default /proc; tests lay out a tree of their own there).
  */
-export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[] } = {}): ProcessWatch {
+export function watchProcess(
+  pid: number,
+  opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[]; procRoot?: string } = {},
+): ProcessWatch {
+  const proc = opts.procRoot ?? '/proc';
   const expectCmdline = opts.expectArgv?.join('\0');
   let execed = expectCmdline === undefined;
+  /** The root's start time once seen: after the root has gone, a process that reuses its pid is another. */
+  let rootStart: string | undefined;
   const elapsed = startTimer();
   const selfStart = selfChildrenTicks();
   const intervalMs = Math.max(1, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
@@ -196,34 +201,35 @@ export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids
 
   // One pass over the tree: synchronous, so samples never interleave.
   const takeSample = (): void => {
-    const byScan = opts.scanPpids || !hasChildrenFiles() ? childrenByScan() : undefined;
+    const byScan = opts.scanPpids || !hasChildrenFiles() ? childrenByScan(proc) : undefined;
     const seen = new Map<number, Member>();
     let rss = 0;
-    // Root and known members are re-checked by start time (pid reuse); children found now are trusted.
+    // Root and known members are re-checked by start time (pid reuse); children found now are trusted. A root still
+    // in the tree comes twice, with the same start time: the second is passed by as seen.
     const pending: { pid: number; starttime?: string }[] = [
-      { pid, starttime: members.get(pid)?.starttime },
-      ...[...members].filter(([p]) => p !== pid).map(([p, m]) => ({ pid: p, starttime: m.starttime })),
+      { pid, starttime: rootStart },
+      ...[...members].map(([p, m]) => ({ pid: p, starttime: m.starttime })),
     ];
     for (let next = pending.pop(); next; next = pending.pop()) {
       if (seen.has(next.pid)) continue;
-      const statText = readProc(`/proc/${next.pid}/stat`);
+      const statText = readProc(`${proc}/${next.pid}/stat`);
       const stat = statText ? parseProcStat(statText) : undefined;
       if (!stat || (next.starttime !== undefined && next.starttime !== stat.starttime)) continue;
-      if (next.pid === pid && !execed) {
-        execed = readProc(`/proc/${pid}/cmdline`)?.replace(/\0$/, '') === expectCmdline;
+      if (next.pid === pid) {
+        execed ||= readProc(`${proc}/${pid}/cmdline`)?.replace(/\0$/, '') === expectCmdline;
         if (!execed) continue; // still the fork of this process
+        rootStart = stat.starttime;
       }
-      const ioText = readProc(`/proc/${next.pid}/io`);
-      const statusText = readProc(`/proc/${next.pid}/status`);
+      const ioText = readProc(`${proc}/${next.pid}/io`);
+      const statusText = readProc(`${proc}/${next.pid}/status`);
       const io = ioText ? parseProcIo(ioText) : { rchar: 0, wchar: 0 };
       const mem = statusText ? parseProcStatus(statusText) : { rssBytes: 0, hwmBytes: 0 };
       seen.set(next.pid, { starttime: stat.starttime, ppid: stat.ppid, ...io });
-      const key = `${next.pid}/${stat.starttime}`;
-      const prev = cpu.get(key);
-      cpu.set(key, { user: Math.max(prev?.user ?? 0, stat.utime), sys: Math.max(prev?.sys ?? 0, stat.stime) });
+      cpu.set(`${next.pid}/${stat.starttime}`, { user: stat.utime, sys: stat.stime });
       rss += mem.rssBytes;
       peakRss = Math.max(peakRss, mem.hwmBytes);
-      for (const kid of byScan ? (byScan.get(next.pid) ?? []) : childrenFromTasks(next.pid)) pending.push({ pid: kid });
+      const kids = byScan ? byScan.get(next.pid) : childrenFromTasks(proc, next.pid);
+      if (kids) for (const kid of kids) pending.push({ pid: kid });
     }
     for (const [p, m] of members) {
       if (seen.get(p)?.starttime === m.starttime) continue;
@@ -261,9 +267,10 @@ export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids
   let timer: NodeJS.Timeout | undefined;
   let stopping: Promise<ProcessUsage> | undefined;
   const schedule = (): void => {
+    // stop() clears the pending timer: sample() and schedule() never run after it.
     timer = setTimeout(() => {
       sample();
-      if (!stopping) schedule();
+      schedule();
     }, intervalMs);
     timer.unref(); // the watched child, not the watch, keeps the event loop alive
   };
@@ -282,7 +289,7 @@ export function watchProcess(pid: number, opts: { intervalMs?: number; scanPpids
         const wallMs = elapsed();
         const selfEnd = selfChildrenTicks();
         clearTimeout(timer);
-        if (!IS_LINUX) return { wallMs, cpuUserMs: 0, cpuSysMs: 0, peakRssBytes: 0, bytesRead: 0, bytesWritten: 0, samples: 0 };
+        // Off Linux sample() does nothing and selfChildrenTicks() is zero: every figure but the wall time stays 0.
         sample();
         frozen = true;
         const msPerTick = 1000 / (await clockTicksPerSecond());
@@ -425,8 +432,8 @@ export function runMeasured(cmd: string, args: string[], options: RunMeasuredOpt
     let aborted = false;
     let finished = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let closed = false;
     let startError: unknown;
+    /** The grace timers, cleared by finish() (by then the deadline has fired or been cleared, at exit or abort). */
     const timers: NodeJS.Timeout[] = [];
 
     const finish = (): void => {
@@ -474,28 +481,25 @@ export function runMeasured(cmd: string, args: string[], options: RunMeasuredOpt
       timedOut = true;
       killTree();
     }, opts.timeoutMs);
-    timers.push(deadline);
     // Only before the child has exited: afterwards its pid may be another process's.
+    // Never after finish(), which removes it.
     const onAbort = (): void => {
-      if (exit || finished) return;
+      if (exit) return;
       aborted = true;
       clearTimeout(deadline);
       killTree();
     };
     if (opts.signal?.aborted) queueMicrotask(onAbort);
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    else opts.signal?.addEventListener('abort', onAbort);
 
+    // Node emits 'close' only after 'exit', once the output pipes are closed too.
     child.on('exit', (code, signal) => {
       exit = { code, signal };
       clearTimeout(deadline); // exited in time, even if a grandchild still holds the pipes
       void watch.stop(); // ends the wall time and reads the reaped-children CPU now
-      if (closed) finish();
-      else timers.push(setTimeout(finish, GRACE_MS)); // a grandchild may keep the pipes open
+      timers.push(setTimeout(finish, GRACE_MS)); // a grandchild may keep the pipes open
     });
-    child.on('close', () => {
-      closed = true;
-      if (exit) finish();
-    });
+    child.on('close', finish);
 
     if (child.stdin) {
       child.stdin.on('error', () => undefined); // EPIPE when the child does not read its input
@@ -528,15 +532,14 @@ const HOLD_WAIT_MS = 250;
 /**
  * Waits (synchronously: a few milliseconds at most, so nothing else runs in between) until the child's cmdline is
  * the command's own, then stops it. spawn() returns once the child has exec'd its launcher; the launcher execs the
- * command right after arranging its death with pvbench. Gives up after HOLD_WAIT_MS or when the child is gone.
+ * command right after arranging its death with pvbench. Gives up waiting after HOLD_WAIT_MS (and stops it then).
  */
 function holdOnceExeced(pid: number, expectCmdline: string, signal: (sig: NodeJS.Signals) => boolean): boolean {
   const nap = new Int32Array(new SharedArrayBuffer(4));
   const until = Date.now() + HOLD_WAIT_MS;
+  // The child cannot vanish meanwhile: Node reaps it only after this returns (a zombie's cmdline is empty).
   for (;;) {
-    const cmdline = readProc(`/proc/${pid}/cmdline`);
-    if (cmdline === undefined) return false;
-    if (cmdline.replace(/\0$/, '') === expectCmdline || Date.now() > until) return signal('SIGSTOP');
+    if (readProc(`/proc/${pid}/cmdline`)?.replace(/\0$/, '') === expectCmdline || Date.now() > until) return signal('SIGSTOP');
     Atomics.wait(nap, 0, 0, 0.2);
   }
 }

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +16,8 @@ import {
   tallyProcesses,
 } from '../../src/metrics/process.ts';
 import { startTimer } from '../../src/metrics/timer.ts';
+import { duringTrial } from '../../src/platform/interrupt.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const NODE = process.execPath;
 const linux = process.platform === 'linux';
@@ -111,16 +114,6 @@ describe('toPhaseMetrics', () => {
   });
 });
 
-describe('startTimer', () => {
-  test('counts milliseconds monotonically', () => {
-    const elapsed = startTimer();
-    const a = elapsed();
-    const b = elapsed();
-    assert.equal(typeof a, 'number');
-    assert.ok(a >= 0 && b >= a && Number.isFinite(b));
-  });
-});
-
 describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
   test('the forked copy of this Node process (before exec) never counts as the tool: sleep measures a few MiB', async () => {
     // Without the exec check, a sample taken between fork and exec reports Node's own high-water mark (tens of MiB).
@@ -138,10 +131,31 @@ describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
     assert.equal(res.signal, null);
     assert.equal(res.timedOut, false);
     assert.ok(res.usage.cpuUserMs + res.usage.cpuSysMs >= 250, `cpu ${res.usage.cpuUserMs}+${res.usage.cpuSysMs} ms`);
-    assert.ok(res.usage.peakRssBytes > 0);
-    assert.ok(res.usage.bytesRead > 0);
-    assert.ok(res.usage.samples > 0);
-    assert.ok(res.usage.wallMs > 0);
+    // Node itself is resident in more than 16 MiB (sleep, in less: the first test).
+    assert.ok(res.usage.peakRssBytes >= 16 << 20, `peak RSS ${res.usage.peakRssBytes}`);
+    assert.ok(res.usage.bytesRead >= DATA_BYTES, `bytesRead ${res.usage.bytesRead}`);
+    // The first sample, at least one every 20 ms while it burns, and the last.
+    assert.ok(res.usage.samples >= 3, `samples ${res.usage.samples}`);
+    assert.ok(res.usage.wallMs >= 150, `wall ${res.usage.wallMs} ms for 300 ms of CPU`);
+  });
+
+  test('a child that ends between samples still counts its CPU: the reaped-children time of this process', async () => {
+    // No periodic sample: the first one sees the launcher, stop()'s the child already reaped.
+    const res = await runMeasured(NODE, ['-e', BURN], { timeoutMs: 60_000, intervalMs: 600_000 });
+    assert.equal(res.usage.samples, 2);
+    assert.ok(res.usage.cpuUserMs + res.usage.cpuSysMs >= 250, `cpu ${res.usage.cpuUserMs}+${res.usage.cpuSysMs} ms`);
+  });
+
+  test('leaves no timer behind: the process that ran it ends at once, not after the 5 s grace or the deadline', async () => {
+    const module = new URL('../../src/metrics/process.ts', import.meta.url).href;
+    const script = `
+      const { runMeasured } = await import(${JSON.stringify(module)});
+      const elapsed = performance.now();
+      process.on('exit', () => console.log(Math.round(performance.now() - elapsed)));
+      await runMeasured('true', [], { timeoutMs: 600_000 });
+    `;
+    const ms = Number(execFileSync(NODE, ['--input-type=module', '-e', script], { timeout: 60_000 }).toString());
+    assert.ok(ms < 4_500, `ended ${ms} ms after the start of the run`);
   });
 
   test('counts the CPU of grandchildren', async () => {
@@ -161,19 +175,27 @@ describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
     assert.equal(res.exitCode, 0);
   });
 
+  test('resolves once the output is drained, without waiting out the 5 s grace for pipes held by others', async () => {
+    const elapsed = startTimer();
+    const res = await runMeasured(NODE, ['-e', "console.log('done')"], { timeoutMs: 60_000 });
+    assert.equal(res.stdout, 'done\n');
+    assert.ok(elapsed() < 4_900, `${elapsed()} ms`);
+  });
+
   test('keeps the tail of output beyond the cap', async () => {
     const res = await runMeasured(NODE, ['-e', "process.stdout.write('a'.repeat(100000) + 'END')"], { timeoutMs: 60_000, maxOutputBytes: 1000 });
     assert.equal(res.stdout.length, 1000);
     assert.ok(res.stdout.endsWith('aEND'));
   });
 
-  test('kills the tree on timeout and says so', async () => {
+  test('kills the tree on timeout, as it is at the deadline, and says so', async () => {
     const script = `
       const kid = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
       console.log(kid.pid);
       setInterval(() => {}, 1000);
     `;
-    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 1_000 });
+    // No periodic sample: only the one taken at the deadline knows the grandchild.
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 1_000, intervalMs: 600_000 });
     const grandchild = Number(res.stdout.trim());
     leftovers.push(grandchild);
     assert.equal(res.timedOut, true);
@@ -182,6 +204,95 @@ describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
     assert.ok(grandchild > 0);
     // SIGKILL is delivered at once, but the zombie may linger until its new parent reaps it.
     assert.equal(running(grandchild), false);
+  });
+
+  test("without input the child's stdin is /dev/null; input it never reads is no error", async () => {
+    // /dev/null is a character device; the input comes through a socket pair.
+    const stdinIsDevice = "process.stdout.write(String(require('node:fs').fstatSync(0).isCharacterDevice()))";
+    assert.equal((await runMeasured(NODE, ['-e', stdinIsDevice], { timeoutMs: 60_000 })).stdout, 'true');
+    assert.equal((await runMeasured(NODE, ['-e', stdinIsDevice], { timeoutMs: 60_000, input: '' })).stdout, 'false');
+    // The child exits without reading: writing the rest of the input fails with EPIPE, which is not the run's error.
+    const res = await runMeasured(NODE, ['-e', 'process.exit(3)'], { timeoutMs: 60_000, input: 'x'.repeat(4 << 20) });
+    assert.equal(res.exitCode, 3);
+  });
+
+  test('keeps the last 4 MiB of each stream by default', async () => {
+    const script = "for (const s of [process.stdout, process.stderr]) s.write('<' + 'a'.repeat(4 << 20) + 'END')";
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 60_000 });
+    for (const text of [res.stdout, res.stderr]) {
+      assert.equal(text.length, 4 << 20);
+      assert.equal(text.slice(0, 1), 'a');
+      assert.equal(text.slice(-4), 'aEND');
+    }
+  });
+
+  test('an abort kills the tree at once and says so; the signal keeps no listener afterwards', async () => {
+    const controller = new AbortController();
+    const res = await runMeasured(NODE, ['-e', 'setInterval(() => {}, 1000)'], {
+      timeoutMs: 20_000,
+      signal: controller.signal,
+      onStart: () => setTimeout(() => controller.abort(), 100),
+    });
+    assert.deepEqual([res.aborted, res.timedOut, res.signal, res.exitCode], [true, false, 'SIGKILL', null]);
+    const kept = new AbortController();
+    await runMeasured('true', [], { timeoutMs: 60_000, signal: kept.signal });
+    assert.equal(getEventListeners(kept.signal, 'abort').length, 0);
+  });
+
+  test('a signal aborted before the start kills the child at once', async () => {
+    const res = await runMeasured(NODE, ['-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 20_000, signal: AbortSignal.abort() });
+    assert.deepEqual([res.aborted, res.timedOut, res.signal], [true, false, 'SIGKILL']);
+  });
+
+  test("the trial's interrupt stops a command that was given no signal of its own", async () => {
+    const trial = new AbortController();
+    const res = await duringTrial(trial.signal, () =>
+      runMeasured(NODE, ['-e', 'setInterval(() => {}, 1000)'], { timeoutMs: 20_000, onStart: () => setTimeout(() => trial.abort(), 100) }),
+    );
+    assert.deepEqual([res.aborted, res.signal], [true, 'SIGKILL']);
+  });
+
+  test('holdAtExec stops the child once it runs the command itself; signal() reaches it only until it is reaped', async () => {
+    const marker = join(tmp, 'held-ran');
+    const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`;
+    let seen: { held: boolean; cmdline: string; ranBeforeCont: boolean } | undefined;
+    let signal: ((sig: NodeJS.Signals) => boolean) | undefined;
+    const res = await runMeasured(NODE, ['-e', script], {
+      timeoutMs: 60_000,
+      holdAtExec: true,
+      onStart: (pid, _watch, sig, held) => {
+        signal = sig;
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        void (async () => {
+          // SIGSTOP takes effect when the kernel next schedules the child: wait for it, however loaded the machine.
+          for (let i = 0; i < 2000 && !/^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); i++) await sleep(5);
+          await sleep(200);
+          seen = { held, cmdline, ranBeforeCont: existsSync(marker) };
+          sig('SIGCONT');
+        })();
+      },
+    });
+    assert.deepEqual(seen, { held: true, cmdline: `${NODE}\0-e\0${script}\0`, ranBeforeCont: false });
+    assert.equal(res.exitCode, 0);
+    assert.equal(readFileSync(marker, 'utf8'), 'ran');
+    assert.equal(signal!('SIGCONT'), false, 'exited and reaped: its pid may be another process');
+  });
+
+  test('onStart is told the child is not held without holdAtExec; signal() is refused once it was killed', async () => {
+    let held: boolean | undefined;
+    let signal: ((sig: NodeJS.Signals) => boolean) | undefined;
+    const res = await runMeasured(NODE, ['-e', 'setInterval(() => {}, 1000)'], {
+      timeoutMs: 60_000,
+      onStart: (_pid, _watch, sig, h) => {
+        held = h;
+        signal = sig;
+        assert.equal(sig('SIGNOPE' as NodeJS.Signals), false, 'no such signal');
+        assert.equal(sig('SIGKILL'), true);
+      },
+    });
+    assert.equal(held, false);
+    assert.equal(res.signal, 'SIGKILL');
+    assert.equal(signal!('SIGKILL'), false);
   });
 
   test('reports a child killed by SIGKILL from outside', async () => {
@@ -217,19 +328,39 @@ describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
     await assert.rejects(runMeasured('pvbench-no-such-command', [], { timeoutMs: 10_000 }), { code: 'ENOENT' });
   });
 
-  test('resolves after exit even when a grandchild keeps the output pipes open', async () => {
+  test('resolves after exit even when a grandchild keeps the output pipes open; neither deadline nor abort counts then', async () => {
     const script = `
       const kid = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'inherit', detached: true });
       kid.unref();
       console.log(kid.pid);
     `;
-    // The deadline falls while runMeasured waits for the pipes: the child exited in time, so this is no timeout.
-    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 2_500 });
+    // The deadline and the abort fall while runMeasured waits for the pipes: the child exited in time, so this is
+    // no timeout, and nothing was killed.
+    const controller = new AbortController();
+    const { res, count } = await tallyProcesses(async (tally) => {
+      const res = await runMeasured(NODE, ['-e', script], {
+        timeoutMs: 2_500,
+        signal: controller.signal,
+        onStart: (_pid, _watch, signal) => {
+          void (async () => {
+            // signal() is refused once the child has exited and been reaped.
+            while (signal('SIGCONT')) await sleep(10);
+            controller.abort();
+          })();
+        },
+      });
+      // Giving up on the pipes closes them on this side, and Node's 'close' follows: the run still counts once.
+      await sleep(200);
+      return { res, count: tally.count };
+    });
+    assert.equal(count, 1);
     const grandchild = Number(res.stdout.trim());
     leftovers.push(grandchild);
     assert.equal(res.exitCode, 0);
     assert.equal(res.timedOut, false);
+    assert.equal(res.aborted, false);
     assert.ok(grandchild > 0);
+    assert.equal(running(grandchild), true);
   });
 });
 
@@ -316,7 +447,8 @@ describe('watchProcess', { skip: !linux && 'needs /proc' }, () => {
         assert.equal(watch.pids().length, 2);
         const usage = await watch.stop();
         assert.ok(usage.cpuUserMs + usage.cpuSysMs >= 250, `cpu ${usage.cpuUserMs}+${usage.cpuSysMs} ms`);
-        assert.ok(usage.peakRssBytes > 0);
+        // Two Node processes, each resident in more than 16 MiB.
+        assert.ok(usage.peakRssBytes >= 32 << 20, `peak RSS ${usage.peakRssBytes}`);
       } finally {
         child.stdin.end();
         await exited;
@@ -330,6 +462,8 @@ describe('watchProcess', { skip: !linux && 'needs /proc' }, () => {
     assert.equal(usage.cpuUserMs + usage.cpuSysMs, 0);
     assert.equal(usage.peakRssBytes, 0);
     assert.equal(usage.bytesRead, 0);
+    // Both samples (the first and stop()'s) were taken, and found nothing.
+    assert.equal(usage.samples, 2);
   });
 
   test('clock ticks per second come from getconf', async () => {
