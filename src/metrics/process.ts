@@ -176,17 +176,19 @@ interface Member {
  * `expectArgv`: the argv the root will exec. Until its /proc cmdline shows it, the root is still the forked copy of
  * this Node process, and that copy's memory (RSS and VmHWM of the fork) must not count as the tool's.
  * `procRoot`: where to read the processes' files (default /proc; tests lay out a tree of their own there).
+ * `timer`: the stopwatch whose reading at stop() is the wall time (default: one started now). runMeasured starts it
+ * before spawn(), so that a command's wall time covers its whole life, not only what follows spawn()'s return.
  */
 export function watchProcess(
   pid: number,
-  opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[]; procRoot?: string } = {},
+  opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[]; procRoot?: string; timer?: () => number } = {},
 ): ProcessWatch {
   const proc = opts.procRoot ?? '/proc';
   const expectCmdline = opts.expectArgv?.join('\0');
   let execed = expectCmdline === undefined;
   /** The root's start time once seen: after the root has gone, a process that reuses its pid is another. */
   let rootStart: string | undefined;
-  const elapsed = startTimer();
+  const elapsed = opts.timer ?? startTimer();
   const selfStart = selfChildrenTicks();
   const intervalMs = Math.max(1, opts.intervalMs ?? DEFAULT_INTERVAL_MS);
 
@@ -408,6 +410,7 @@ export function runMeasured(cmd: string, args: string[], options: RunMeasuredOpt
   const tally = tallies.getStore();
   return new Promise<MeasuredRun>((resolve, reject) => {
     const run = diesWithParent(cmd, args, opts.env);
+    const timer = startTimer(); // before spawn(): the child's life begins inside it
     const child = spawn(run.cmd, run.args, {
       env: opts.env,
       cwd: opts.cwd,
@@ -427,7 +430,7 @@ export function runMeasured(cmd: string, args: string[], options: RunMeasuredOpt
     }
     child.on('error', () => undefined); // a failed kill() after start; exit still follows
 
-    const watch = watchProcess(childPid, { intervalMs: opts.intervalMs, expectArgv: [cmd, ...args] });
+    const watch = watchProcess(childPid, { intervalMs: opts.intervalMs, expectArgv: [cmd, ...args], timer });
     let timedOut = false;
     let aborted = false;
     let finished = false;

@@ -129,6 +129,15 @@ describe('watchProcess over a tree of several busy processes', { skip: process.p
     });
   }
 
+  test('the wall time is the given stopwatch at stop(), read once', async () => {
+    const fake = fakeProc({ pid: 100, ppid: 1 });
+    let reads = 0;
+    const watch = watchProcess(100, { procRoot: fake.root, intervalMs: NEVER, timer: () => 1234.5 + reads++ });
+    assert.equal((await watch.stop()).wallMs, 1234.5);
+    assert.equal((await watch.stop()).wallMs, 1234.5);
+    assert.equal(reads, 1);
+  });
+
   test("peak memory is one process's VmHWM when that is above the summed RSS of every sample", async () => {
     const fake = fakeProc(
       { pid: 100, ppid: 1, rssKb: 1000, hwmKb: 1200 },

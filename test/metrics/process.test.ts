@@ -472,6 +472,14 @@ describe('watchProcess', { skip: !linux && 'needs /proc' }, () => {
   });
 });
 
+test("a command's wall time covers its whole life, from before spawn(): a 50 ms sleep is never under 50 ms", async () => {
+  // The sleep starts inside spawn() (Node returns after the exec); a stopwatch started after spawn() returned loses
+  // that part and read 49.7 ms here for some runs.
+  const walls: number[] = [];
+  for (let i = 0; i < 20; i++) walls.push((await runMeasured('sleep', ['0.05'], { timeoutMs: 10_000 })).usage.wallMs);
+  assert.deepEqual(walls.filter((w) => w < 50), [], `wall times: ${walls.join(', ')}`);
+});
+
 test('tallyProcesses counts the processes started within it, however deep, with their wall time; not those outside', async () => {
   const outside = runMeasured('sleep', ['0.3'], { timeoutMs: 10_000 });
   const seen = await tallyProcesses(async (tally) => {
