@@ -159,6 +159,15 @@ export class ResticTool implements BackupTool {
     return this.lockInfo;
   }
 
+  /**
+   * pvbench's own unmeasured reads of the trial's repository (listing snapshots, the check) without restic's lock: a
+   * locking command sleeps 200 ms before it looks for a competing lock, and nothing else uses a trial's repository.
+   * The measured backups and restores keep the lock, as users run them; repair, which writes, keeps it too.
+   */
+  private read(args: string[], timeoutMs?: number) {
+    return runQuick(this.name, this.bin, ['--no-lock', ...args], this.env(), timeoutMs);
+  }
+
   private commonArgs(): string[] {
     const args = ['--no-cache'];
     if (typeof this.options.compression === 'string') args.push('--compression', this.options.compression);
@@ -215,7 +224,7 @@ export class ResticTool implements BackupTool {
   }
 
   private async snapshotPath(snapshotId: string): Promise<string> {
-    const res = await runQuick(this.name, this.bin, ['snapshots', '--no-cache', '--json', snapshotId], this.env());
+    const res = await this.read(['snapshots', '--no-cache', '--json', snapshotId]);
     const list = JSON.parse(res.stdout || '[]') as { paths?: string[] }[];
     const p = list[0]?.paths?.[0];
     if (!p) throw new ToolError(this.name, `restic knows no snapshot ${snapshotId}`, res.exitCode, excerpt(res.stderr));
@@ -223,7 +232,7 @@ export class ResticTool implements BackupTool {
   }
 
   async check(): Promise<RepositoryCheck> {
-    const res = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const res = await this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
     return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
   }
 
@@ -245,12 +254,12 @@ export class ResticTool implements BackupTool {
       actions.push(`${label}: ${res.exitCode === 0 ? 'ok' : `exit ${res.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
       return res;
     };
-    const check = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const check = await this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
     const packs = [...new Set([...(check.stdout + check.stderr).matchAll(/restic repair packs ((?:[0-9a-f]{64}\s*)+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)))];
     if (packs.length) await step(`restic repair packs (${packs.length} pack${packs.length > 1 ? 's' : ''})`, ['repair', 'packs', ...packs]);
     await step('restic repair index', ['repair', 'index']);
     await step('restic repair snapshots --forget', ['repair', 'snapshots', '--forget']);
-    const after = await runQuick(this.name, this.bin, ['check', '--no-cache', '--read-data'], this.env(), this.ctx.timeoutMs);
+    const after = await this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
     await removeTree(salvage);
     return { ran: true, actions, checkOk: after.exitCode === 0 };
   }
@@ -266,7 +275,7 @@ export class ResticTool implements BackupTool {
   }
 
   async snapshots(): Promise<string[]> {
-    const res = await runQuick(this.name, this.bin, ['snapshots', '--no-cache', '--json'], this.env());
+    const res = await this.read(['snapshots', '--no-cache', '--json']);
     if (res.exitCode !== 0) throw new ToolError(this.name, `restic snapshots failed: ${excerpt(res.stderr, 300)}`, res.exitCode);
     // Short ids, as backup() keeps them.
     const list = JSON.parse(res.stdout || '[]') as { short_id: string; time: string; paths?: string[] }[];
