@@ -196,7 +196,9 @@ test('a backup goes New → InProgress → Completed; a watch dropped mid-backup
   let release: () => void = () => undefined;
   gate = new Promise<void>((r) => (release = r));
   let op: RunningOp | undefined;
-  const started = tool.backup(source, { onStart: (o) => (op = o) });
+  let opAt = 0;
+  const before = Date.now();
+  const started = tool.backup(source, { onStart: (o) => ((op = o), (opAt = Date.now())) });
   const name = 'pvbench-run1-t1-b1';
   await server.waitFor(V, 'podvolumebackups', 'velero', `${name}-proxy-1`, (o) => !!o, 10_000);
   for (const until = Date.now() + 10_000; !op && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
@@ -206,14 +208,19 @@ test('a backup goes New → InProgress → Completed; a watch dropped mid-backup
   while ((await op!.progress()) < 0.29 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.ok(Math.abs((await op!.progress()) - (0.1 * 0.25 + 0.9 * 0.3)) < 1e-9);
   assert.ok(server.dropWatches() >= 1);
+  await new Promise((r) => setTimeout(r, 100)); // held at least this long after its start: the wall time's floor
+  const releasedAt = Date.now();
   release();
   const out = await within(started, 20_000, 'backup');
+  const after = Date.now();
   assert.equal(out.snapshotId, name);
   assert.equal(out.metrics.bytesProcessed, 2000);
   assert.equal(out.metrics.bytesRead, 2000);
   assert.equal(out.metrics.bytesWritten, 800);
   assert.equal(out.metrics.source, 'kubernetes');
-  assert.ok(out.metrics.wallMs >= 0);
+  // From the Backup's creation to its Completed phase: it spans the hold, and not more than the whole call.
+  assert.ok(out.metrics.wallMs >= releasedAt - opAt && releasedAt - opAt >= 100, `wall ${out.metrics.wallMs} ms, held ${releasedAt - opAt} ms`);
+  assert.ok(out.metrics.wallMs <= after - before, `wall ${out.metrics.wallMs} ms, the call took ${after - before} ms`);
   const watchesAfter = server.requests.filter((r) => r.watch && r.path.endsWith('/backups')).length;
   assert.ok(watchesAfter > watchesBefore, 'the Backup watch was re-opened after the drop');
   const b = server.get(V, 'backups', 'velero', name)!;
