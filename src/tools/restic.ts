@@ -145,14 +145,14 @@ export class ResticTool implements BackupTool {
     const unlocked = ['--no-lock', ...locked];
     const withLock: number[] = [];
     const without: number[] = [];
-    for (let i = 0; i < LOCK_PAIRS; i++) {
+    for (let i = 0; !enoughLockPairs(withLock, without); i++) {
       const lockedFirst = i % 2 === 1;
       (lockedFirst ? withLock : without).push(await timed(lockedFirst ? locked : unlocked));
       (lockedFirst ? without : withLock).push(await timed(lockedFirst ? unlocked : locked));
     }
     // The fastest of each: what other load on the machine adds to a run only ever lengthens it, so the minima are the
     // commands' own times (a median of differences came out at 172 ms for a 200 ms sleep on a loaded machine).
-    return { ms: round1(Math.min(...withLock) - Math.min(...without)), pairs: LOCK_PAIRS };
+    return { ms: round1(Math.min(...withLock) - Math.min(...without)), pairs: withLock.length };
   }
 
   lockWait(): LockWaitInfo | undefined {
@@ -317,8 +317,21 @@ export class ResticTool implements BackupTool {
   }
 }
 
-/** Pairs timed for the lock wait: its 200 ms is a fixed sleep, so few pairs suffice; each pair costs about 0.35 s. */
-const LOCK_PAIRS = 3;
+/** Pairs timed for the lock wait, at least and at most: its 200 ms is a fixed sleep; each pair costs about 0.35 s. */
+const LOCK_PAIRS = { min: 3, max: 8 };
+
+/**
+ * Are the pairs timed so far (the lock wait's runs with and without the lock, in the order timed) enough? From the
+ * third pair on, once the last pair set neither fastest time: a loaded machine slows some runs, and a new fastest run
+ * says the earlier ones were slowed (a lock wait of 64 ms was read from 3 pairs at load 9). At most 8 pairs.
+ */
+export function enoughLockPairs(withLock: readonly number[], without: readonly number[]): boolean {
+  const n = withLock.length;
+  if (n < LOCK_PAIRS.min) return false;
+  if (n >= LOCK_PAIRS.max) return true;
+  const improved = (xs: readonly number[]) => xs[n - 1]! < Math.min(...xs.slice(0, n - 1));
+  return !improved(withLock) && !improved(without);
+}
 
 function round1(ms: number): number {
   return Math.round(ms * 10) / 10;

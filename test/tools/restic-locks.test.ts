@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
+import { enoughLockPairs } from '../../src/tools/restic.ts';
 
 const restic = (() => {
   try {
@@ -70,4 +71,15 @@ test('backup and restore take the lock; listing snapshots and the check do not; 
     ],
   );
   await tool.cleanup();
+});
+
+test('the lock wait is timed until neither fastest time improves: 3 pairs at least, 8 at most', () => {
+  // [with the lock, without]: each list in the order timed.
+  assert.equal(enoughLockPairs([300, 290], [90, 95]), false, 'fewer than 3 pairs');
+  assert.equal(enoughLockPairs([300, 290, 295], [90, 95, 92]), true, 'the third pair improved neither minimum');
+  assert.equal(enoughLockPairs([300, 290, 285], [90, 95, 92]), false, 'the third pair has the fastest locked run');
+  assert.equal(enoughLockPairs([300, 290, 295], [240, 250, 88]), false, 'the third pair has the fastest unlocked run (a loaded machine slowed the others)');
+  assert.equal(enoughLockPairs([300, 290, 295, 296], [240, 250, 88, 89]), true, 'then one pair without a new minimum');
+  assert.equal(enoughLockPairs([9, 8, 7, 6, 5, 4, 3, 2], [9, 8, 7, 6, 5, 4, 3, 2]), true, '8 pairs: enough, whatever they say');
+  assert.equal(enoughLockPairs([9, 8, 7, 6, 5, 4, 3], [9, 8, 7, 6, 5, 4, 3]), false);
 });
