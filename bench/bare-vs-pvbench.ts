@@ -5,7 +5,10 @@
 // full backup, churn, incremental backup, restore of the latest snapshot into an empty folder, each of the three
 // preceded by sync(1); the restic repository from `restic init` with its key rewritten to pvbench's fixed scrypt
 // parameters. Bare skips only pvbench's manifests, verification and /proc sampling.
-// Usage: node bench/bare-vs-pvbench.ts [--sizes 10,500,5000] [--pairs 3 | --pairs 5,3,2] [--dir /var/tmp]
+// Usage: node bench/bare-vs-pvbench.ts [--sizes 10,500,5000] [--pairs 3 | --pairs 5,3,2] [--dir /var/tmp] [--drop-caches]
+// --drop-caches (root): both arms start from the same machine state: dirty pages written back and the page cache
+// dropped before each arm. Each sample also records the free memory right before its restore (the pvbench arm's from
+// its results: restore.machine) and, for the pvbench arm, restic's system CPU in the restore.
 // (--pairs: one count for every size, or one per size). One unrecorded warm-up pair at the first size.
 // Sizes are MB of workload (4 proxies' access logs). Needs restic on PATH. Writes bench/results/bare-vs-pvbench.json.
 // No assertions: figures to quote, not a test.
@@ -24,9 +27,10 @@ import { copyTree, removeTree, writeBack } from '../src/platform/local/fsutil.ts
 import { rewriteRepositoryKey, FIXED_SCRYPT } from '../src/tools/restic-key.ts';
 import { toolEnv } from '../src/tools/tool-env.ts';
 import { bootstrapRatioCI, median } from '../src/baseline/stats.ts';
+import { readMemInfo } from '../src/metrics/meminfo.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,500,5000' }, pairs: { type: 'string', default: '3' }, dir: { type: 'string', default: tmpdir() } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,500,5000' }, pairs: { type: 'string', default: '3' }, dir: { type: 'string', default: tmpdir() }, 'drop-caches': { type: 'boolean', default: false } } });
 const sizes = values.sizes.split(',').map(Number);
 const pairList = values.pairs.split(',').map(Number);
 const pairsFor = (i: number) => pairList[Math.min(i, pairList.length - 1)]!;
@@ -58,7 +62,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 
 }
 const sync = () => timed('sync', [], process.env);
 
-interface Sample { arm: 'bare' | 'pvbench'; sizeMb: number; pair: number; backupMs: number; incrementalMs: number; restoreMs: number; load: number }
+interface Sample { arm: 'bare' | 'pvbench'; sizeMb: number; pair: number; backupMs: number; incrementalMs: number; restoreMs: number; load: number; restoreFreeMiB?: number; restoreSysMs?: number }
 
 async function bare(work: string, golden: string, w: WorkloadConfig, volumes: string[]): Promise<Omit<Sample, 'arm' | 'sizeMb' | 'pair' | 'load'>> {
   const src = join(work, 'volumes');
@@ -80,12 +84,13 @@ async function bare(work: string, golden: string, w: WorkloadConfig, volumes: st
   const inc = await backup();
   const id = (JSON.parse(inc.stdout.split('\n').filter((l) => l.includes('"summary"')).pop()!) as { snapshot_id: string }).snapshot_id.slice(0, 8);
   await sync();
+  const free = (await readMemInfo())?.memFreeBytes;
   const staging = `${target}.restic-staging`;
   const restore = await timed('restic', ['restore', '--no-cache', id, '--target', staging], env);
   await mkdir(target, { recursive: true });
   for (const e of await readdir(join(staging, src))) await rename(join(staging, src, e), join(target, e));
   for (const p of [src, repo, target, staging]) await removeTree(p);
-  return { backupMs: full.ms, incrementalMs: inc.ms, restoreMs: restore.ms };
+  return { backupMs: full.ms, incrementalMs: inc.ms, restoreMs: restore.ms, ...(free !== undefined ? { restoreFreeMiB: Math.round(free / 2 ** 20) } : {}) };
 }
 
 async function viaPvbench(work: string, w: WorkloadConfig): Promise<Omit<Sample, 'arm' | 'sizeMb' | 'pair' | 'load'>> {
@@ -105,12 +110,13 @@ async function viaPvbench(work: string, w: WorkloadConfig): Promise<Omit<Sample,
     ].join('\n'),
   );
   await timed(process.execPath, [join(root, 'src/cli/index.ts'), 'run', suite, '--output', out, '--baseline', 'none'], process.env);
-  const r = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: { status: string; backup: { wallMs: number }; incremental: { wallMs: number }; restore: { wallMs: number } }[] };
+  const r = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: { status: string; backup: { wallMs: number }; incremental: { wallMs: number }; restore: { wallMs: number; cpuSysMs: number; machine?: { memFreeBytes: number } } }[] };
   const t = r.trials[0]!;
   if (t.status !== 'passed') throw new Error(`the pvbench trial ${t.status}`);
   await rm(out, { recursive: true, force: true });
   await removeTree(join(work, 'pv'));
-  return { backupMs: t.backup.wallMs, incrementalMs: t.incremental.wallMs, restoreMs: t.restore.wallMs };
+  const free = t.restore.machine?.memFreeBytes;
+  return { backupMs: t.backup.wallMs, incrementalMs: t.incremental.wallMs, restoreMs: t.restore.wallMs, restoreSysMs: t.restore.cpuSysMs, ...(free !== undefined ? { restoreFreeMiB: Math.round(free / 2 ** 20) } : {}) };
 }
 
 const samples: Sample[] = [];
@@ -130,10 +136,14 @@ try {
       // Pair 0 (at the first size) warms up both arms and is not recorded.
       const arms = (pair % 2 ? ['pvbench', 'bare'] : ['bare', 'pvbench']) as Sample['arm'][];
       for (const arm of arms) {
+        if (values['drop-caches']) {
+          await sync();
+          await writeFile('/proc/sys/vm/drop_caches', '3');
+        }
         const load = loadavg()[0]!;
         const s = arm === 'bare' ? await bare(work, golden, w, g.volumes) : await viaPvbench(work, w);
         if (pair > 0) samples.push({ arm, sizeMb: mb, pair, load, ...s });
-        process.stderr.write(`${mb} MB pair ${pair} ${arm}: backup ${s.backupMs.toFixed(0)} incremental ${s.incrementalMs.toFixed(0)} restore ${s.restoreMs.toFixed(0)} ms (load ${load.toFixed(1)})\n`);
+        process.stderr.write(`${mb} MB pair ${pair} ${arm}: backup ${s.backupMs.toFixed(0)} incremental ${s.incrementalMs.toFixed(0)} restore ${s.restoreMs.toFixed(0)} ms (load ${load.toFixed(1)}; before the restore ${s.restoreFreeMiB ?? '?'} MiB free${s.restoreSysMs !== undefined ? `; restic's system CPU ${s.restoreSysMs.toFixed(0)} ms` : ''})\n`);
       }
     }
     await removeTree(golden);
@@ -177,4 +187,4 @@ process.stdout.write(
   ].join('\n') + '\n',
 );
 await mkdir(join(root, 'bench/results'), { recursive: true });
-await writeFile(join(root, 'bench/results/bare-vs-pvbench.json'), JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), restic: version, pairs: sizes.map((_, i) => pairsFor(i)), rows, samples }, null, 2) + '\n');
+await writeFile(join(root, 'bench/results/bare-vs-pvbench.json'), JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), restic: version, dropCaches: values['drop-caches'], pairs: sizes.map((_, i) => pairsFor(i)), rows, samples }, null, 2) + '\n');

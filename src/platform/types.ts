@@ -2,6 +2,7 @@
 import type { FaultRecord, IntegrityResult } from '../suite/results.ts';
 import type { ToolConfig, WorkloadConfig } from '../config/schema.ts';
 import type { Manifest } from '../metrics/types.ts';
+import type { MachineMemory } from '../metrics/meminfo.ts';
 import type { BackupTool } from '../tools/types.ts';
 
 /** One copy of the workload's volumes: directories under `location` locally; PVCs in a namespace on Kubernetes. */
@@ -37,9 +38,10 @@ export interface Platform {
   /** Set up what the whole run needs (cluster, namespace, work directory). */
   /**
    * Called right before every measured backup and restore, outside its timed region: bring the machine to the state
-   * the suite asks for (locally: dirty pages written back; with a cold cache, the page cache dropped).
+   * the suite asks for (locally: dirty pages written back; with a cold cache, the page cache dropped). Resolves the
+   * machine's memory as it then stands, where the platform can read it (the trial records it with the operation).
    */
-  beforeOperation?(): Promise<void>;
+  beforeOperation?(): Promise<MachineMemory | undefined | void>;
   /** Makes the run's work space; `log` hears of leftovers of earlier runs it removed. */
   prepare(log?: (msg: string) => void): Promise<void>;
   /** A fresh volume set seeded deterministically with the workload. */

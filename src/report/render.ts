@@ -25,6 +25,7 @@ import {
 } from './format.ts';
 import { abNote, abTable } from './ab-table.ts';
 import { timelineTable } from './timeline-table.ts';
+import { machineLine } from './machine.ts';
 import { faultsTable, integrityTable, powerTable, recoveryTable, resourcesTable, summaryTable, timeChart, toolsTable, trendTable, trialsTable } from './tables.ts';
 
 export interface RenderInput {
@@ -175,6 +176,7 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
   const trials = cut.has('trials') ? { text: '', rows: 0 } : trialsTable(results, c, { onlyProblems: cut.has('passed-trials') });
   const power = cut.has('power') ? { text: '', rows: 0 } : powerTable(c);
   const git = results.run.git;
+  const machine = machineLine(results.trials);
   return {
     marker: input.marker,
     title: input.title,
@@ -199,6 +201,7 @@ export function buildView(input: RenderInput, cut: ReadonlySet<CutId> = new Set(
       url: safeUrl(git?.runUrl),
       startedAt: results.run.startedAt,
       incomplete: !results.run.complete,
+      ...(machine ? { machine } : {}),
     },
     baseline: c.baseline,
     summaryTable: summary.text,

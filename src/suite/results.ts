@@ -1,5 +1,6 @@
 // The results file: what one `pvbench run` measured. Versioned; written atomically after every trial.
 // Everything downstream (baseline statistics, report, GitHub outputs) reads only this shape.
+import type { MachineMemory } from '../metrics/meminfo.ts';
 
 export const RESULTS_SCHEMA_VERSION = 1 as const;
 
@@ -30,6 +31,8 @@ export interface PhaseMetrics {
   source: 'proc' | 'tool' | 'kubernetes' | 'mixed';
   /** Where the time went by the tool's own account, where it gives one (Velero's status timestamps). */
   timeline?: PhaseTimeline;
+  /** The machine's memory right before the operation, after the platform settled it (the local platform). */
+  machine?: MachineMemory;
 }
 
 /**

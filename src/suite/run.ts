@@ -21,7 +21,7 @@ import { runCorruptRepository } from '../faults/corrupt-repository.ts';
 import { planTrials } from './plan.ts';
 import type { PlannedTrial } from './plan.ts';
 import { describeKeyDerivation, RESULTS_SCHEMA_VERSION, timeSpent } from './results.ts';
-import type { ResultsFile, ToolInfo, TrialResult } from './results.ts';
+import type { PhaseMetrics, ResultsFile, ToolInfo, TrialResult } from './results.ts';
 import { duringTrial } from '../platform/interrupt.ts';
 import { tallyProcesses } from '../metrics/process.ts';
 
@@ -154,13 +154,17 @@ async function runTrial(p: PlannedTrial, tool: BackupTool, opts: RunOptions): Pr
  * (outside the tool's timed region). The run's interrupt reaches its processes and waits through duringTrial.
  */
 export function measuredTool(tool: BackupTool, platform: Pick<Platform, 'beforeOperation'>): BackupTool {
-  const settle = async () => {
-    if (platform.beforeOperation) await platform.beforeOperation();
+  /** Settles the machine, runs the operation, and records the machine's memory as it was at the start. */
+  const measured = async <T extends { metrics: PhaseMetrics }>(op: () => Promise<T>): Promise<T> => {
+    const machine = platform.beforeOperation ? await platform.beforeOperation() : undefined;
+    const out = await op();
+    if (machine) out.metrics.machine = machine;
+    return out;
   };
   return new Proxy(tool, {
     get(target, prop) {
-      if (prop === 'backup') return async (source: VolumeSet, hooks?: OpHooks) => (await settle(), target.backup(source, hooks));
-      if (prop === 'restore') return async (id: string, to: VolumeSet, hooks?: OpHooks) => (await settle(), target.restore(id, to, hooks));
+      if (prop === 'backup') return (source: VolumeSet, hooks?: OpHooks) => measured(() => target.backup(source, hooks));
+      if (prop === 'restore') return (id: string, to: VolumeSet, hooks?: OpHooks) => measured(() => target.restore(id, to, hooks));
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Comparison } from '../../src/baseline/compare.ts';
-import { buildView, gatesText, trendNote } from '../../src/report/render.ts';
+import { buildView, gatesText, renderReport, trendNote } from '../../src/report/render.ts';
 import type { RenderInput } from '../../src/report/render.ts';
 import { comparisonOf, results, timed, trial } from './fixtures.ts';
 
@@ -193,4 +193,17 @@ test('trendNote: what was searched, and how many series shifted', () => {
   assert.equal(trendNote({ runs: 10, series: 2, findings: [{ tool: 'a b', scenario: 'c', metric: 'm' } as never, { tool: 'a', scenario: 'b c', metric: 'm' } as never] }).split('(')[1], '2 of 2 series), found by E-divisive means with a permutation test; they do not change the verdict.');
   const v = buildView(input(comparison({ trend: { runs: 12, series: 3, findings: [] } })));
   assert.deepEqual(v.trend, { note: 'No level shift in the history of up to 12 runs (3 series), searched by E-divisive means with a permutation test.' });
+});
+
+test("buildView and the report: the machine's memory before the operations, on the run line, when the trials recorded it", () => {
+  const i = input(comparison());
+  assert.equal('machine' in buildView(i).run, false, 'none recorded: no key');
+  const r = i.results;
+  const machine = { memFreeBytes: 2 ** 30, memAvailableBytes: 3 * 2 ** 30, cachedBytes: 2 * 2 ** 30, dirtyBytes: 0, writebackBytes: 0 };
+  const trials = r.trials.map((t, k) => (k === 0 ? { ...t, restore: { ...t.restore!, machine } } : t));
+  const withMachine = { ...i, results: { ...r, trials } };
+  const phrase = 'memory before the measured operations: 1.00 GiB free, 2.00 GiB page cache, nothing dirty';
+  assert.equal(buildView(withMachine).run.machine, phrase);
+  assert.ok(renderReport({ ...withMachine, maxChars: 65_000 }).includes(` · local · ${phrase} · 3 trials per tool × scenario`), renderReport({ ...withMachine, maxChars: 65_000 }).slice(0, 600));
+  assert.ok(!renderReport({ ...i, maxChars: 65_000 }).includes('memory before'));
 });

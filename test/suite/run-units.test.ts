@@ -155,6 +155,17 @@ test('measuredTool settles the machine before each backup and restore, and passe
   assert.deepStrictEqual(await plain.backup(v), { snapshotId: 'snap-v', metrics: metrics(100) });
 });
 
+test("measuredTool records the machine's memory the platform reports after settling, on each backup and restore", async () => {
+  const events: string[] = [];
+  const tool = new FakeTool({ type: 'copy', name: 'fast' }, events);
+  const states = [1, 2].map((n) => ({ memFreeBytes: n, memAvailableBytes: 10 * n, cachedBytes: 100 * n, dirtyBytes: 0, writebackBytes: n }));
+  let i = 0;
+  const settled = measuredTool(tool, { beforeOperation: async () => states[i++] });
+  const v: VolumeSet = { id: 'v', location: '/fake/v', volumes: [] };
+  assert.deepStrictEqual(await settled.backup(v), { snapshotId: 'snap-v', metrics: { ...metrics(100), machine: states[0] } });
+  assert.deepStrictEqual(await settled.restore('snap-v', v), { metrics: { ...metrics(50), machine: states[1] } });
+});
+
 test('a run on the fake platform: the trial recorded in full, the log lines, the results file after every step', async (t) => {
   const tick = clock(t);
   const platform = new FakePlatform('kubernetes');

@@ -2,9 +2,9 @@
 // could not run does to the run, and a trial that throws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { suiteSchema } from '../../src/config/schema.ts';
 import type { Suite, ToolConfig } from '../../src/config/schema.ts';
 import { LocalPlatform } from '../../src/platform/local/platform.ts';
@@ -176,6 +176,14 @@ test('the local platform drops the page cache before each operation only when as
   await cold.beforeOperation();
   await warm.beforeOperation();
   assert.deepEqual(drops, ['drop']);
+  // And each reports the machine's memory after settling: /proc/meminfo, or the file a test gives.
+  const fake = join(await mkdtemp(join(tmpdir(), 'pvbench-meminfo-')), 'meminfo');
+  t.after(() => rm(dirname(fake), { recursive: true, force: true }));
+  await writeFile(fake, 'MemFree: 3 kB\nMemAvailable: 5 kB\nCached: 7 kB\nDirty: 0 kB\nWriteback: 1 kB\n');
+  const faked = new LP({ keep: false, meminfo: fake });
+  await faked.prepare();
+  t.after(() => faked.cleanup());
+  assert.deepEqual(await faked.beforeOperation(), { memFreeBytes: 3072, memAvailableBytes: 5120, cachedBytes: 7168, dirtyBytes: 0, writebackBytes: 1024 });
   assert.match(cold.describe(), /, page cache dropped before each backup and restore\)$/);
   assert.match(warm.describe(), /, warm page cache, dirty pages written back before each backup and restore\)$/);
 });

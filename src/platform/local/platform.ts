@@ -17,6 +17,8 @@ import { slowdownFromEnv } from '../../tools/local-context.ts';
 import type { BackupTool } from '../../tools/types.ts';
 import type { Platform, VolumeSet, Writer } from '../types.ts';
 import { copyTree, flipBit, pickDistinct, removeTree, writeBack } from './fsutil.ts';
+import { readMemInfo } from '../../metrics/meminfo.ts';
+import type { MachineMemory } from '../../metrics/meminfo.ts';
 import { startLocalWriter } from './writer.ts';
 import type { Owner } from '../processes.ts';
 import { ownerAlive, selfOwner } from '../processes.ts';
@@ -63,6 +65,8 @@ export interface LocalPlatformOptions {
   cache?: 'warm' | 'cold';
   /** How the page cache is dropped (tests substitute one); /proc/sys/vm/drop_caches by default. */
   dropCaches?: () => Promise<void>;
+  /** Where the machine's memory is read after settling it (tests substitute a file); /proc/meminfo by default. */
+  meminfo?: string;
 }
 
 /** Writes dirty pages back (sync(1): Node has no sync(2)); then, for a cold cache, drops clean pages and slab. */
@@ -99,9 +103,10 @@ export class LocalPlatform implements Platform {
     return `local (${this.workdir || 'work directory not created yet'}, ${cache})`;
   }
 
-  async beforeOperation(): Promise<void> {
+  async beforeOperation(): Promise<MachineMemory | undefined> {
     await syncAll();
     if (this.opts.cache === 'cold') await (this.opts.dropCaches ?? dropPageCache)();
+    return readMemInfo(this.opts.meminfo);
   }
 
   /** The run's work directory (created by prepare). */
