@@ -206,7 +206,7 @@ test('ResticTool: keyDerivation fixed (the default) rewrites the template key; c
     // removing the lock file add a few ms. Six processes timed on a loaded machine are off by tens of ms either way
     // (141 ms was seen at load 4): a wide margin, still far from the 0 of a command that does not lock.
     const lw = fixed.lockWait?.();
-    assert.equal(lw?.pairs, 3);
+    assert.ok(lw && lw.pairs >= 3 && lw.pairs <= 8, `3 to 8 pairs (enoughLockPairs): ${lw?.pairs}`);
     assert.ok(lw && lw.ms >= 100 && lw.ms < 450, `the lock wait is restic's 200 ms sleep: ${lw?.ms} ms`);
     const kd = fixed.keyDerivation?.();
     assert.deepEqual({ ...kd, ms: undefined }, { mode: 'fixed', kdf: 'scrypt', N: 16384, r: 8, p: 1, ms: undefined });
