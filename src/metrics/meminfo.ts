@@ -25,7 +25,7 @@ const FIELDS: Record<string, keyof MachineMemory> = {
 export function parseMemInfo(text: string): MachineMemory | undefined {
   const out: Partial<MachineMemory> = {};
   for (const line of text.split('\n')) {
-    const m = /^(\w+):\s+(\d+) kB$/.exec(line.trim());
+    const m = /^(\w+):\s+(\d+) kB$/.exec(line);
     const key = m && FIELDS[m[1]!];
     if (key) out[key] = Number(m[2]) * 1024;
   }

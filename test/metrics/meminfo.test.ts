@@ -38,6 +38,10 @@ test('parseMemInfo: a kernel without one of the five gives nothing rather than a
   }
   // A field named like one of them (SwapCached) is not it.
   assert.equal(parseMemInfo(SAMPLE.replace('Cached:          7912340 kB', 'XCached: 1 kB')), undefined);
+  // Only whole lines of the file's form: a longer name or a line that goes on after its unit is not the figure.
+  assert.equal(parseMemInfo(SAMPLE.replace('Dirty:  ', 'x-Dirty:')), undefined);
+  assert.equal(parseMemInfo(SAMPLE.replace('Dirty:              1032 kB', 'Dirty: 1032 kB (x)')), undefined);
+  assert.equal(parseMemInfo(SAMPLE.replace('Dirty:              1032 kB', ' Dirty: 1032 kB')), undefined);
   assert.equal(parseMemInfo('MemFree: lots kB\nMemAvailable: 1 kB\nCached: 1 kB\nDirty: 1 kB\nWriteback: 1 kB'), undefined);
 });
 
@@ -47,6 +51,8 @@ test('readMemInfo: the file given, parsed; none (another OS) is undefined', asyn
     writeFileSync(join(dir, 'meminfo'), SAMPLE);
     assert.deepEqual(await readMemInfo(join(dir, 'meminfo')), parseMemInfo(SAMPLE));
     assert.equal(await readMemInfo(join(dir, 'absent')), undefined);
+    // By default this machine's: on Linux, all five figures.
+    if (process.platform === 'linux') assert.deepEqual(Object.keys((await readMemInfo()) ?? {}).sort(), ['cachedBytes', 'dirtyBytes', 'memAvailableBytes', 'memFreeBytes', 'writebackBytes']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
