@@ -99,7 +99,7 @@ export function armTrigger(
             held = (await op.pause?.()) ?? false;
             const lookStarted = performance.now();
             const p = await op.progress();
-            if (p >= fraction || (afterMs !== undefined && Date.now() - started >= afterMs)) {
+            if (p >= fraction || Date.now() - started >= (afterMs ?? Infinity)) {
               fired = true;
               await fire(op, p);
               return;
