@@ -105,14 +105,15 @@ export function armTrigger(
               return;
             }
             const lookMs = performance.now() - lookStarted;
+            // Held means pause() said so; an operation that can be held can be let go (resume comes with pause).
             if (held) {
               held = false;
-              await op.resume?.();
+              await op.resume!();
             }
             await sleep(op.pause ? Math.min(MAX_SLICE_MS, Math.max(1, Math.ceil(4 * lookMs))) : 3);
           }
         } finally {
-          if (held) await op.resume?.();
+          if (held) await op.resume!();
         }
       })();
     },

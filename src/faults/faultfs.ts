@@ -145,7 +145,7 @@ export async function mountFaultfs(plan: FaultfsPlan, timeoutMs = 15_000): Promi
   const pid = child.pid ?? 0;
   const outcome = await Promise.race([mounted.then(() => 'ready' as const), exited(timeoutMs).then((gone) => (gone ? ('exited' as const) : ('timeout' as const)))]);
   if (outcome !== 'ready') {
-    if (pid) child.kill('SIGKILL');
+    child.kill('SIGKILL');
     await exited(5000);
     const why = outcome === 'exited' ? `it exited: ${stderr.trim() || `code ${child.exitCode}`}` : `no mount after ${timeoutMs} ms`;
     throw new Error(`faultfs (pid ${pid}) did not mount over ${plan.dir}: ${why}`);

@@ -121,6 +121,10 @@ interface Script {
   pauses?: boolean[];
   /** Date.now() advances by this during each look. */
   clockMs?: number;
+  /** pause() fails with this message (at its first call). */
+  pauseFails?: string;
+  /** It can be held but offers no resume (a broken operation). */
+  noResume?: boolean;
   /** The operation ends at its first resume. */
   endAtResume?: boolean;
 }
@@ -150,6 +154,7 @@ function scripted(s: Script) {
     ...(s.pauses
       ? {
           pause: async () => {
+            if (s.pauseFails) throw new Error(s.pauseFails);
             const held = s.pauses![Math.min(pauses++, s.pauses!.length - 1)]!;
             events.push(held ? 'pause' : 'pause (not held)');
             return held;
@@ -161,6 +166,7 @@ function scripted(s: Script) {
         }
       : {}),
   };
+  if (s.noResume) delete op.resume;
   return { op, events, settled };
 }
 
@@ -274,5 +280,22 @@ test('one trigger, one operation: another started while it watches, or after it 
     late.hooks.onStart!(unholdable.op);
     t.hooks.onStart!(unholdable.op);
     assert.deepEqual(unholdable.events, [], 'nothing to resume');
+  });
+});
+
+test('a pause that fails: the trigger stops with its error, nothing resumed; held but no resume: an error, not a process left held', async () => {
+  await scriptedTime(async () => {
+    const { op, events } = scripted({ progress: [0.1], pauses: [true], pauseFails: 'kill -STOP 4242: EPERM' });
+    const t = armTrigger(0.5, undefined, async (o) => void (await o.kill()));
+    t.hooks.onStart!(op);
+    await assert.rejects(bounded(t.done(Promise.resolve()), 'done'), { message: 'kill -STOP 4242: EPERM' });
+    assert.deepEqual(events, []);
+    assert.equal(t.fired(), false);
+
+    const broken = scripted({ progress: [0.1], pauses: [true], noResume: true });
+    const u = armTrigger(0.5, undefined, async (o) => void (await o.kill()));
+    u.hooks.onStart!(broken.op);
+    await assert.rejects(bounded(u.done(Promise.resolve()), 'done'), TypeError);
+    assert.deepEqual(broken.events, ['pause', 'look 0.1']);
   });
 });
