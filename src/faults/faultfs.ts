@@ -197,7 +197,8 @@ export async function detachFaultfsMounts(under: string, mountsFile = '/proc/mou
   const points = text
     .split('\n')
     .map((l) => l.split(' '))
-    .filter((f) => f[2] === 'fuse.faultfs' && f[1] !== undefined)
+    // A line with a type (third field) has a mount point (second).
+    .filter((f) => f[2] === 'fuse.faultfs')
     .map((f) => unescapeMount(f[1]!))
     .filter((p) => p === under || p.startsWith(under.endsWith('/') ? under : `${under}/`))
     .sort((a, b) => b.length - a.length);
