@@ -99,20 +99,21 @@ export function armTrigger(
             held = (await op.pause?.()) ?? false;
             const lookStarted = performance.now();
             const p = await op.progress();
-            if (p >= fraction || (afterMs !== undefined && Date.now() - started >= afterMs)) {
+            if (p >= fraction || Date.now() - started >= (afterMs ?? Infinity)) {
               fired = true;
               await fire(op, p);
               return;
             }
             const lookMs = performance.now() - lookStarted;
+            // Held means pause() said so; an operation that can be held can be let go (resume comes with pause).
             if (held) {
               held = false;
-              await op.resume?.();
+              await op.resume!();
             }
             await sleep(op.pause ? Math.min(MAX_SLICE_MS, Math.max(1, Math.ceil(4 * lookMs))) : 3);
           }
         } finally {
-          if (held) await op.resume?.();
+          if (held) await op.resume!();
         }
       })();
     },

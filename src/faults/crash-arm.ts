@@ -61,7 +61,7 @@ export async function armCrash(ctx: TrialContext, phase: 'backup' | 'restore', f
   const hooks: OpHooks = {
     onStart: (op) => {
       what = op.describe();
-      f.hooks.onStart?.(op);
+      f.hooks.onStart!(op);
     },
   };
   const fired = () => result.strike !== undefined && (result.strike.killed ?? 0) > 0;

@@ -15,8 +15,8 @@ export async function runDiskFull(ctx: TrialContext, _scenario: ScenarioConfig, 
   const toolDid = lb.result ? 'the backup completed anyway' : `the backup failed (${lb.toolError})`;
   const then =
     after.restored === 'faulted-backup'
-      ? `its snapshot restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`
-      : `${after.check?.ran ? `repository check after the fault ${after.check.ok ? 'passed' : 'FAILED'}; ` : ''}with space back, a clean backup restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`;
+      ? `its snapshot restored ${after.integrity!.ok ? 'intact' : 'DAMAGED'}`
+      : `${after.check!.ran ? `repository check after the fault ${after.check!.ok ? 'passed' : 'FAILED'}; ` : ''}with space back, a clean backup restored ${after.integrity!.ok ? 'intact' : 'DAMAGED'}`;
   return {
     ...measured(after),
     fault: {

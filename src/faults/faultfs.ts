@@ -3,7 +3,6 @@
 // waits for its mount, reads what it reports (JSON lines on stdout), and takes it down again: fusermount -u of its
 // path, then its pid. A mount left by a pvbench that dies anyway is detached on exit.
 import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,20 +57,21 @@ export interface FaultfsMount {
 
 const BINARY = 'pvbench-faultfs';
 
-/** The faultfs binary: $PVBENCH_FAULTFS, pvbench-faultfs on PATH, or .tools/bin of this checkout (scripts/setup.sh). */
-export function faultfsBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+/** Where scripts/setup.sh puts the binary: .tools/bin of this checkout (src/faults/ and dist/cli/ are both two levels below it). */
+export const LOCAL_FAULTFS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.tools', 'bin', BINARY);
+
+/** The faultfs binary: $PVBENCH_FAULTFS, pvbench-faultfs on PATH, or `local` (.tools/bin of this checkout). */
+export function faultfsBinary(env: NodeJS.ProcessEnv = process.env, local = LOCAL_FAULTFS): string | undefined {
   if (env.PVBENCH_FAULTFS) return executable(env.PVBENCH_FAULTFS) ? env.PVBENCH_FAULTFS : undefined;
   const found = onPath(BINARY, env.PATH);
   if (found) return found;
-  // src/faults/ and dist/cli/ are both two levels below the checkout.
-  const local = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.tools', 'bin', BINARY);
   return executable(local) ? local : undefined;
 }
 
-/** Why faultfs cannot be used here, or undefined when it can. */
-export function faultfsUnavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (process.platform !== 'linux') return 'faultfs needs Linux (FUSE)';
-  if (!existsSync('/dev/fuse')) return 'no /dev/fuse on this machine';
+/** Why faultfs cannot be used here, or undefined when it can (`platform` and `fuseDevice`: this machine's). */
+export function faultfsUnavailable(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform, fuseDevice = '/dev/fuse'): string | undefined {
+  if (platform !== 'linux') return 'faultfs needs Linux (FUSE)';
+  if (!existsSync(fuseDevice)) return `no ${fuseDevice} on this machine`;
   if (!faultfsBinary(env)) return 'the faultfs binary is not built (scripts/setup.sh builds it where Go is available; or set PVBENCH_FAULTFS)';
   return undefined;
 }
@@ -94,13 +94,13 @@ function wait(ms: number): Promise<void> {
 }
 
 
-function runUnmount(args: string[], timeoutMs: number): Promise<{ ok: boolean; stderr: string }> {
+/** Runs fusermount; true when it succeeded (what it says on failure is not used: a failed unmount is retried or detached). */
+function runUnmount(args: string[], timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const c = spawn('fusermount', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stderr = '';
-    c.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('error', (e) => resolve({ ok: false, stderr: e.message }));
-    c.on('close', (code) => resolve({ ok: code === 0, stderr: stderr.trim() }));
+    const c = spawn('fusermount', args, { stdio: 'ignore', timeout: timeoutMs, killSignal: 'SIGKILL' });
+    // A spawn that fails (no fusermount on $PATH) emits 'error', then 'close' with a negative code.
+    c.on('error', () => undefined);
+    c.on('close', (code) => resolve(code === 0));
   });
 }
 
@@ -112,13 +112,12 @@ export async function mountFaultfs(plan: FaultfsPlan, timeoutMs = 15_000): Promi
   if (plan.count !== undefined) args.push('-count', String(plan.count));
   if (plan.delayMs !== undefined) args.push('-delay-ms', String(plan.delayMs));
   const run = diesWithParent(bin, args);
-  const child = spawn(run.cmd, run.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(run.cmd, run.args);
   child.on('error', () => undefined);
   child.stdin!.on('error', () => undefined);
-  let isClosed = false;
   const closed = new Promise<void>((r) => child.once('close', () => r()));
-  void closed.then(() => (isClosed = true));
-  const exited = (_c: ChildProcess, ms: number) => (isClosed ? Promise.resolve(true) : settlesWithin(closed, ms));
+  /** Has it exited (and its output been read) within `ms`? With 0: has it already. */
+  const exited = (ms: number) => settlesWithin(closed, ms);
   let strike: FaultfsStrike | undefined;
   let stats: FaultfsStats | undefined;
   let stderr = '';
@@ -144,10 +143,10 @@ export async function mountFaultfs(plan: FaultfsPlan, timeoutMs = 15_000): Promi
   });
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
   const pid = child.pid ?? 0;
-  const outcome = await Promise.race([mounted.then(() => 'ready' as const), exited(child, timeoutMs).then((gone) => (gone ? ('exited' as const) : ('timeout' as const)))]);
+  const outcome = await Promise.race([mounted.then(() => 'ready' as const), exited(timeoutMs).then((gone) => (gone ? ('exited' as const) : ('timeout' as const)))]);
   if (outcome !== 'ready') {
-    if (pid) child.kill('SIGKILL');
-    await exited(child, 5000);
+    child.kill('SIGKILL');
+    await exited(5000);
     const why = outcome === 'exited' ? `it exited: ${stderr.trim() || `code ${child.exitCode}`}` : `no mount after ${timeoutMs} ms`;
     throw new Error(`faultfs (pid ${pid}) did not mount over ${plan.dir}: ${why}`);
   }
@@ -155,16 +154,16 @@ export async function mountFaultfs(plan: FaultfsPlan, timeoutMs = 15_000): Promi
   let stopping: Promise<{ strike?: FaultfsStrike; stats?: FaultfsStats }> | undefined;
   const stop = async () => {
     // Unmount by path; a busy mount (a process still inside) is retried, then detached.
-    let res = await runUnmount(['-u', plan.dir], 10_000);
-    for (let n = 0; !res.ok && n < 20 && !(await exited(child, 0)); n++) {
+    let ok = await runUnmount(['-u', plan.dir], 10_000);
+    for (let n = 0; !ok && n < 20 && !(await exited(0)); n++) {
       await wait(50);
-      res = await runUnmount(['-u', plan.dir], 10_000);
+      ok = await runUnmount(['-u', plan.dir], 10_000);
     }
-    if (!res.ok) await runUnmount(['-u', '-z', plan.dir], 10_000);
+    if (!ok) await runUnmount(['-u', '-z', plan.dir], 10_000);
     live.delete(plan.dir);
-    if (!(await exited(child, 10_000))) {
+    if (!(await exited(10_000))) {
       child.kill('SIGKILL');
-      await exited(child, 5000);
+      await exited(5000);
     }
     return { strike, stats };
   };
@@ -188,21 +187,22 @@ function unescapeMount(p: string): string {
  * Detaches the faultfs mounts at or below `under` (left by a pvbench that was killed: its faultfs died with it, and
  * a FUSE mount without its server is a dead directory nothing can remove). Resolves the mount points detached.
  */
-export async function detachFaultfsMounts(under: string): Promise<string[]> {
+export async function detachFaultfsMounts(under: string, mountsFile = '/proc/mounts'): Promise<string[]> {
   let text: string;
   try {
-    text = readFileSync('/proc/mounts', 'utf8');
+    text = readFileSync(mountsFile, 'utf8');
   } catch {
     return [];
   }
   const points = text
     .split('\n')
     .map((l) => l.split(' '))
-    .filter((f) => f[2] === 'fuse.faultfs' && f[1] !== undefined)
+    // A line with a type (third field) has a mount point (second).
+    .filter((f) => f[2] === 'fuse.faultfs')
     .map((f) => unescapeMount(f[1]!))
     .filter((p) => p === under || p.startsWith(under.endsWith('/') ? under : `${under}/`))
     .sort((a, b) => b.length - a.length);
   const done: string[] = [];
-  for (const p of points) if ((await runUnmount(['-u', '-z', p], 10_000)).ok) done.push(p);
+  for (const p of points) if (await runUnmount(['-u', '-z', p], 10_000)) done.push(p);
   return done;
 }

@@ -17,8 +17,8 @@ export async function runIoError(ctx: TrialContext, _scenario: ScenarioConfig, f
   const toolDid = lb.result ? 'the backup completed anyway' : `the backup failed (${lb.toolError})`;
   const then =
     after.restored === 'faulted-backup'
-      ? `its snapshot restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`
-      : `after recovery a clean backup restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}${after.check?.ran ? `; repository check ${after.check.ok ? 'passed' : 'FAILED'}` : ''}`;
+      ? `its snapshot restored ${after.integrity!.ok ? 'intact' : 'DAMAGED'}`
+      : `after recovery a clean backup restored ${after.integrity!.ok ? 'intact' : 'DAMAGED'}${after.check!.ran ? `; repository check ${after.check!.ok ? 'passed' : 'FAILED'}` : ''}`;
   return {
     ...measured(after),
     fault: {

@@ -39,9 +39,11 @@ interface OutageArm {
   hooks: OpHooks;
   fired(): boolean;
   done(settled: Promise<unknown>): Promise<void>;
-  /** When the outage struck (ms since epoch) and what of the backup it killed; after done(). */
-  at(): number;
-  killed(): string;
+  /**
+   * Once fired, after done(): when faultfs or its timer struck (ms since epoch) and what of the backup faultfs killed;
+   * undefined where the outage's own `fire` ran alone (the slice trigger), which then set both.
+   */
+  struck(): { at: number; killed?: string } | undefined;
   details(): Record<string, string | number | boolean>;
 }
 
@@ -54,7 +56,7 @@ interface OutageArm {
 async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, fire: (op: RunningOp) => Promise<void>): Promise<OutageArm> {
   const slice = () => {
     const t = armTrigger(0.5, fault.afterMs, (op) => fire(op));
-    return { hooks: t.hooks, fired: t.fired, done: t.done, at: () => 0, killed: () => '', details: () => ({ mechanism: 'slice-trigger' }) };
+    return { hooks: t.hooks, fired: t.fired, done: t.done, struck: () => undefined, details: () => ({ mechanism: 'slice-trigger' }) };
   };
   if (node || ctx.platform.kind !== 'local') return slice();
   const why = byteFaultUnavailable(ctx, 'source');
@@ -71,9 +73,9 @@ async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, 
   let kill: Promise<void> | undefined;
   const hooks: OpHooks = {
     onStart: (o) => {
-      arm.hooks.onStart?.(o);
+      arm.hooks.onStart!(o);
+      // arm.fired() stays false until arm.done() has returned, and done() clears this timer right then.
       timer = setTimeout(() => {
-        if (arm.fired() || timed) return;
         timed = true;
         timedAt = Date.now();
         kill = fire(o);
@@ -88,8 +90,8 @@ async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, 
       clearTimeout(timer);
       await kill;
     },
-    at: () => (arm.fired() ? arm.killTime() : timedAt),
-    killed: () => (arm.fired() ? (arm.killed() ?? '') : ''),
+    // Fired: faultfs struck, or else the timer did (its `fire` named what it killed).
+    struck: () => (arm.fired() ? { at: arm.killTime(), killed: arm.killed() } : { at: timedAt }),
     details: () => ({ ...arm.details(), ...(timed ? { struckBy: `the timer (afterMs ${fault.afterMs}) before half the bytes were read` } : arm.fired() ? { struckBy: 'half the source bytes read' } : {}) }),
   };
 }
@@ -135,13 +137,16 @@ export async function runOutage(ctx: TrialContext, _scenario: ScenarioConfig, fa
     void secondSucceeded.then(() => (secondEnded = true));
     await trigger.done(second);
     const secondOk = await secondSucceeded;
-    if (trigger.at() > 0) {
-      // faultfs struck: the backup died on the byte of the point; the writer goes now (its writes after the
-      // outage instant are not acknowledged before it, so they count nowhere).
-      outageAt = trigger.at();
-      if (trigger.killed()) killedOp = trigger.killed();
-    }
     if (!trigger.fired()) outageAt = Date.now();
+    else {
+      const struck = trigger.struck();
+      if (struck) {
+        // faultfs struck: the backup died on the byte of the point; the writer goes now (its writes after the
+        // outage instant are not acknowledged before it, so they count nowhere).
+        outageAt = struck.at;
+        if (struck.killed) killedOp = struck.killed;
+      }
+    }
     await writer.kill();
 
     // Recovery, as an operator would: clear locks, find the last completed backup, restore it, verify. After a

@@ -20,7 +20,7 @@ export async function runSlowDisk(ctx: TrialContext, _scenario: ScenarioConfig, 
       injected,
       description: !lb.layer
         ? `no latency injected: ${lb.unavailable}`
-        : `+${fault.delayMs} ms on each of ${delayed} ${ops} (${Math.round(delayed * fault.delayMs)} ms added in all): the backup ${lb.result ? 'completed' : `failed (${lb.toolError})`} in ${lb.wallMs} ms; restored ${after.integrity?.ok ? 'intact' : 'DAMAGED'}`,
+        : `+${fault.delayMs} ms on each of ${delayed} ${ops} (${Math.round(delayed * fault.delayMs)} ms added in all): the backup ${lb.result ? 'completed' : `failed (${lb.toolError})`} in ${lb.wallMs} ms; restored ${after.integrity!.ok ? 'intact' : 'DAMAGED'}`,
       details: { target: fault.target, delayMs: fault.delayMs, addedMs: Math.round(delayed * fault.delayMs), ...layerDetails(lb), restored: after.restored },
       detected: false,
     },

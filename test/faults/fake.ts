@@ -213,6 +213,8 @@ export interface OpScript {
   /** Restore: paths it leaves out, paths whose content it changes. */
   lose?: string[];
   alter?: string[];
+  /** The look (0-based) during which it finishes: that look reports its step only once the operation has ended. */
+  finishesAtLook?: number;
   /** Never tells the hooks it started (a tool that cannot report its process). */
   unwatched?: boolean;
   /** Runs once the operation has done its work (e.g. someone else changing the source). */
@@ -248,6 +250,10 @@ class FakeOp implements RunningOp {
     if (this.looks >= steps.length) {
       this.end('done');
       return steps.at(-1) ?? 0;
+    }
+    if (this.script.finishesAtLook === this.looks) {
+      this.end('done');
+      await nextTurn();
     }
     return steps[this.looks++]!;
   }

@@ -607,6 +607,18 @@ describe('outage', () => {
     assert.match(o.fault.description, /^node n1 killed mid-backup \(the backup then completed\), with the writer \(pid 77\); node back after 10 ms; restored the latest snapshot; /);
   });
 
+  test('a node outage that strikes just after the backup ended: after the backup had completed, the latest snapshot restored', async () => {
+    const node = { struck: 'node n1 killed', recoverMs: 10, events: [] as string[] };
+    const { tool, ctx } = outageTrial({ node }, { progress: [0.1, 0.7], lookMs: 10, finishesAtLook: 1 });
+    const o = await runScenario(ctx, nodeOutage(50));
+    assert.equal(o.fault.description, 'node n1 killed after the backup had completed, with the writer (pid 77); node back after 10 ms; restored the latest snapshot; 1 of 3 acknowledged writes lost');
+    // The backup ended at 2020 (looks at 1010 and 1020, then its 1000 ms), the strike right then: all three writes
+    // acknowledged; the snapshot holds the first two.
+    assert.equal(o.fault.injected, true);
+    assert.deepEqual(node.events, ['strike', 'recover']);
+    assert.ok(tool.calls.includes('recover since 2020'), tool.calls.join(' | '));
+  });
+
   test('a node outage whose strike fails: the node is still brought back, and the trial fails with why', async () => {
     const node = { struck: '', strikeFails: 'docker kill pvbench-worker2: no such container', recoverMs: 10, events: [] as string[] };
     const { platform, ctx } = outageTrial({ node }, { progress: [0.7] });
@@ -621,6 +633,7 @@ describe('outage', () => {
     const o = await runScenario(ctx, nodeOutage(60000));
     assert.equal(o.status, 'not-injected');
     assert.deepEqual(node.events, []);
+    assert.equal(o.fault.details.nodeRecovery, '', 'no node was brought back');
     assert.ok(tool.calls.includes('recover'));
   });
 
