@@ -8,7 +8,8 @@
 // Usage: node bench/bare-vs-pvbench.ts [--sizes 10,500,5000] [--pairs 3 | --pairs 5,3,2] [--dir /var/tmp] [--drop-caches]
 // --drop-caches (root): both arms start from the same machine state: dirty pages written back and the page cache
 // dropped before each arm. Each sample also records the free memory right before its restore (the pvbench arm's from
-// its results: restore.machine) and, for the pvbench arm, restic's system CPU in the restore.
+// its results: restore.machine) and restic's system CPU in the restore (bare: the cstime of this process's reaped
+// children around it).
 // (--pairs: one count for every size, or one per size). One unrecorded warm-up pair at the first size.
 // Sizes are MB of workload (4 proxies' access logs). Needs restic on PATH. Writes bench/results/bare-vs-pvbench.json.
 // No assertions: figures to quote, not a test.
@@ -19,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { workloadSchema } from '../src/config/schema.ts';
 import type { WorkloadConfig } from '../src/config/schema.ts';
@@ -64,6 +66,14 @@ const sync = () => timed('sync', [], process.env);
 
 interface Sample { arm: 'bare' | 'pvbench'; sizeMb: number; pair: number; backupMs: number; incrementalMs: number; restoreMs: number; load: number; restoreFreeMiB?: number; restoreSysMs?: number }
 
+/** System CPU of this process's reaped children so far (cstime of /proc/self/stat), ms: restic's, around its restore. */
+function childrenSysMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[14]) * 1000) / CLK_TCK;
+}
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
 async function bare(work: string, golden: string, w: WorkloadConfig, volumes: string[]): Promise<Omit<Sample, 'arm' | 'sizeMb' | 'pair' | 'load'>> {
   const src = join(work, 'volumes');
   const repo = join(work, 'repo');
@@ -86,11 +96,13 @@ async function bare(work: string, golden: string, w: WorkloadConfig, volumes: st
   await sync();
   const free = (await readMemInfo())?.memFreeBytes;
   const staging = `${target}.restic-staging`;
+  const sys0 = childrenSysMs();
   const restore = await timed('restic', ['restore', '--no-cache', id, '--target', staging], env);
+  const restoreSysMs = childrenSysMs() - sys0;
   await mkdir(target, { recursive: true });
   for (const e of await readdir(join(staging, src))) await rename(join(staging, src, e), join(target, e));
   for (const p of [src, repo, target, staging]) await removeTree(p);
-  return { backupMs: full.ms, incrementalMs: inc.ms, restoreMs: restore.ms, ...(free !== undefined ? { restoreFreeMiB: Math.round(free / 2 ** 20) } : {}) };
+  return { backupMs: full.ms, incrementalMs: inc.ms, restoreMs: restore.ms, restoreSysMs, ...(free !== undefined ? { restoreFreeMiB: Math.round(free / 2 ** 20) } : {}) };
 }
 
 async function viaPvbench(work: string, w: WorkloadConfig): Promise<Omit<Sample, 'arm' | 'sizeMb' | 'pair' | 'load'>> {
