@@ -216,3 +216,58 @@ test('the shared pool: made once, used by calls without a worker count, replaced
   assert.equal(made.length, from + 3);
   await closeSharedPool();
 });
+
+/** A tree of `n` one-byte files in one directory. */
+function flat(n: number): string {
+  const root = mkdtempSync(join(tmpdir(), 'pvbench-workers-flat-'));
+  process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  for (let i = 0; i < n; i++) writeFileSync(join(root, String(i).padStart(4, '0')), String(i % 10));
+  return root;
+}
+
+test('the walk hands the pool 256 paths at a time, and keeps four batches in flight while it waits for the first', async () => {
+  const root = flat(5 * 256 + 10);
+  const from = made.length;
+  const answered = new Set<number>();
+  hold = true;
+  const built = buildManifest(root, { workers: 1 });
+  const answer = (k: number): void => {
+    const w = made[from]!;
+    if (answered.has(k) || !w.posted[k]) return;
+    answered.add(k);
+    w.emit('message', { id: w.posted[k]!.id, results: w.posted[k]!.paths.map((_, i) => ({ i, ok: true, size: 1, sha256: `h${k}` })) });
+  };
+  const waitFor = async (count: number): Promise<Tracked> => {
+    for (let t = 0; t < 300 && (made.length === from || made[from]!.posted.length < count); t++) await new Promise((r) => setTimeout(r, 10));
+    return made[from]!;
+  };
+  try {
+    const w = await waitFor(4);
+    // Nothing answered yet: four batches out, no fifth until the first is answered.
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(w.posted.map((m) => m.paths.length), [256, 256, 256, 256]);
+    answer(0);
+    await waitFor(5);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(w.posted.map((m) => m.paths.length), [256, 256, 256, 256, 256]);
+    answer(1);
+    await waitFor(6);
+    for (let k = 2; k < 6; k++) answer(k);
+    const m = await built;
+    assert.deepEqual(w.posted.map((p) => p.paths.length), [256, 256, 256, 256, 256, 10]);
+    assert.equal(made.length, from + 1);
+    assert.deepEqual(w.posted[1]!.paths.slice(0, 2), [join(root, '0256'), join(root, '0257')]);
+    assert.equal(m.files.length, 1290);
+    assert.equal(m.bytes, 1290);
+    assert.deepEqual(m.files[1289], { path: '1289', size: 1, sha256: 'h5' });
+    assert.deepEqual(m.files[256], { path: '0256', size: 1, sha256: 'h1' });
+  } finally {
+    // On a failure above: answer whatever is still out, so that the call ends and its pool is closed.
+    hold = false;
+    for (let round = 0; round < 50 && made.length > from; round++) {
+      for (let k = 0; k < made[from]!.posted.length; k++) answer(k);
+      const done = await Promise.race([built.then(() => true, () => true), new Promise((r) => setTimeout(() => r(false), 20))]);
+      if (done) break;
+    }
+  }
+});
