@@ -110,6 +110,14 @@ test('projectedRatio: simulated pairs without a figure (a drawn median of 0) are
   const missing = want.figures.filter((f) => f === undefined).length;
   assert.ok(missing > 0 && missing < 9, `pairs without a figure: ${missing}`);
   assert.equal(projectedRatio({ current, baseline, opts: OPTS }, 2, 2, 9), want.value);
+  // Figures 1.1 (four times), 1.1044…, 2.09…, ∞ twice and one pair without a figure: the median of the 8 is
+  // halfway between 1.1 and 1.1044…, where 9 values would have it at 1.1044… itself.
+  const noisy = { current: [0, 900, 1000, 1100], baseline: [0, 0, 950, 1000, 1080], opts: { ...OPTS, seed: 4 } };
+  const w = documented(noisy.current, noisy.baseline, noisy.opts, 3, 3, 9);
+  assert.equal(w.figures.filter((f) => f === undefined).length, 1);
+  assert.equal(w.figures.filter((f) => f === Number.POSITIVE_INFINITY).length, 2);
+  assert.equal(w.value, (1.1 + w.figures[3]!) / 2);
+  assert.equal(projectedRatio(noisy, 3, 3, 9), w.value);
   // Only 1 trial per run: no pair has a figure.
   assert.equal(projectedRatio({ current, baseline, opts: OPTS }, 1, 3), undefined);
 });
