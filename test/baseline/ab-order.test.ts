@@ -27,3 +27,15 @@ test('two scenarios with the same trials get intervals from seeds of their own',
   assert.equal(s1!.ratio, s2!.ratio);
   assert.notDeepStrictEqual(s1!.ci, s2!.ci);
 });
+
+test("a scenario only a measured gives no row; b's regression in time is worded 'slower'", () => {
+  const r = run([
+    ...timed('restic-a', 's1', [10000, 10300, 9700]),
+    ...timed('restic-b', 's1', [11000, 11330, 10670]),
+    ...timed('restic-a', 's2', [5000, 5100, 4900]),
+  ]);
+  const c = compareVariants(r, backup)!;
+  assert.deepEqual(c.rows.map((x) => x.scenario), ['s1']);
+  assert.equal(c.worse.length, 1);
+  assert.match(c.worse[0]!, /^A\/B restic-b vs restic-a \/ s1: Backup time \+10%, restic-b slower \(/);
+});
