@@ -70,7 +70,9 @@ export function metricPower(current: readonly number[], baseline: readonly numbe
  * typically detect: the median of detectableRatio over simulated pairs of samples, drawn (seeded) from the
  * distribution of both samples' values relative to their medians (the type-7 quantile function of those values at
  * uniform random levels: the observed values, interpolated, so that a few trials do not become heavy ties), at the
- * baseline's median, so that the noise floor applies as it does to the measurements.
+ * baseline's median, so that the noise floor applies as it does to the measurements. Each pair of sizes gets its own
+ * stream: mulberry32 seeded with (opts.seed, default 0x5eed) XOR (trials · 7919 + baselineTrials); each simulated
+ * pair draws its `trials` current values first, then its baseline values. At most 1000 bootstrap resamples each.
  */
 export function projectedRatio(s: Pick<PowerSample, 'current' | 'baseline' | 'opts'>, trials: number, baselineTrials: number, draws = DRAWS): number | undefined {
   const mc = median(s.current as number[]);
@@ -96,16 +98,23 @@ export function changeText(ratio: number): string {
   return `${pct < 10 ? String(Number(pct.toFixed(1))) : String(Math.round(pct))}%`;
 }
 
-function pValueText(p: number): string {
+/** A smallest p for prose: two significant digits, "<0.001" below 0.001. */
+export function pValueText(p: number): string {
   return p < 0.001 ? '<0.001' : String(Number(p.toPrecision(2)));
 }
 
 /**
  * The run's detection power from its compared metrics: the median detectable change, the sample sizes, and the
  * smallest trial count (of SUGGESTED_TRIALS) that would bring the median metric within a quarter of what the
- * threshold and noise floor allow. Undefined when no metric has a figure.
+ * threshold and noise floor allow. Undefined when no metric has a figure. `project` gives the median metric's figure
+ * for other trial counts (projectedRatio; a test can give its own).
  */
-export function powerSummary(all: readonly PowerSample[], confidence: number, reference = 'baseline'): PowerSummary | undefined {
+export function powerSummary(
+  all: readonly PowerSample[],
+  confidence: number,
+  reference = 'baseline',
+  project: (s: PowerSample, trials: number, baselineTrials: number) => number | undefined = projectedRatio,
+): PowerSummary | undefined {
   if (all.length === 0) return undefined;
   // Time-like metrics set the run's figure; the near-deterministic ones, far tighter, get their own clause.
   const noisy = all.filter((s) => !s.deterministic);
@@ -136,24 +145,25 @@ export function powerSummary(all: readonly PowerSample[], confidence: number, re
     const perTrial = rep.baseline.length / rep.current.length;
     const candidates = SUGGESTED_TRIALS.filter((t) => t > rep.current.length);
     const at = new Map<number, number | undefined>();
-    const project = (trials: number) => {
-      if (!at.has(trials)) at.set(trials, projectedRatio(rep, trials, Math.max(2, Math.round(trials * perTrial))));
+    const projected = (trials: number) => {
+      if (!at.has(trials)) at.set(trials, project(rep, trials, Math.max(2, Math.round(trials * perTrial))));
       return at.get(trials);
     };
     const top = candidates[candidates.length - 1];
-    const yTop = top === undefined ? undefined : project(top);
-    if (top !== undefined && yTop !== undefined) {
-      if (!near(yTop)) summary.suggestion = { trials: top, detectable: yTop, reached: false };
+    const yTop = top === undefined ? undefined : projected(top);
+    // No suggestion without a candidate above this run's trials or without a figure for the most of them.
+    if (yTop !== undefined) {
+      if (!near(yTop)) summary.suggestion = { trials: top!, detectable: yTop, reached: false };
       else {
         let lo = 0;
         let hi = candidates.length - 1; // near at hi
         while (lo < hi) {
           const mid = Math.floor((lo + hi) / 2);
-          const y = project(candidates[mid]!);
+          const y = projected(candidates[mid]!);
           if (y !== undefined && near(y)) hi = mid;
           else lo = mid + 1;
         }
-        summary.suggestion = { trials: candidates[hi]!, detectable: project(candidates[hi]!)!, reached: true };
+        summary.suggestion = { trials: candidates[hi]!, detectable: projected(candidates[hi]!)!, reached: true };
       }
     }
   }

@@ -27,17 +27,16 @@ export interface EDivisiveOptions {
  * x = xs[0..τ), y = xs[τ..), n = τ, m = length − τ: the energy distance between the two sides, scaled by their sizes.
  */
 export function divergence(xs: readonly number[], tau: number): number {
-  const all = bestSplit(xs, tau, tau);
-  return all ? all.q : Number.NaN;
+  if (!(tau >= 1 && tau < xs.length)) return Number.NaN;
+  return bestSplit(xs, tau, tau)!.q;
 }
 
 /**
- * The split with the largest divergence among τ in [lo, hi], in O(T²): the three sums are updated as each value
- * moves from the right side to the left one.
+ * The split with the largest divergence among τ in [lo, hi] (the first of equal ones), in O(T²): the three sums are
+ * updated as each value moves from the right side to the left one. For 1 ≤ lo and hi ≤ T − 1; undefined when lo > hi.
  */
 function bestSplit(xs: readonly number[], lo: number, hi: number): { tau: number; q: number } | undefined {
   const T = xs.length;
-  if (lo < 1 || hi > T - 1 || lo > hi) return undefined;
   // Start with τ = 0: everything on the right.
   let between = 0;
   let left = 0;
@@ -64,7 +63,12 @@ function bestSplit(xs: readonly number[], lo: number, hi: number): { tau: number
   return best;
 }
 
-/** The best split of a segment and its permutation p-value: how often a shuffled segment splits at least as well. */
+/**
+ * The best split of a segment and its permutation p-value: how often a shuffled segment splits at least as well,
+ * (1 + the permutations whose best split scores at least q·(1 − 10⁻¹²)) / (permutations + 1). The permutations are
+ * successive Fisher–Yates shuffles of one copy of the segment (i from its last index down to 1, swapped with
+ * j = ⌊rand()·(i + 1)⌋); none is drawn for a segment without a split of positive divergence.
+ */
 function testSegment(xs: readonly number[], minSize: number, permutations: number, rand: () => number): { tau: number; pValue: number } | undefined {
   const best = bestSplit(xs, minSize, xs.length - minSize);
   if (!best || !(best.q > 0)) return undefined;
@@ -78,7 +82,7 @@ function testSegment(xs: readonly number[], minSize: number, permutations: numbe
       shuffled[i] = shuffled[j]!;
       shuffled[j] = t;
     }
-    const q = bestSplit(shuffled, minSize, shuffled.length - minSize)?.q ?? Number.NEGATIVE_INFINITY;
+    const q = bestSplit(shuffled, minSize, shuffled.length - minSize)!.q;
     // A small tolerance: a permutation equal to the original up to rounding counts as at least as good.
     if (q >= best.q * (1 - 1e-12)) atLeast++;
   }
@@ -99,7 +103,7 @@ export function changePoints(series: readonly number[], opts: EDivisiveOptions =
   const segments: [number, number][] = [[0, series.length]];
   while (segments.length) {
     const [start, end] = segments.shift()!;
-    if (end - start < 2 * minSize) continue;
+    // A segment of fewer than 2·minSize values has no split: testSegment gives none.
     const t = testSegment(series.slice(start, end), minSize, permutations, rand);
     if (!t || t.pValue > alpha) continue;
     found.push({ index: start + t.tau, pValue: t.pValue });

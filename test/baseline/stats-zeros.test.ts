@@ -1,0 +1,24 @@
+// detectableRatio with a zero on both sides (issue 8: the tie term of the zeros, which no test reached): zeros are
+// ties with each other at every scale, so the rank test's tie correction counts them as one group, and the figure
+// must still be exactly where decide starts to flag.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootstrapRatioCI, decide, detectableRatio, median } from '../../src/baseline/stats.ts';
+
+/** The current trials scaled so that their median is the baseline's, then by r. */
+function shifted(current: number[], baseline: number[], r: number): number[] {
+  const k = (median(baseline) / median(current)) * r;
+  return current.map((v) => v * k);
+}
+
+test('zeros on both sides: the rank bound sets the figure, exactly where decide flags', () => {
+  const opts = { threshold: 0.001, confidence: 0.95, seed: 4 };
+  const current = [0, 1000, 1010, 990, 1005, 995, 1002, 998, 1001, 1004, 996, 1003];
+  const baseline = [0, 0, 1000, 1010, 990, 1005, 995, 1002, 998, 1001, 999, 1007];
+  const r = detectableRatio(current, baseline, opts)!;
+  // Neither the threshold nor the bootstrap's bound: the rank test's.
+  const [lower] = bootstrapRatioCI(shifted(current, baseline, 1), baseline, opts);
+  assert.ok(r > 1 / lower! && r > 1.001, `figure ${r}, bootstrap bound ${1 / lower!}`);
+  assert.equal(decide(shifted(current, baseline, r * (1 + 1e-7)), baseline, opts).status, 'regression');
+  assert.equal(decide(shifted(current, baseline, r * (1 - 1e-7)), baseline, opts).status, 'unchanged');
+});
