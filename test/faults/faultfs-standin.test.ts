@@ -8,6 +8,7 @@
 import { after, before, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { running, until } from '../helpers/process.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,22 +96,6 @@ const logged = (): string[] => (existsSync(join(run, 'log')) ? readFileSync(join
 const line = (ev: Record<string, unknown>) => `${JSON.stringify(ev)}\n`;
 const READY = line({ event: 'ready' });
 const plan = (over: Partial<FaultfsPlan> = {}): FaultfsPlan => ({ dir: join(run, 'mnt'), op: 'read', action: 'kill', atByte: 100, ...over });
-/** Is the process there and not a zombie? */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // First of this file (the exit hook is registered once per process, by the first mount): every mount that was not
 // stopped is detached by path when the process exits; one hook however many mounts.
@@ -174,7 +159,7 @@ test('the report: lines read across chunks, noise and blank lines skipped, the s
   const result = await m.stop();
   assert.deepEqual(result, { strike: s, stats }, 'a line cut off at the end counts for nothing');
   assert.deepEqual(logged(), [`args -dir ${join(run, 'mnt')} -op read -action kill -at-byte 100`, 'told pid 4242', `fusermount -u ${join(run, 'mnt')}`, 'exit']);
-  assert.equal(alive(m.pid), false);
+  assert.equal(running(m.pid), false);
   m.tellPid(1);
   assert.deepEqual(await m.stop(), result, 'stopped once, the same account again');
   assert.equal(logged().length, 4, 'no second unmount, nothing told after the end');
@@ -205,7 +190,7 @@ test('a busy mount: the unmount is retried until it succeeds, no detach', async 
   const dir = join(run, 'mnt');
   assert.deepEqual(logged().slice(1), [`fusermount -u ${dir}`, `fusermount -u ${dir}`, `fusermount -u ${dir}`, `fusermount -u ${dir}`, 'exit']);
   assert.ok(Date.now() - t0 >= 150, '50 ms between tries');
-  assert.equal(alive(m.pid), false);
+  assert.equal(running(m.pid), false);
 });
 
 test('a mount busy for good: 21 tries, then detached lazily (the 50 ms between them on mocked timers)', async () => {
@@ -231,7 +216,7 @@ test('a mount busy for good: 21 tries, then detached lazily (the 50 ms between t
   const calls = logged().filter((l) => l.startsWith('fusermount'));
   assert.deepEqual(calls, [...Array<string>(21).fill(`fusermount -u ${dir}`), `fusermount -u -z ${dir}`]);
   assert.equal(logged().at(-1), 'exit');
-  assert.equal(alive(m.pid), false);
+  assert.equal(running(m.pid), false);
 });
 
 test('a faultfs that outlives its unmount: 10 s later it is killed, and the stop ends (mocked timers)', async () => {
@@ -259,10 +244,10 @@ test('a faultfs that outlives its unmount: 10 s later it is killed, and the stop
     for (let n = 0; (tenSecondWaits === 0 || !logged().includes('stays')) && n < 1_000_000; n++) await new Promise((r) => setImmediate(r));
     assert.equal(tenSecondWaits, 1, 'unmounted, then waiting for the process');
     await flush(100);
-    assert.equal(alive(m.pid), true, 'still there after the unmount');
+    assert.equal(running(m.pid), true, 'still there after the unmount');
     mock.timers.tick(9_999);
     await flush();
-    assert.equal(alive(m.pid), true, 'not killed before 10 s');
+    assert.equal(running(m.pid), true, 'not killed before 10 s');
     assert.equal(res, undefined);
     mock.timers.tick(1);
     for (let n = 0; res === undefined && n < 1_000_000; n++) await new Promise((r) => setImmediate(r));
@@ -272,7 +257,7 @@ test('a faultfs that outlives its unmount: 10 s later it is killed, and the stop
     mock.timers.reset();
   }
   assert.deepEqual(res, { strike: undefined, stats: { event: 'stats', bytes: 5, ops: 1, failed: 0, delayed: 0, struck: false } });
-  await until('killed', () => !alive(m!.pid), 2000);
+  await until('killed', () => !running(m!.pid), 2000);
   assert.deepEqual(logged().filter((l) => l.startsWith('fusermount')), [`fusermount -u ${join(run, 'mnt')}`]);
 });
 
@@ -281,7 +266,7 @@ test('a faultfs already gone when stopped: one try, no retries, then detached', 
   process.env.FFS_LEAVE = '1';
   process.env.FFS_FM_FAILS = 'always';
   const m = await mountFaultfs(plan());
-  await until('the stand-in left', () => !alive(m.pid));
+  await until('the stand-in left', () => !running(m.pid));
   await new Promise((r) => setTimeout(r, 50));
   const res = await m.stop();
   const dir = join(run, 'mnt');
@@ -326,7 +311,7 @@ test('a faultfs that never mounts: the wait ends at the timeout, the process is 
     return e.message === `faultfs (pid ${pid}) did not mount over ${join(run, 'mnt')}: no mount after 200 ms`;
   });
   assert.ok(Date.now() - t0 < 3000, 'killed, not waited for');
-  assert.equal(alive(pid), false, 'killed');
+  assert.equal(running(pid), false, 'killed');
 });
 
 test('detachFaultfsMounts: the faultfs mounts at or below the folder, deepest first, unescaped; the ones detached', async () => {

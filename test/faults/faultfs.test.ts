@@ -8,25 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detachFaultfsMounts, faultfsUnavailable, mountFaultfs } from '../../src/faults/faultfs.ts';
+import { running, until } from '../helpers/process.ts';
 
 const why = faultfsUnavailable();
 const mounted = (dir: string) => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir && l.split(' ')[2] === 'fuse.faultfs');
-const alive = (pid: number) => {
-  try {
-    // A zombie is as good as gone: its stat says Z.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 if (why) test('faultfs process tests', { skip: `faultfs is not available: ${why}` }, () => undefined);
 else {
@@ -42,7 +27,7 @@ else {
       assert.deepEqual(stats, { event: 'stats', bytes: 300_000, ops: stats!.ops, failed: 0, delayed: 0, struck: false });
       assert.ok(stats!.ops >= 3, 'read in requests of at most 128 KiB');
       assert.equal(mounted(dir), false);
-      assert.equal(alive(m.pid), false);
+      assert.equal(running(m.pid), false);
       assert.deepEqual(await m.stop(), { strike, stats }, 'stop is idempotent');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -67,7 +52,7 @@ else {
         pid = Number(/pid (\d+)/.exec(e.message)?.[1]);
         return new RegExp(`^faultfs \\(pid \\d+\\) did not mount over ${dir}: no mount after 300 ms$`).test(e.message);
       });
-      await until('the silent faultfs is killed', () => !alive(pid), 5000);
+      await until('the silent faultfs is killed', () => !running(pid), 5000);
     } finally {
       if (saved === undefined) delete process.env.PVBENCH_FAULTFS;
       else process.env.PVBENCH_FAULTFS = saved;
@@ -89,9 +74,9 @@ else {
           resolve(Number(b.toString().trim()));
         });
       });
-      assert.ok(pid > 0 && alive(pid));
+      assert.ok(pid > 0 && running(pid));
       child.kill('SIGKILL');
-      await until('faultfs dies with its parent (pdeathsig)', () => !alive(pid));
+      await until('faultfs dies with its parent (pdeathsig)', () => !running(pid), 10_000);
       assert.equal(mounted(dir), true, 'the mount outlives its server, dead');
       assert.deepEqual(await detachFaultfsMounts(dir), [dir]);
       assert.equal(mounted(dir), false);

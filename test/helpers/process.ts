@@ -1,5 +1,6 @@
 // Run a program from a test: argument array, output collected, SIGKILL at the deadline.
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface ProcessResult {
   code: number | null;
@@ -49,5 +50,24 @@ export function runs(cmd: string, args: string[]): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Is the process there and not a zombie (a zombie has exited: its stat says Z)? */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `ok()` holds, looking every `stepMs`; throws naming `what` after `ms`. */
+export async function until(what: string, ok: () => boolean, ms = 5000, stepMs = 10): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
   }
 }
