@@ -20,7 +20,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { workloadSchema } from '../src/config/schema.ts';
 import type { WorkloadConfig } from '../src/config/schema.ts';
@@ -30,6 +29,7 @@ import { rewriteRepositoryKey, FIXED_SCRYPT } from '../src/tools/restic-key.ts';
 import { toolEnv } from '../src/tools/tool-env.ts';
 import { bootstrapRatioCI, median } from '../src/baseline/stats.ts';
 import { readMemInfo } from '../src/metrics/meminfo.ts';
+import { clockTicksPerSecond, selfChildrenTicks } from '../src/metrics/process.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,500,5000' }, pairs: { type: 'string', default: '3' }, dir: { type: 'string', default: tmpdir() }, 'drop-caches': { type: 'boolean', default: false } } });
@@ -66,13 +66,9 @@ const sync = () => timed('sync', [], process.env);
 
 interface Sample { arm: 'bare' | 'pvbench'; sizeMb: number; pair: number; backupMs: number; incrementalMs: number; restoreMs: number; load: number; restoreFreeMiB?: number; restoreSysMs?: number }
 
-/** System CPU of this process's reaped children so far (cstime of /proc/self/stat), ms: restic's, around its restore. */
-function childrenSysMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[14]) * 1000) / CLK_TCK;
-}
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+/** System CPU of this process's reaped children so far (their cstime), ms: restic's, around its restore. */
+const msPerTick = 1000 / (await clockTicksPerSecond());
+const childrenSysMs = () => selfChildrenTicks().sys * msPerTick;
 
 async function bare(work: string, golden: string, w: WorkloadConfig, volumes: string[]): Promise<Omit<Sample, 'arm' | 'sizeMb' | 'pair' | 'load'>> {
   const src = join(work, 'volumes');

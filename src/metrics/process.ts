@@ -129,7 +129,7 @@ function childrenByScan(proc: string): Map<number, number[]> {
 }
 
 /** This process's reaped-children CPU time, in ticks; zero without /proc (off Linux). */
-function selfChildrenTicks(): { user: number; sys: number } {
+export function selfChildrenTicks(): { user: number; sys: number } {
   try {
     // The kernel's own line always parses; were it not to, the TypeError lands in the catch like a missing /proc.
     const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'))!;
