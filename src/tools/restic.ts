@@ -168,6 +168,11 @@ export class ResticTool implements BackupTool {
     return runQuick(this.name, this.bin, ['--no-lock', ...args], this.env(), timeoutMs);
   }
 
+  /** restic's check of every pack's data, unlocked: check() and repair's before and after. */
+  private checkData() {
+    return this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
+  }
+
   private commonArgs(): string[] {
     const args = ['--no-cache'];
     if (typeof this.options.compression === 'string') args.push('--compression', this.options.compression);
@@ -232,7 +237,7 @@ export class ResticTool implements BackupTool {
   }
 
   async check(): Promise<RepositoryCheck> {
-    const res = await this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
+    const res = await this.checkData();
     return { ran: true, ok: res.exitCode === 0, output: excerpt(res.stderr + res.stdout, 400) };
   }
 
@@ -254,12 +259,12 @@ export class ResticTool implements BackupTool {
       actions.push(`${label}: ${res.exitCode === 0 ? 'ok' : `exit ${res.exitCode}`}${said ? ` (${excerpt(said, 120)})` : ''}`);
       return res;
     };
-    const check = await this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
+    const check = await this.checkData();
     const packs = [...new Set([...(check.stdout + check.stderr).matchAll(/restic repair packs ((?:[0-9a-f]{64}\s*)+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)))];
     if (packs.length) await step(`restic repair packs (${packs.length} pack${packs.length > 1 ? 's' : ''})`, ['repair', 'packs', ...packs]);
     await step('restic repair index', ['repair', 'index']);
     await step('restic repair snapshots --forget', ['repair', 'snapshots', '--forget']);
-    const after = await this.read(['check', '--no-cache', '--read-data'], this.ctx.timeoutMs);
+    const after = await this.checkData();
     await removeTree(salvage);
     return { ran: true, actions, checkOk: after.exitCode === 0 };
   }
