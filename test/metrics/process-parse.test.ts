@@ -10,18 +10,19 @@ import { parseProcIo, parseProcStat, parseProcStatus } from '../../src/metrics/p
 /** The 20 fields after the command name up to starttime: state ppid ... utime(11) stime cutime cstime ... starttime(19). */
 const UP_TO_STARTTIME = ['S', 4242, 1, 1, 0, -1, 4194560, 100, 0, 0, 0, 250, 37, 12, 5, 20, 0, 3, 0, 987654];
 
+/** What parseProcStat gives for UP_TO_STARTTIME after a command name `comm`. */
+const PARSED = (comm: string) => ({ ppid: 4242, utime: 250, stime: 37, cutime: 12, cstime: 5, starttime: '987654', comm });
+
 describe('parseProcStat', () => {
   test('a line that ends at starttime is complete; one field fewer is not, trailing newline or not', () => {
-    assert.deepEqual(parseProcStat(`77 (sh) ${UP_TO_STARTTIME.join(' ')}\n`), {
-      ppid: 4242,
-      utime: 250,
-      stime: 37,
-      cutime: 12,
-      cstime: 5,
-      starttime: '987654',
-      comm: 'sh',
-    });
+    assert.deepEqual(parseProcStat(`77 (sh) ${UP_TO_STARTTIME.join(' ')}\n`), PARSED('sh'));
     assert.equal(parseProcStat(`77 (sh) ${UP_TO_STARTTIME.slice(0, 19).join(' ')}\n`), undefined);
+  });
+
+  test('fields are counted from the last parenthesis: a command name may hold spaces and parentheses; the fields after starttime are passed by', () => {
+    assert.deepEqual(parseProcStat(`1234 (we (ird) name) ${UP_TO_STARTTIME.join(' ')} 1000 200`), PARSED('we (ird) name'));
+    assert.equal(parseProcStat('garbage'), undefined);
+    assert.equal(parseProcStat('1 (x) S 0 1'), undefined);
   });
 
   test('fields may be separated by runs of whitespace', () => {

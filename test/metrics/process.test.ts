@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import {
   clockTicksPerSecond,
   parseProcIo,
-  parseProcStat,
   parseProcStatus,
   runMeasured,
   toPhaseMetrics,
@@ -65,21 +64,6 @@ function running(pid: number): boolean {
 }
 
 describe('/proc parsers', () => {
-  test('parseProcStat counts fields from the last parenthesis', () => {
-    const rest = 'S 4242 1 1 0 -1 4194560 100 0 0 0 250 37 12 5 20 0 3 0 987654 1000 200';
-    assert.deepEqual(parseProcStat(`1234 (we (ird) name) ${rest}`), {
-      ppid: 4242,
-      utime: 250,
-      stime: 37,
-      cutime: 12,
-      cstime: 5,
-      starttime: '987654',
-      comm: 'we (ird) name',
-    });
-    assert.equal(parseProcStat('garbage'), undefined);
-    assert.equal(parseProcStat('1 (x) S 0 1'), undefined);
-  });
-
   test('parseProcStatus reads VmRSS and VmHWM in bytes, zero when absent', () => {
     const text = 'Name:\tx\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nThreads:\t1\n';
     assert.deepEqual(parseProcStatus(text), { rssBytes: 1024 * 1024, hwmBytes: 2048 * 1024 });
