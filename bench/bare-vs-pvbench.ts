@@ -6,12 +6,13 @@
 // preceded by sync(1); the restic repository from `restic init` with its key rewritten to pvbench's fixed scrypt
 // parameters. Bare skips only pvbench's manifests, verification and /proc sampling.
 // Usage: node bench/bare-vs-pvbench.ts [--sizes 10,500,5000] [--pairs 3 | --pairs 5,3,2] [--dir /var/tmp] [--drop-caches]
+//   [--out bench/results/bare-vs-pvbench.json] (relative to the repository; rewritten after every pair, so a stopped run keeps its samples)
 // --drop-caches (root): both arms start from the same machine state: dirty pages written back and the page cache
 // dropped before each arm. Each sample also records the free memory right before its restore (the pvbench arm's from
 // its results: restore.machine) and restic's system CPU in the restore (bare: the cstime of this process's reaped
 // children around it).
 // (--pairs: one count for every size, or one per size). One unrecorded warm-up pair at the first size.
-// Sizes are MB of workload (4 proxies' access logs). Needs restic on PATH. Writes bench/results/bare-vs-pvbench.json.
+// Sizes are MB of workload (4 proxies' access logs). Needs restic on PATH. Writes --out.
 // No assertions: figures to quote, not a test.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile, rename, readdir } from 'node:fs/promises';
@@ -32,7 +33,7 @@ import { readMemInfo } from '../src/metrics/meminfo.ts';
 import { clockTicksPerSecond, selfChildrenTicks } from '../src/metrics/process.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,500,5000' }, pairs: { type: 'string', default: '3' }, dir: { type: 'string', default: tmpdir() }, 'drop-caches': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,500,5000' }, pairs: { type: 'string', default: '3' }, dir: { type: 'string', default: tmpdir() }, 'drop-caches': { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results/bare-vs-pvbench.json' } } });
 const sizes = values.sizes.split(',').map(Number);
 const pairList = values.pairs.split(',').map(Number);
 const pairsFor = (i: number) => pairList[Math.min(i, pairList.length - 1)]!;
@@ -127,10 +128,36 @@ async function viaPvbench(work: string, w: WorkloadConfig): Promise<Omit<Sample,
   return { backupMs: t.backup.wallMs, incrementalMs: t.incremental.wallMs, restoreMs: t.restore.wallMs, restoreSysMs: t.restore.cpuSysMs, ...(free !== undefined ? { restoreFreeMiB: Math.round(free / 2 ** 20) } : {}) };
 }
 
+function summarise(): Record<string, number>[] {
+  return sizes.filter((mb) => samples.some((s) => s.sizeMb === mb)).map((mb) => {
+  const of = (arm: Sample['arm'], k: 'backupMs' | 'incrementalMs' | 'restoreMs') => median(samples.filter((s) => s.sizeMb === mb && s.arm === arm).map((s) => s[k]));
+  const row: Record<string, number> = { sizeMb: mb, bytes: seeded[mb]! };
+  for (const k of ['backupMs', 'incrementalMs', 'restoreMs'] as const) {
+    row[`bare.${k}`] = of('bare', k);
+    row[`pvbench.${k}`] = of('pvbench', k);
+    row[`ratio.${k}`] = of('pvbench', k) / of('bare', k);
+    // How sure: the 95% bootstrap interval of the ratio of medians (pvbench's own rule, src/baseline/stats.ts).
+    const arm = (a: Sample['arm']) => samples.filter((x) => x.sizeMb === mb && x.arm === a).map((x) => x[k]);
+    const [lo, hi] = bootstrapRatioCI(arm('pvbench'), arm('bare'), { confidence: 0.95, seed: 42 });
+    row[`low.${k}`] = lo;
+    row[`high.${k}`] = hi;
+  }
+  return row;
+});
+}
 const samples: Sample[] = [];
 const seeded: Record<number, number> = {};
 const work = await mkdtemp(join(values.dir, 'pvbench-bare-'));
 const version = execFileSync('restic', ['version']).toString().trim();
+const outPath = resolve(root, values.out);
+async function save(): Promise<Record<string, number>[]> {
+  const rows = summarise();
+  await mkdir(dirname(outPath), { recursive: true });
+  await writeFile(outPath, JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), restic: version, dropCaches: values['drop-caches'], pairs: sizes.map((_, i) => pairsFor(i)), rows, samples }, null, 2) + '\n');
+  return rows;
+}
+
+
 try {
   for (const [i, mb] of sizes.entries()) {
     const w = workloadFor(mb);
@@ -151,6 +178,7 @@ try {
         const load = loadavg()[0]!;
         const s = arm === 'bare' ? await bare(work, golden, w, g.volumes) : await viaPvbench(work, w);
         if (pair > 0) samples.push({ arm, sizeMb: mb, pair, load, ...s });
+        if (pair > 0) await save();
         process.stderr.write(`${mb} MB pair ${pair} ${arm}: backup ${s.backupMs.toFixed(0)} incremental ${s.incrementalMs.toFixed(0)} restore ${s.restoreMs.toFixed(0)} ms (load ${load.toFixed(1)}; before the restore ${s.restoreFreeMiB ?? '?'} MiB free${s.restoreSysMs !== undefined ? `; restic's system CPU ${s.restoreSysMs.toFixed(0)} ms` : ''})\n`);
       }
     }
@@ -159,22 +187,8 @@ try {
 } finally {
   await removeTree(work);
 }
+const rows = await save();
 
-const rows = sizes.map((mb) => {
-  const of = (arm: Sample['arm'], k: 'backupMs' | 'incrementalMs' | 'restoreMs') => median(samples.filter((s) => s.sizeMb === mb && s.arm === arm).map((s) => s[k]));
-  const row: Record<string, number> = { sizeMb: mb, bytes: seeded[mb]! };
-  for (const k of ['backupMs', 'incrementalMs', 'restoreMs'] as const) {
-    row[`bare.${k}`] = of('bare', k);
-    row[`pvbench.${k}`] = of('pvbench', k);
-    row[`ratio.${k}`] = of('pvbench', k) / of('bare', k);
-    // How sure: the 95% bootstrap interval of the ratio of medians (pvbench's own rule, src/baseline/stats.ts).
-    const arm = (a: Sample['arm']) => samples.filter((x) => x.sizeMb === mb && x.arm === a).map((x) => x[k]);
-    const [lo, hi] = bootstrapRatioCI(arm('pvbench'), arm('bare'), { confidence: 0.95, seed: 42 });
-    row[`low.${k}`] = lo;
-    row[`high.${k}`] = hi;
-  }
-  return row;
-});
 /** Within 3%: the whole interval inside ±3%; outside: the whole interval beyond it; else the pairs cannot tell. */
 const within3 = (lo: number, hi: number) => (lo >= 0.97 && hi <= 1.03 ? 'within 3%' : lo > 1.03 || hi < 0.97 ? 'beyond 3%' : 'not shown');
 const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
@@ -194,5 +208,4 @@ process.stdout.write(
     ...rows.map((r) => `| ${(r.bytes! / 1e6).toFixed(0)} MB | ${['backupMs', 'incrementalMs', 'restoreMs'].map((k) => `${pct(r[`ratio.${k}`]!)} [${pct(r[`low.${k}`]!)}, ${pct(r[`high.${k}`]!)}] ${within3(r[`low.${k}`]!, r[`high.${k}`]!)}`).join(' | ')} |`),
   ].join('\n') + '\n',
 );
-await mkdir(join(root, 'bench/results'), { recursive: true });
-await writeFile(join(root, 'bench/results/bare-vs-pvbench.json'), JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), restic: version, dropCaches: values['drop-caches'], pairs: sizes.map((_, i) => pairsFor(i)), rows, samples }, null, 2) + '\n');
+process.stderr.write(`wrote ${outPath}\n`);
