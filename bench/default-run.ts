@@ -2,7 +2,8 @@
 // Usage: node bench/default-run.ts [--runs 2] [--entry dist|src] [--compare DIR] [--without kopia] [--out FILE]
 // --without: the named programs are hidden from the runs' PATH (each PATH folder holding one is replaced by a folder
 // of links to everything else in it), so an optional tool of the default suite (kopia) is skipped as on a machine
-// without it. --out: where the figures go (default bench/results/default-run.json, relative to the repository).
+// without it: with --compare in both checkouts' runs; alone, as a second arm (this checkout without them) interleaved
+// with this checkout as it is. --out: where the figures go (default bench/results/default-run.json, relative to the repository).
 // With the trials' process tally in results.json, it also splits the wall time: measured operations, other tool
 // processes, pvbench's own work in trials, and outside trials.
 // With --compare, the checkout in DIR runs the same command (from the same kind of entry) right after each run of
@@ -22,7 +23,11 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }
 const hidden = values.without.split(',').filter(Boolean);
 const entryOf = (dir: string) => (values.entry === 'src' ? join(dir, 'src/cli/index.ts') : join(dir, 'dist/cli/index.js'));
 const runs = Number(values.runs);
-const checkouts = [{ label: 'this', dir: root }, ...(values.compare ? [{ label: 'compare', dir: resolve(values.compare) }] : [])];
+/** The arms: this checkout, and either the --compare checkout or, with --without alone, this checkout without those tools. */
+const checkouts: { label: string; dir: string; hide: boolean }[] = [
+  { label: 'this', dir: root, hide: hidden.length > 0 && values.compare !== undefined },
+  ...(values.compare ? [{ label: 'compare', dir: resolve(values.compare), hide: hidden.length > 0 }] : hidden.length ? [{ label: `without ${hidden.join(',')}`, dir: root, hide: true }] : []),
+];
 
 /** split: the run's wall time in the trials' processes (measured operations and the rest), pvbench's own work in trials, and outside trials. */
 interface Split { measuredS: number; otherProcessesS: number; processes: number; ownInTrialsS: number; outsideTrialsS: number }
@@ -70,14 +75,14 @@ async function pathWithout(names: string[]): Promise<string> {
 }
 
 try {
-  const env = hidden.length ? { ...process.env, PATH: await pathWithout(hidden) } : process.env;
+  const hiddenEnv = hidden.length ? { ...process.env, PATH: await pathWithout(hidden) } : process.env;
   for (let i = 1; i <= runs; i++) {
     // Alternate which checkout goes first, so that neither always meets the other's leftovers.
     const order = i % 2 ? checkouts : [...checkouts].reverse();
     for (const c of order) {
-      const out = join(work, `${c.label}-${i}`);
+      const out = join(work, `${c.label.replace(/\W+/g, '-')}-${i}`);
       const load = loadavg()[0]!;
-      const { wallS, exit } = await once(c.dir, out, env);
+      const { wallS, exit } = await once(c.dir, out, c.hide ? hiddenEnv : process.env);
       const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { trials: TrialResult[] };
       const byTool: Record<string, number> = {};
       const toolOpsByTool: Record<string, number> = {};
