@@ -5786,7 +5786,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5861,7 +5861,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5956,11 +5956,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5983,10 +5983,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6003,7 +6003,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6183,7 +6183,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6205,7 +6205,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6241,13 +6241,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -19602,6 +19602,30 @@ import { readdir as readdir2, readFile, rm as rm2 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, resolve, sep } from "node:path";
 
+// src/platform/processes.ts
+import { accessSync, constants as constants3, readFileSync } from "node:fs";
+function pidAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code !== "EPERM") return false;
+  }
+  const state = processState(pid);
+  return state !== "Z" && state !== "X";
+}
+function processState(pid) {
+  return procStatFields(pid)?.[0];
+}
+function procStatFields(pid) {
+  try {
+    const stat2 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return void 0;
+  }
+}
+
 // src/action/state.ts
 var STATE = {
   /** Value of PVBENCH_ACTION_RUN in the environment of every process the run starts. */
@@ -19648,14 +19672,6 @@ function readCleanupState(get = getState) {
 
 // src/action/cleanup.ts
 var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
 async function markedProcesses(marker, procDir = "/proc") {
   const entry = `${RUN_MARKER_ENV}=${marker}`;
   const out = [];
@@ -19685,7 +19701,7 @@ async function cmdlineOf(pid, procDir) {
   }
 }
 async function stopProcesses(pids, graceMs) {
-  const targets = pids.filter(alive);
+  const targets = pids.filter(pidAlive);
   for (const pid of targets) {
     try {
       process.kill(pid, "SIGTERM");
@@ -19693,8 +19709,8 @@ async function stopProcesses(pids, graceMs) {
     }
   }
   const deadline = Date.now() + graceMs;
-  while (targets.some(alive) && Date.now() < deadline) await sleep(50);
-  for (const pid of targets.filter(alive)) {
+  while (targets.some(pidAlive) && Date.now() < deadline) await sleep(50);
+  for (const pid of targets.filter(pidAlive)) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -19721,7 +19737,7 @@ async function cleanup(state, o) {
   try {
     const pids = /* @__PURE__ */ new Set();
     for (const pid of state.pids) {
-      if (pid === process.pid || !alive(pid)) continue;
+      if (pid === process.pid || !pidAlive(pid)) continue;
       const cmd = await cmdlineOf(pid, procDir);
       if (state.mainScript && cmd.includes(state.mainScript)) pids.add(pid);
     }

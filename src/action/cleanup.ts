@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve, sep } from 'node:path';
+import { pidAlive as alive } from '../platform/processes.ts';
 import { RUN_MARKER_ENV } from './state.ts';
 import type { CleanupState } from './state.ts';
 
@@ -25,15 +26,6 @@ export interface CleanupOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Processes whose environment carries this run's marker (every process the main step started inherits it). */
 export async function markedProcesses(marker: string, procDir = '/proc'): Promise<number[]> {

@@ -49,13 +49,7 @@ export function diesWithParent(cmd: string, args: string[], env: NodeJS.ProcessE
 
 /** The kernel's start time of a process (field 22 of /proc/<pid>/stat), which tells a pid's reuse apart. */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return procStatFields(pid)?.[19];
 }
 
 /** Who made a file or directory pvbench will look for later: this process, told apart from a later one with its pid. */
@@ -70,15 +64,41 @@ export function selfOwner(): Owner {
   return starttime ? { pid: process.pid, starttime } : { pid: process.pid };
 }
 
-/** Is the process that wrote `owner` still running (the same process, not another with its pid)? */
-export function ownerAlive(owner: Owner): boolean {
-  if (!Number.isInteger(owner.pid) || owner.pid <= 0) return false;
+/**
+ * Is a process with this pid running (ours to signal or not)? One that has exited is not, also while it is a zombie
+ * that its parent has not reaped yet: kill(pid, 0) still succeeds then, and on machines whose init reaps orphans
+ * only every few seconds (these: about 2 s) every wait for an exit would last that long.
+ */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(owner.pid, 0);
+    process.kill(pid, 0);
   } catch (err) {
-    // EPERM: it exists but is not ours to signal.
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const state = processState(pid);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** The state letter of /proc/<pid>/stat (field 3: R, S, D, T, Z...), or undefined where it cannot be read. */
+function processState(pid: number): string | undefined {
+  return procStatFields(pid)?.[0];
+}
+
+/** The fields of /proc/<pid>/stat after the command name (field 3 on), or undefined. */
+function procStatFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the process that wrote `owner` still running (the same process, not another with its pid)? */
+export function ownerAlive(owner: Owner): boolean {
+  if (!pidAlive(owner.pid)) return false;
   if (owner.starttime === undefined) return true;
   const now = processStartTime(owner.pid);
   return now === undefined || now === owner.starttime;

@@ -33,15 +33,8 @@ export function runProcess(
   });
 }
 
-/** Is a process with this pid there (ours to signal or not)? */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Is a process with this pid running (ours to signal or not; a zombie has exited)? */
+export { pidAlive as alive } from '../../src/platform/processes.ts';
 
 /** Does `cmd args` run and exit 0 (a tool the tests need is installed)? */
 export function runs(cmd: string, args: string[]): boolean {
