@@ -74,7 +74,8 @@ async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, 
   const hooks: OpHooks = {
     onStart: (o) => {
       arm.hooks.onStart!(o);
-      // arm.fired() stays false until arm.done() has returned, and done() clears this timer right then.
+      // done() clears this timer as soon as the backup has settled: not after faultfs has unmounted, which can take
+      // longer than afterMs, so that the timer never strikes a backup that has already ended.
       timer = setTimeout(() => {
         timed = true;
         timedAt = Date.now();
@@ -86,8 +87,11 @@ async function armOutage(ctx: TrialContext, fault: OutageConfig, node: boolean, 
     hooks,
     fired: () => arm.fired() || timed,
     done: async (settled) => {
+      await settled.then(
+        () => clearTimeout(timer),
+        () => clearTimeout(timer),
+      );
       await arm.done(settled);
-      clearTimeout(timer);
       await kill;
     },
     // Fired: faultfs struck, or else the timer did (its `fire` named what it killed).

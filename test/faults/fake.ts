@@ -440,7 +440,8 @@ export function fakeContext(platform: FakePlatform, tool: FakeTool, location = '
  * Writes the stand-in for the faultfs binary into `dir`. It prints $FAKE_FAULTFS_OUT on stdout (faultfs's JSON report
  * lines) and $FAKE_FAULTFS_ERR on stderr, writes its arguments into $FAKE_FAULTFS_ARGS (a file) where set, and exits, as
  * faultfs does once unmounted. Where the report holds the word PID, it prints the first line (ready), waits (at most
- * 2 s) for the pid pvbench tells it on stdin ("pid 4242"), and puts that pid in the rest.
+ * 2 s) for the pid pvbench tells it on stdin ("pid 4242"), and puts that pid in the rest. With $FAKE_FAULTFS_LINGER
+ * (seconds) it then waits that long before it exits, as a faultfs slow to unmount.
  */
 export function writeFakeFaultfs(dir: string): string {
   const path = join(dir, 'fake-faultfs');
@@ -457,6 +458,7 @@ export function writeFakeFaultfs(dir: string): string {
     "  printf '%s\\n' \"$out\"",
     'fi',
     'if [[ -n $FAKE_FAULTFS_ERR ]]; then printf \'%s\\n\' "$FAKE_FAULTFS_ERR" >&2; fi',
+    'if [[ -n $FAKE_FAULTFS_LINGER ]]; then sleep "$FAKE_FAULTFS_LINGER"; fi',
     '',
   ].join('\n');
   writeFileSync(path, script);

@@ -706,6 +706,23 @@ describe('outage', () => {
     assert.equal('struckBy' in o.fault.details, false);
   });
 
+  test('through faultfs, a backup that ends before afterMs while faultfs is slow to unmount: the timer does not strike after it', async () => {
+    const report = faultfsReport(undefined, { bytes: 10, ops: 1, failed: 0, delayed: 0, struck: false });
+    const { ctx } = outageTrial({}, { ms: 100 }, { type: 'copy' }, sourceDir);
+    // The backup settles at once (the fake clock); faultfs takes 0.6 s more to exit, and afterMs (100 ms) passes then.
+    process.env.FAKE_FAULTFS_LINGER = '0.6';
+    let o: ScenarioOutcome;
+    try {
+      o = await withFaultfs(report, () => runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 100 })));
+    } finally {
+      delete process.env.FAKE_FAULTFS_LINGER;
+    }
+    assert.equal(o.status, 'not-injected');
+    assert.equal(o.fault.injected, false);
+    assert.equal('struckBy' in o.fault.details, false);
+    assert.equal(o.fault.description, 'the second backup finished before the outage; writer killed after it');
+  });
+
   test('a faultfs that cannot mount: the outage falls back to the slice trigger, with armCrash\'s note', async () => {
     const { platform, ctx } = outageTrial({}, { progress: [0.7] }, { type: 'copy' }, sourceDir);
     const o = await withFaultfs('', () => runScenario(ctx, scenarioOf('o', { kind: 'outage', afterMs: 50 })));
