@@ -1,7 +1,10 @@
 // Times the local cluster (scripts/cluster/): start (up.sh) and stop (down.sh), warm (binaries and images cached),
 // and with --cold also the whole build from empty caches (a fresh Go module cache, Go build cache and component cache
 // in a temporary folder, so the machine's own caches are left alone).
-// Usage: node bench/cluster.ts [--runs 3] [--cold]
+// Usage: node bench/cluster.ts [--runs 3] [--cold] [--compare-down PATH]
+// --compare-down: another down.sh (e.g. of an older checkout: git worktree add ../base REV, then
+// ../base/scripts/cluster/down.sh) stops the cluster too: each run starts it twice, once stopped by each down.sh,
+// the order alternating, so both meet the same machine.
 // Needs root. Prints a Markdown table and writes bench/results/cluster.json. No assertions: figures to quote.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,14 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, cold: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, cold: { type: 'boolean', default: false }, 'compare-down': { type: 'string' } } });
 const runs = Number(values.runs);
 
-/** Runs a script of scripts/cluster/ and returns its wall time; stderr's last lines go with a failure. */
+/** Runs a script of scripts/cluster/ (or one at an absolute path) and returns its wall time; stderr's last lines go with a failure. */
 function timed(script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ seconds: number; stderr: string }> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
-    const child = spawn('bash', [join(root, 'scripts', 'cluster', script)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [resolve(root, 'scripts', 'cluster', script)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const built: string[] = [];
     child.stderr.on('data', (d: Buffer) => {
@@ -54,11 +57,14 @@ if (values.cold) {
     await rm(dir, { recursive: true, force: true });
   }
 }
+const downs = [{ label: 'down.sh', path: 'down.sh' }, ...(values['compare-down'] ? [{ label: `${values['compare-down']}`, path: resolve(values['compare-down']) }] : [])];
 for (let i = 1; i <= runs; i++) {
-  const up = await timed('up.sh', process.env, 900_000);
-  rows.push({ what: `warm start #${i} (up.sh: certificates to ready add-ons)`, seconds: up.seconds });
-  const down = await timed('down.sh', process.env, 300_000);
-  rows.push({ what: `stop #${i} (down.sh)`, seconds: down.seconds });
+  for (const d of i % 2 ? downs : [...downs].reverse()) {
+    const up = await timed('up.sh', process.env, 900_000);
+    rows.push({ what: `warm start #${i} (up.sh: certificates to ready add-ons)`, seconds: up.seconds });
+    const down = await timed(d.path, process.env, 300_000);
+    rows.push({ what: `stop #${i} (${d.label})`, seconds: down.seconds });
+  }
 }
 
 const table = ['| what | seconds |', '|---|---:|', ...rows.map((r) => `| ${r.what} | ${r.seconds.toFixed(1)} |`)].join('\n');
