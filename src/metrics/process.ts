@@ -71,11 +71,15 @@ export function parseProcIo(text: string): { rchar: number; wchar: number } {
 /** Errors that mean "the process is gone or not ours to read": normal while a tree is changing. */
 const VANISHED = new Set(['ENOENT', 'ESRCH', 'EACCES', 'EPERM', 'EINVAL']);
 
+/** Reads a file as text. The seam of watchProcess's `readFile` option: tests fail a read with a code of their choice. */
+type ReadText = (path: string) => string;
+const readText: ReadText = (path) => readFileSync(path, 'utf8');
+
 // procfs files are generated in memory: synchronous reads cost microseconds and far less CPU than the async
 // machinery, which matters when sampling every 20 ms next to the tool being measured.
-function readProc(path: string): string | undefined {
+function readProc(path: string, read: ReadText = readText): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return read(path);
   } catch (err) {
     if (VANISHED.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw err;
@@ -103,22 +107,22 @@ function hasChildrenFiles(): boolean {
   return childrenFiles;
 }
 
-function childrenFromTasks(proc: string, pid: number): number[] {
+function childrenFromTasks(proc: string, pid: number, read: ReadText): number[] {
   let tasks: string[];
   try {
     tasks = readdirSync(`${proc}/${pid}/task`);
   } catch {
     return [];
   }
-  return tasks.flatMap((tid) => (readProc(`${proc}/${pid}/task/${tid}/children`)?.match(/\d+/g) ?? []).map(Number));
+  return tasks.flatMap((tid) => (readProc(`${proc}/${pid}/task/${tid}/children`, read)?.match(/\d+/g) ?? []).map(Number));
 }
 
 /** Fallback: parent → children from every /proc/<pid>/stat. */
-function childrenByScan(proc: string): Map<number, number[]> {
+function childrenByScan(proc: string, read: ReadText): Map<number, number[]> {
   const map = new Map<number, number[]>();
   for (const name of readdirSync(proc)) {
     if (!/^\d+$/.test(name)) continue;
-    const text = readProc(`${proc}/${name}/stat`);
+    const text = readProc(`${proc}/${name}/stat`, read);
     const stat = text ? parseProcStat(text) : undefined;
     if (!stat) continue;
     const list = map.get(stat.ppid);
@@ -128,11 +132,14 @@ function childrenByScan(proc: string): Map<number, number[]> {
   return map;
 }
 
-/** This process's reaped-children CPU time, in ticks; zero without /proc (off Linux). */
-export function selfChildrenTicks(): { user: number; sys: number } {
+/**
+ * This process's reaped-children CPU time, in ticks; zero without /proc (off Linux). `statPath` is a seam for the
+ * tests, which have no Linux without /proc: a path that cannot be read, or that holds no stat line.
+ */
+export function selfChildrenTicks(statPath = '/proc/self/stat'): { user: number; sys: number } {
   try {
     // The kernel's own line always parses; were it not to, the TypeError lands in the catch like a missing /proc.
-    const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'))!;
+    const stat = parseProcStat(readFileSync(statPath, 'utf8'))!;
     return { user: stat.cutime, sys: stat.cstime };
   } catch {
     return { user: 0, sys: 0 };
@@ -176,14 +183,17 @@ interface Member {
  * `expectArgv`: the argv the root will exec. Until its /proc cmdline shows it, the root is still the forked copy of
  * this Node process, and that copy's memory (RSS and VmHWM of the fork) must not count as the tool's.
  * `procRoot`: where to read the processes' files (default /proc; tests lay out a tree of their own there).
+ * `readFile`: how to read them as text (default readFileSync); tests fail a read with the codes of a process that goes
+ * while it is read (ESRCH, EACCES, ...), which files of their own cannot give.
  * `timer`: the stopwatch whose reading at stop() is the wall time (default: one started now). runMeasured starts it
  * before spawn(), so that a command's wall time covers its whole life, not only what follows spawn()'s return.
  */
 export function watchProcess(
   pid: number,
-  opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[]; procRoot?: string; timer?: () => number } = {},
+  opts: { intervalMs?: number; scanPpids?: boolean; expectArgv?: string[]; procRoot?: string; timer?: () => number; readFile?: ReadText } = {},
 ): ProcessWatch {
   const proc = opts.procRoot ?? '/proc';
+  const readFile = opts.readFile ?? readText;
   const expectCmdline = opts.expectArgv?.join('\0');
   let execed = expectCmdline === undefined;
   /** The root's start time once seen: after the root has gone, a process that reuses its pid is another. */
@@ -203,7 +213,7 @@ export function watchProcess(
 
   // One pass over the tree: synchronous, so samples never interleave.
   const takeSample = (): void => {
-    const byScan = opts.scanPpids || !hasChildrenFiles() ? childrenByScan(proc) : undefined;
+    const byScan = opts.scanPpids || !hasChildrenFiles() ? childrenByScan(proc, readFile) : undefined;
     const seen = new Map<number, Member>();
     let rss = 0;
     // Root and known members are re-checked by start time (pid reuse); children found now are trusted. A root still
@@ -214,23 +224,23 @@ export function watchProcess(
     ];
     for (let next = pending.pop(); next; next = pending.pop()) {
       if (seen.has(next.pid)) continue;
-      const statText = readProc(`${proc}/${next.pid}/stat`);
+      const statText = readProc(`${proc}/${next.pid}/stat`, readFile);
       const stat = statText ? parseProcStat(statText) : undefined;
       if (!stat || (next.starttime !== undefined && next.starttime !== stat.starttime)) continue;
       if (next.pid === pid) {
-        execed ||= readProc(`${proc}/${pid}/cmdline`)?.replace(/\0$/, '') === expectCmdline;
+        execed ||= readProc(`${proc}/${pid}/cmdline`, readFile)?.replace(/\0$/, '') === expectCmdline;
         if (!execed) continue; // still the fork of this process
         rootStart = stat.starttime;
       }
-      const ioText = readProc(`${proc}/${next.pid}/io`);
-      const statusText = readProc(`${proc}/${next.pid}/status`);
+      const ioText = readProc(`${proc}/${next.pid}/io`, readFile);
+      const statusText = readProc(`${proc}/${next.pid}/status`, readFile);
       const io = ioText ? parseProcIo(ioText) : { rchar: 0, wchar: 0 };
       const mem = statusText ? parseProcStatus(statusText) : { rssBytes: 0, hwmBytes: 0 };
       seen.set(next.pid, { starttime: stat.starttime, ppid: stat.ppid, ...io });
       cpu.set(`${next.pid}/${stat.starttime}`, { user: stat.utime, sys: stat.stime });
       rss += mem.rssBytes;
       peakRss = Math.max(peakRss, mem.hwmBytes);
-      const kids = byScan ? byScan.get(next.pid) : childrenFromTasks(proc, next.pid);
+      const kids = byScan ? byScan.get(next.pid) : childrenFromTasks(proc, next.pid, readFile);
       if (kids) for (const kid of kids) pending.push({ pid: kid });
     }
     for (const [p, m] of members) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProcIo, parseProcStat, parseProcStatus } from '../../src/metrics/process.ts';
+import { parseProcIo, parseProcStat, parseProcStatus, selfChildrenTicks } from '../../src/metrics/process.ts';
 
 /** The 20 fields after the command name up to starttime: state ppid ... utime(11) stime cutime cstime ... starttime(19). */
 const UP_TO_STARTTIME = ['S', 4242, 1, 1, 0, -1, 4194560, 100, 0, 0, 0, 250, 37, 12, 5, 20, 0, 3, 0, 987654];
@@ -48,6 +48,22 @@ describe('parseProcIo', () => {
     const text = 'rchar: 9007199254740991\nwchar: 4096\nsyscr: 77\nsyscw: 88\nread_bytes: 1\nwrite_bytes: 2\ncancelled_write_bytes: 3\n';
     assert.deepEqual(parseProcIo(text), { rchar: Number.MAX_SAFE_INTEGER, wchar: 4096 });
     assert.deepEqual(parseProcIo('syscr: 77\n'), { rchar: 0, wchar: 0 });
+  });
+});
+
+describe('selfChildrenTicks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pvbench-selfstat-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("is the stat line's cutime and cstime", () => {
+    writeFileSync(join(dir, 'stat'), `77 (node) ${UP_TO_STARTTIME.join(' ')} 1000 200\n`);
+    assert.deepEqual(selfChildrenTicks(join(dir, 'stat')), { user: 12, sys: 5 });
+  });
+
+  test('is zero where there is no stat line to read (off Linux) or it does not parse', () => {
+    assert.deepEqual(selfChildrenTicks(join(dir, 'missing')), { user: 0, sys: 0 });
+    writeFileSync(join(dir, 'garbage'), 'no stat line');
+    assert.deepEqual(selfChildrenTicks(join(dir, 'garbage')), { user: 0, sys: 0 });
   });
 });
 
