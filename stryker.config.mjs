@@ -19,7 +19,7 @@ const FOLDERS = {
 // that reached it in the dry run's order and stops at the first failure, so the fast exact tests, which kill most
 // mutants, go first. The tap runner keeps the order of a list of plain paths (a glob pattern it would walk in its
 // own order: render.test.ts came first and every mutant of src/report paid its 6 s).
-const SLOW_LAST = ['test/baseline/ab.test.ts', 'test/suite/harness.test.ts', 'test/baseline/power-sim.test.ts', 'test/baseline/trend-sim.test.ts', 'test/report/render.test.ts', 'test/suite/run.test.ts', 'test/metrics/process.test.ts', 'test/faults/local.test.ts'];
+const SLOW_LAST = ['test/baseline/ab.test.ts', 'test/suite/harness.test.ts', 'test/baseline/power-sim.test.ts', 'test/baseline/trend-sim.test.ts', 'test/report/render.test.ts', 'test/suite/run.test.ts', 'test/metrics/process.test.ts', 'test/metrics/process-grace.test.ts', 'test/faults/local.test.ts'];
 
 /** The files of some glob patterns: sorted by path, the SLOW_LAST files at the end. */
 function orderedTestFiles(patterns) {
