@@ -178,8 +178,9 @@ describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
       console.log(kid.pid);
       setInterval(() => {}, 1000);
     `;
-    // No periodic sample: only the one taken at the deadline knows the grandchild.
-    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 1_000, intervalMs: 600_000 });
+    // No periodic sample: only the one taken at the deadline knows the grandchild. The deadline leaves the child
+    // time to start Node and its grandchild on a loaded machine (1 s was not always enough beside mutation runs).
+    const res = await runMeasured(NODE, ['-e', script], { timeoutMs: 4_000, intervalMs: 600_000 });
     const grandchild = Number(res.stdout.trim());
     leftovers.push(grandchild);
     assert.equal(res.timedOut, true);
