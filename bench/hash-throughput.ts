@@ -12,7 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildManifest } from '../src/metrics/manifest.ts';
-import { runMeasured } from '../src/metrics/process.ts';
+import { runMeasured } from '../src/metrics/run.ts';
 import { startTimer } from '../src/metrics/timer.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { workloadSchema } from '../src/config/schema.ts';
-import { runMeasured } from '../src/metrics/process.ts';
+import { runMeasured } from '../src/metrics/run.ts';
 import { seedWorkload } from '../src/workloads/mesh-proxy.ts';
 import { FIXED_SCRYPT, measureKeyDerivation, openKeyFile, readRepositoryKey, rewriteRepositoryKey } from '../src/tools/restic-key.ts';
 import type { ScryptParams } from '../src/tools/restic-key.ts';

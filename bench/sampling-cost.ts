@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { workloadSchema } from '../src/config/schema.ts';
 import { seedWorkload } from '../src/workloads/mesh-proxy.ts';
 import { copyTree, removeTree, writeBack } from '../src/platform/local/fsutil.ts';
-import { runMeasured } from '../src/metrics/process.ts';
+import { runMeasured } from '../src/metrics/run.ts';
 import { FIXED_SCRYPT, rewriteRepositoryKey } from '../src/tools/restic-key.ts';
 import { toolEnv } from '../src/tools/tool-env.ts';
 

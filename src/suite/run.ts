@@ -23,7 +23,7 @@ import type { PlannedTrial } from './plan.ts';
 import { describeKeyDerivation, RESULTS_SCHEMA_VERSION, timeSpent } from './results.ts';
 import type { PhaseMetrics, ResultsFile, ToolInfo, TrialResult } from './results.ts';
 import { duringTrial } from '../platform/interrupt.ts';
-import { tallyProcesses } from '../metrics/process.ts';
+import { tallyProcesses } from '../metrics/run.ts';
 
 export const PVBENCH_VERSION = '0.1.0';
 

@@ -1,7 +1,7 @@
 // What every local tool does to run one measured operation: spawn (argument array), sample its process tree,
 // hand a crashable handle to fault injectors, turn the figures into PhaseMetrics, mask secrets in errors.
 import { setPriority } from 'node:os';
-import { runMeasured, toPhaseMetrics } from '../metrics/process.ts';
+import { runMeasured, toPhaseMetrics } from '../metrics/run.ts';
 import type { PhaseMetrics } from '../suite/results.ts';
 import { excerpt } from '../platform/secrets.ts';
 import { ToolError } from './types.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runMeasured, type MeasuredRun } from '../../src/metrics/process.ts';
+import { runMeasured, type MeasuredRun } from '../../src/metrics/run.ts';
 import { startTimer } from '../../src/metrics/timer.ts';
 import { running, until } from '../helpers/process.ts';
 

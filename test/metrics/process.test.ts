@@ -5,15 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  clockTicksPerSecond,
-  parseProcIo,
-  parseProcStatus,
-  runMeasured,
-  toPhaseMetrics,
-  watchProcess,
-  tallyProcesses,
-} from '../../src/metrics/process.ts';
+import { clockTicksPerSecond, parseProcIo, parseProcStatus, watchProcess } from '../../src/metrics/process.ts';
+import { runMeasured, toPhaseMetrics, tallyProcesses } from '../../src/metrics/run.ts';
 import { startTimer } from '../../src/metrics/timer.ts';
 import { duringTrial } from '../../src/platform/interrupt.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -131,7 +124,7 @@ describe('runMeasured', { skip: !linux && 'needs /proc' }, () => {
   });
 
   test('leaves no timer behind: the process that ran it ends at once, not after the 5 s grace or the deadline', async () => {
-    const module = new URL('../../src/metrics/process.ts', import.meta.url).href;
+    const module = new URL('../../src/metrics/run.ts', import.meta.url).href;
     const script = `
       const { runMeasured } = await import(${JSON.stringify(module)});
       const elapsed = performance.now();
