@@ -5,94 +5,22 @@
 // mount can fail, stop's unmount (retried while busy, then detached, once however often it is called), the mounts
 // detached on exit, and detachFaultfsMounts's reading of a mount table. test/faults/faultfs.test.ts does the same with
 // the real binary and FUSE where the machine has them.
-import { after, before, beforeEach, mock, test } from 'node:test';
+import { beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { running, until } from '../helpers/process.ts';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_FAULTFS, detachFaultfsMounts, faultfsBinary, faultfsUnavailable, mountFaultfs } from '../../src/faults/faultfs.ts';
 import type { FaultfsMount, FaultfsPlan } from '../../src/faults/faultfs.ts';
+import { useStandIns } from './standins.ts';
 
-let tmp: string;
+const h = useStandIns();
 let standIn: string;
-let bin: string;
-/** A fresh folder per test: the stand-ins' log, the stand-in fusermount's call count, the mount points. */
+/** This test's folder (useStandIns's `run`). */
 let run: string;
-const saved = { ...process.env };
-const FFS_VARS = ['FFS_LOG', 'FFS_OUT', 'FFS_LATER', 'FFS_ERR', 'FFS_EXIT', 'FFS_HANG', 'FFS_FINAL', 'FFS_FM_COUNT', 'FFS_FM_FAILS', 'FFS_FM_LAZY_FAIL', 'FFS_LEAVE', 'FFS_STAY'];
-
-// The stand-in faultfs. Logs "args ..." and every line told on stdin ("told ..."); prints $FFS_OUT (as is: the test
-// gives the newlines), $FFS_ERR on stderr, $FFS_LATER 0.1 s later. Then: exits with $FFS_EXIT; or hangs ($FFS_HANG);
-// or leaves at once, mounted or not ($FFS_LEAVE); or stays mounted until DIR.unmounted exists, prints $FFS_FINAL
-// (its account) and exits, as faultfs does once unmounted (or, with $FFS_STAY, does not).
-const STAND_IN = `#!/bin/bash
-log() { if [[ -n $FFS_LOG ]]; then printf '%s\\n' "$*" >> "$FFS_LOG"; fi; }
-log "args $*"
-printf '%s' "$FFS_OUT"
-if [[ -n $FFS_ERR ]]; then printf '%s' "$FFS_ERR" >&2; fi
-if [[ -n $FFS_LATER ]]; then sleep 0.1; printf '%s' "$FFS_LATER"; fi
-if [[ -n $FFS_EXIT ]]; then exit "$FFS_EXIT"; fi
-if [[ -n $FFS_HANG ]]; then exec sleep 30; fi
-if [[ -n $FFS_LEAVE ]]; then exit 0; fi
-while [[ ! -e $2.unmounted ]]; do
-  if read -r -t 0.02 line; then log "told $line"; elif (( $? <= 128 )); then sleep 0.02; fi
-done
-printf '%s' "$FFS_FINAL"
-if [[ -n $FFS_STAY ]]; then log "stays"; exec sleep 30; fi
-log "exit"
-`;
-
-// The stand-in fusermount. Logs "fusermount ARGS". "-u DIR" fails (exit 1) for the first $FFS_FM_FAILS calls (all of
-// them with "always"), then unmounts; "-u -z DIR" detaches, unless DIR is $FFS_FM_LAZY_FAIL. Unmounting DIR creates
-// DIR.unmounted, which tells the stand-in mounted there to finish.
-const FUSERMOUNT = `#!/bin/bash
-if [[ -n $FFS_LOG ]]; then printf 'fusermount %s\\n' "$*" >> "$FFS_LOG"; fi
-dir=\${@: -1}
-if [[ $1 == -u && $2 == -z ]]; then
-  if [[ $dir == "$FFS_FM_LAZY_FAIL" ]]; then exit 1; fi
-  touch "$dir.unmounted" 2>/dev/null
-  exit 0
-fi
-n=$(cat "$FFS_FM_COUNT" 2>/dev/null || echo 0)
-echo $((n + 1)) > "$FFS_FM_COUNT"
-if [[ $FFS_FM_FAILS == always ]] || (( n < \${FFS_FM_FAILS:-0} )); then echo "fusermount: failed to unmount $dir: Device or resource busy" >&2; exit 1; fi
-touch "$dir.unmounted"
-`;
-
-before(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'pvbench-standin-'));
-  bin = join(tmp, 'bin');
-  mkdirSync(bin);
-  standIn = join(tmp, 'faultfs-standin');
-  writeFileSync(standIn, STAND_IN);
-  chmodSync(standIn, 0o755);
-  writeFileSync(join(bin, 'fusermount'), FUSERMOUNT);
-  chmodSync(join(bin, 'fusermount'), 0o755);
-});
-
-after(() => {
-  for (const k of [...FFS_VARS, 'PVBENCH_FAULTFS', 'PATH']) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let runs = 0;
-beforeEach(() => {
-  run = join(tmp, `run-${++runs}`);
-  mkdirSync(run);
-  for (const k of FFS_VARS) delete process.env[k];
-  process.env.PVBENCH_FAULTFS = standIn;
-  process.env.PATH = `${bin}:${saved.PATH ?? ''}`;
-  process.env.FFS_LOG = join(run, 'log');
-  process.env.FFS_FM_COUNT = join(run, 'fusermount-count');
-});
-
-/** What the stand-ins logged, a line each. */
-const logged = (): string[] => (existsSync(join(run, 'log')) ? readFileSync(join(run, 'log'), 'utf8').trim().split('\n') : []);
+beforeEach(() => ({ standIn, run } = h));
+const logged = h.logged;
 const line = (ev: Record<string, unknown>) => `${JSON.stringify(ev)}\n`;
 const READY = line({ event: 'ready' });
 const plan = (over: Partial<FaultfsPlan> = {}): FaultfsPlan => ({ dir: join(run, 'mnt'), op: 'read', action: 'kill', atByte: 100, ...over });
@@ -282,7 +210,7 @@ test('no fusermount on $PATH: the unmount fails, the stop still ends with the pr
   try {
     assert.deepEqual(await m.stop(), { strike: undefined, stats: undefined });
   } finally {
-    process.env.PATH = `${bin}:${saved.PATH ?? ''}`;
+    process.env.PATH = h.path;
   }
 });
 
