@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AbComparison } from '../../src/baseline/ab.ts';
 import type { Comparison } from '../../src/baseline/compare.ts';
 import { renderReport } from '../../src/report/render.ts';
 import type { RenderInput } from '../../src/report/render.ts';
@@ -132,6 +133,46 @@ test('cuts: every part in order, each named once when it changed the report', ()
   assert.equal(more.length, 705);
   assert.equal(renderReport({ ...input(template, { maxChars: 705 }), results: r, comparison: c }), more);
   assert.equal(renderReport({ ...input(template, { maxChars: 704 }), results: r, comparison: c }), `${reasons(1, 5)}\n\n${cutLine(704, labels)}`);
+});
+
+test('cuts: the where-the-time-went table, then the A/B table (the parts between them not shown here)', () => {
+  // Two passed trials with a Velero timeline (the table's one row), and an A/B of one row without a power line
+  // (the view takes the A/B's power line only where there is one).
+  const timeline = { source: 'velero' as const, parts: [{ name: 'queued', ms: 1000 }, { name: 'before-volumes', ms: 2000 }, { name: 'preparing', ms: 3000 }, { name: 'moving-data', ms: 4000 }, { name: 'finishing', ms: 2000 }], dataMs: 4000, totalMs: 12000 };
+  const trials = timed('restic', 'no-fault', [1000, 1100]).map((t) => ({ ...t, backup: { ...t.backup!, timeline } }));
+  const ab: AbComparison = {
+    a: 'old',
+    b: 'new',
+    trials: { a: 2, b: 2 },
+    threshold: 0.05,
+    failOnRegression: false,
+    rows: [{ scenario: 'no-fault', metric: 'backup.wallMs', label: 'Backup time', unit: 'ms', a: { n: 2, median: 1000 }, b: { n: 2, median: 1000 }, ratio: 1, ci: [1, 1], status: 'unchanged', threshold: 0.05, rule: 'zero-spread' }],
+    regressions: 0,
+    improvements: 0,
+    worse: [],
+    better: [],
+  };
+  const TIMELINE = [
+    '| Tool | Scenario | Phase | Queued | Before volumes | Preparing volumes | Volume transfers | Finishing | Outside volume transfers |',
+    '| :- | :- | :- | -: | -: | -: | -: | -: | -: |',
+    '| restic | no-fault | backup | 1 s | 2 s | 3 s | 4 s | 2 s | 67% of 12 s |',
+  ].join('\n');
+  const AB = [
+    '| Scenario | Metric | old | new | new vs old | CI | p | Smallest detectable | Result |',
+    '| :- | :- | -: | -: | -: | -: | -: | -: | :- |',
+    '| no-fault | Backup time | 1.00 s | 1.00 s | ±0% | no spread | – | – | same within ±5% |',
+  ].join('\n');
+  const fit = (maxChars: number) => renderReport(input('{{verdict.word}}\n\n{{{timelineTable}}}\n\n{{{abTable}}}\n', { results: results({ trials }), comparison: comparison({ ab }), maxChars }));
+  const full = `pass\n\n${TIMELINE}\n\n${AB}\n`;
+  assert.equal(full.length, 484);
+  assert.equal(fit(484), full);
+  // The timeline goes first (none of the parts cut before it is shown), and that is enough.
+  const noTimeline = `pass\n\n${AB}\n\n${cutLine(388, 'the where-the-time-went table')}`;
+  assert.equal(noTimeline.length, 388);
+  assert.equal(fit(483), `pass\n\n${AB}\n\n${cutLine(483, 'the where-the-time-went table')}`);
+  assert.equal(fit(388), noTimeline);
+  // One character less: the A/B table goes too (the parts between them are not shown).
+  assert.equal(fit(387), `pass\n\n${cutLine(387, 'the where-the-time-went table, the A/B table')}`);
 });
 
 test('the last resort: marker, title, verdict, counts and the reasons that fit, escaped', () => {
