@@ -94,16 +94,14 @@ test('an operation that cannot be held is polled, and the time limit fires too',
   assert.deepEqual(f.events, ['look(running)', 'kill at 0.0 running']);
 });
 
-test('a slow look buys the operation a longer slice; hooks used for a second operation do not leave it held', async () => {
+// How long a look buys the operation (4 times the look, 1 to 8 ms) is checked step by step below ('held: each look
+// in a hold ...'), on scripted clocks: counting the looks of a real-time fake operation failed under load, when its
+// 1 ms progress ticks come late.
+test('hooks used for a second operation do not leave it held', async () => {
   const f = fakeOp({ holdable: true, startHeld: true });
-  const slow = { ...f.op, progress: async () => (await new Promise((r) => setTimeout(r, 5)), f.op.progress()) };
   const trigger = armTrigger(0.9, undefined, async (op) => void (await op.kill()));
-  const t0 = Date.now();
-  trigger.hooks.onStart!(slow);
+  trigger.hooks.onStart!(f.op);
   await bounded(trigger.done(f.settled), 'trigger.done');
-  const looks = f.events.filter((e) => e.startsWith('look')).length;
-  // 10% per running ms and >= 20 ms of running per 5 ms look: a few looks, not one per millisecond.
-  assert.ok(looks <= 4, `${looks} looks in ${Date.now() - t0} ms`);
 
   const g = fakeOp({ holdable: true, startHeld: true });
   trigger.hooks.onStart!(g.op);
