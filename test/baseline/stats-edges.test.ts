@@ -147,17 +147,31 @@ test('decide: a significant rank test alone is not enough when the interval touc
 });
 
 test('decide: p equal to α is significant; a reachable significant improvement is one', () => {
-  const cur = Array.from({ length: 16 }, (_, i) => 2 + i * 0.01);
+  // 16 vs 16 with one pair the wrong way round (1.145 < 1.15): not every current value is worse, so the rank test
+  // alone decides (U₁ = 255 of 256, p ≈ 1.9e-6, not the smallest p of these sizes).
+  const cur = [1.145, ...Array.from({ length: 15 }, (_, i) => 2.01 + i * 0.01)];
   const base = Array.from({ length: 16 }, (_, i) => 1 + i * 0.01);
-  const p = mannWhitneyU(cur, base).pValue;
+  const t = mannWhitneyU(cur, base);
+  assert.equal(t.u1, 255);
+  assert.ok(t.pValue > t.minPValue);
+  const p = t.pValue;
   // The normal approximation's p is a multiple of 2⁻⁵³, so 1 − (1 − p) is p again: α = p exactly.
   assert.equal(1 - (1 - p), p);
   assert.equal(decide(cur, base, opts({ confidence: 1 - p })).status, 'regression');
+  // α just below p: the same samples are no longer a regression (the interval and the ratio still clear).
+  const below = decide(cur, base, opts({ confidence: 1 - p * (1 - 1e-9) }));
+  assert.equal(below.status, 'unchanged');
+  assert.ok(below.ci![0] > 1.1 && below.ratio! > 1.1, JSON.stringify(below));
   const curI = cur.map((v) => 1 / v);
   const baseI = base.map((v) => 1 / v);
-  const pI = mannWhitneyU(curI, baseI).pValue;
+  const tI = mannWhitneyU(curI, baseI);
+  assert.equal(tI.u1, 1);
+  const pI = tI.pValue;
   assert.equal(1 - (1 - pI), pI);
   assert.equal(decide(curI, baseI, opts({ confidence: 1 - pI })).status, 'improvement');
+  const belowI = decide(curI, baseI, opts({ confidence: 1 - pI * (1 - 1e-9) }));
+  assert.equal(belowI.status, 'unchanged');
+  assert.ok(belowI.ci![1] < 0.9 && belowI.ratio! < 0.9, JSON.stringify(belowI));
   // 3 vs 6 can reach 0.05: a separated improvement is significant (p = 2/84) without the escape.
   const d = decide([0.5, 0.51, 0.52], [1, 1.01, 1.02, 1.03, 1.04, 1.05], opts());
   assert.equal(d.status, 'improvement');
