@@ -39,3 +39,17 @@ test('splitBaseline: a tool of another version in a run with trials of other too
   assert.deepEqual(split.leftOut, []);
   assert.equal(split.excludedTools.size, 0);
 });
+
+test('splitBaseline: two runs with the same start time and run id keep the order given (the first sets the reference)', () => {
+  // E.g. the same results file found twice in a baseline directory, once re-measured with another restic version.
+  const cur = run('cur', '2025-02-01T00:00:00Z', [tool('restic', '1')]);
+  const one = run('same', '2025-01-01T00:00:00Z', [tool('restic', '1')]);
+  const two = run('same', '2025-01-01T00:00:00Z', [tool('restic', '2')]);
+  const split = splitBaseline(cur, [one, two]);
+  assert.deepEqual(split.runs, [one, two]);
+  assert.deepEqual(split.leftOut, ['the restic trials of run same: restic 2 (the newest baseline run has restic 1)']);
+  assert.deepEqual(split.acrossVersions, []);
+  const swapped = splitBaseline(cur, [two, one]);
+  assert.deepEqual(swapped.leftOut, ['the restic trials of run same: restic 1 (the newest baseline run has restic 2)']);
+  assert.deepEqual(swapped.acrossVersions, ['restic is restic 1 in this run and restic 2 in the baseline: compared across versions']);
+});
