@@ -241,3 +241,24 @@ test('readResults: a file over MAX_RESULTS_BYTES is refused by its size, unread,
   await truncate(big, MAX_RESULTS_BYTES + 1);
   await assert.rejects(readResults(big, 'big.json'), { message: `big.json: the file is 256.0 MiB, more than the 256 MiB a results file may have${FIX}` });
 });
+
+test('readResults: a file of exactly MAX_RESULTS_BYTES is read (the limit is inclusive)', async (t) => {
+  const dir = await tempDir(t);
+  const full = join(dir, 'full.json');
+  // Sparse, 256 MiB of NUL bytes: read, and then refused as JSON, not by its size.
+  await writeFile(full, '');
+  await truncate(full, MAX_RESULTS_BYTES);
+  await assert.rejects(readResults(full, 'full.json'), (err: Error) => err.message.startsWith('full.json: not valid JSON ('));
+});
+
+test('loadHistory: the newest runs by JavaScript name order, not the directory listing order', async (t) => {
+  // libuv lists a directory sorted by bytes (UTF-8: U+FFFD before U+1F600); JavaScript sorts UTF-16 code units (the
+  // surrogate 0xD83D of U+1F600 before 0xFFFD). With one run wanted, the last name in JavaScript's order is taken.
+  const dir = await tempDir(t);
+  const suiteDir = join(dir, 'default');
+  await mkdir(suiteDir);
+  await writeFile(join(suiteDir, '\u{FFFD}.json'), json(run('replacement', '2025-01-01T00:00:00.000Z')));
+  await writeFile(join(suiteDir, '\u{1F600}.json'), json(run('emoji', '2025-01-02T00:00:00.000Z')));
+  const b = await loadHistory(dir, { suiteName: 'default', maxRuns: 1 });
+  assert.deepEqual(b.runs.map((r) => r.run.id), ['replacement']);
+});
