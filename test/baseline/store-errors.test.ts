@@ -2,7 +2,7 @@
 // reached them). As root no permission bit refuses a read, so both use what the kernel refuses anyone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBaselineFile } from '../../src/baseline/store.ts';
@@ -25,24 +25,22 @@ test('loadBaselineFile: a directory whose listing fails gives a notice with the 
   let given = dir;
   while (given.length < 4000) given = join(given, 'd'.repeat(Math.min(200, 4000 - given.length)));
   const sub = 's'.repeat(200);
-  await mkdir(given, { recursive: true });
   const cwd = process.cwd();
-  // The subdirectory can only be made (and removed) relative to its parent.
-  process.chdir(given);
-  try {
-    await mkdir(sub);
-  } finally {
-    process.chdir(cwd);
-  }
-  t.after(async () => {
+  // The subdirectory can only be made (and removed) relative to its parent; rm() could not reach it by its path.
+  const inGiven = async (fn: () => Promise<void>) => {
     process.chdir(given);
     try {
-      await rmdir(sub);
+      await fn();
     } finally {
       process.chdir(cwd);
     }
+  };
+  t.after(async () => {
+    await inGiven(() => rm(sub, { recursive: true, force: true })).catch(() => {});
     await rm(dir, { recursive: true, force: true });
   });
+  await mkdir(given, { recursive: true });
+  await inGiven(() => mkdir(sub));
   assert.ok(given.length < 4096 && join(given, sub).length > 4096, `${given.length}`);
   assert.deepEqual(await loadBaselineFile(given, 'default'), {
     runs: [],
