@@ -86,6 +86,8 @@ test('bootstrapRatioCI follows the documented procedure draw by draw', () => {
   relClose(d[1], dw[1], 1e-12, 'default upper bound');
   assert.deepEqual(bootstrapRatioCI([], [1, 2]).length, 2);
   assert.ok(bootstrapRatioCI([], [1, 2]).every(Number.isNaN));
+  // Also against a baseline whose median is 0: resampling an empty current side would give safeRatio(NaN, 0), −∞.
+  assert.deepEqual(bootstrapRatioCI([], [0, 0]), [Number.NaN, Number.NaN]);
 });
 
 test('decide passes its confidence, seed and resamples to the bootstrap', () => {
