@@ -50,3 +50,14 @@ test('detectableRatio: a rank count whose p equals α passes, as in decide (p �
   assert.equal(decide(at, baseline, o).status, 'regression');
   assert.equal(decide(shifted(current, baseline, r * (1 - 1e-7)), baseline, o).status, 'unchanged');
 });
+
+test('detectableRatio: +∞ when the bootstrap interval reaches below 0, although the rank test alone would pass', () => {
+  // 6 of 20 current values negative: enough resampled medians are negative that the interval's lower bound is below
+  // 0, and scaling by any factor keeps it there; 14 positive values above all 20 baseline values would pass the test.
+  const current = [...Array(6).fill(-100), ...Array.from({ length: 14 }, (_, i) => 10 + i)];
+  const baseline = Array.from({ length: 20 }, (_, i) => 10 + i);
+  const [lower] = bootstrapRatioCI(shifted(current, baseline, 1), baseline, opts);
+  assert.ok(lower! < 0, `${lower}`);
+  assert.equal(detectableRatio(current, baseline, opts), Number.POSITIVE_INFINITY);
+  assert.equal(decide(shifted(current, baseline, 1000), baseline, opts).status, 'unchanged');
+});
