@@ -1,6 +1,7 @@
 // A directory laid out like /proc (watchProcess's procRoot option): the tests of src/metrics/process.ts build trees of
 // processes in it, with exact figures, and change them between samples.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -67,4 +68,18 @@ export class FakeProc {
   dispose(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** A maker of fake /proc trees for one test file: each holds the processes given; all are removed after the file. */
+export function fakeProcsOfFile(): (...procs: FakeProcess[]) => FakeProc {
+  const fakes: FakeProc[] = [];
+  after(() => {
+    for (const f of fakes) f.dispose();
+  });
+  return (...procs) => {
+    const fake = new FakeProc();
+    fakes.push(fake);
+    fake.put(...procs);
+    return fake;
+  };
 }

@@ -1,6 +1,7 @@
 // Run a program from a test: argument array, output collected, SIGKILL at the deadline.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { after } from 'node:test';
 
 export interface ProcessResult {
   code: number | null;
@@ -63,4 +64,19 @@ export async function until(what: string, ok: () => boolean, ms = 5000, stepMs =
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** Pids a test file's processes may leave behind (a grandchild started by a child): SIGKILLed after the file. */
+export function leftoverPids(): number[] {
+  const pids: number[] = [];
+  after(() => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+  return pids;
 }

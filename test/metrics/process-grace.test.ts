@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runMeasured, type MeasuredRun } from '../../src/metrics/run.ts';
 import { startTimer } from '../../src/metrics/timer.ts';
-import { running, until } from '../helpers/process.ts';
+import { leftoverPids, running, until } from '../helpers/process.ts';
 
 const NODE = process.execPath;
 /** runMeasured's grace, less a margin for the timer against this stopwatch. */
@@ -18,22 +18,13 @@ const GRACE_MS = 4_900;
 const SETTLES_MS = 30_000;
 
 let tmp: string;
-const leftovers: number[] = [];
+const leftovers = leftoverPids();
 
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'pvbench-grace-'));
 });
 
-after(() => {
-  for (const pid of leftovers) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The run's result, or a failure once it has not settled within SETTLES_MS. */
 async function settled(run: Promise<MeasuredRun>): Promise<MeasuredRun> {

@@ -3,22 +3,15 @@
 // process started in the same clock tick as one of the tree's, and the sampling timer once stopped.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, mock, test } from 'node:test';
+import { before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTicksPerSecond, watchProcess } from '../../src/metrics/process.ts';
-import { FakeProc, type FakeProcess } from '../helpers/fake-proc.ts';
+import { fakeProcsOfFile, type FakeProcess } from '../helpers/fake-proc.ts';
 
 /** No periodic sample lands within a test: the samples are the first, the test's own, and stop()'s. */
 const NEVER = 600_000;
 let msPerTick = 0;
-const fakes: FakeProc[] = [];
-
-function fakeProc(...procs: FakeProcess[]): FakeProc {
-  const fake = new FakeProc();
-  fakes.push(fake);
-  fake.put(...procs);
-  return fake;
-}
+const fakeProc = fakeProcsOfFile();
 
 /** A reader of the fake tree's files that fails the read of `failing` with `code`, as the kernel's read(2) would. */
 function failingRead(failing: string, code: string): (path: string) => string {
@@ -31,10 +24,6 @@ function failingRead(failing: string, code: string): (path: string) => string {
 before(async () => {
   // Reads getconf now, so that no stop() below starts a process (or its timeout's timer).
   msPerTick = 1000 / (await clockTicksPerSecond());
-});
-
-after(() => {
-  for (const f of fakes) f.dispose();
 });
 
 describe('watchProcess at the edges of /proc', { skip: process.platform !== 'linux' && 'needs Linux' }, () => {

@@ -4,32 +4,21 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clockTicksPerSecond, watchProcess } from '../../src/metrics/process.ts';
-import { FakeProc, type FakeProcess } from '../helpers/fake-proc.ts';
+import { fakeProcsOfFile, type FakeProcess } from '../helpers/fake-proc.ts';
 
 const KIB = 1024;
 /** No periodic sample lands within a test: the samples are the first, the test's own, and stop()'s. */
 const NEVER = 600_000;
 let msPerTick = 0;
-const fakes: FakeProc[] = [];
-
-function fakeProc(...procs: FakeProcess[]): FakeProc {
-  const fake = new FakeProc();
-  fakes.push(fake);
-  fake.put(...procs);
-  return fake;
-}
+const fakeProc = fakeProcsOfFile();
 
 before(async () => {
   // Reads getconf now: no child of this process is reaped during a watch, so its own children's CPU stays out.
   msPerTick = 1000 / (await clockTicksPerSecond());
-});
-
-after(() => {
-  for (const f of fakes) f.dispose();
 });
 
 describe('watchProcess over a tree of several busy processes', { skip: process.platform !== 'linux' && 'needs Linux' }, () => {

@@ -10,6 +10,7 @@ import { runMeasured, toPhaseMetrics, tallyProcesses } from '../../src/metrics/r
 import { startTimer } from '../../src/metrics/timer.ts';
 import { duringTrial } from '../../src/platform/interrupt.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { leftoverPids } from '../helpers/process.ts';
 
 const NODE = process.execPath;
 const linux = process.platform === 'linux';
@@ -25,7 +26,7 @@ const BURN = `
 
 let tmp: string;
 let dataFile: string;
-const leftovers: number[] = [];
+const leftovers = leftoverPids();
 
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'pvbench-process-'));
@@ -33,16 +34,7 @@ before(() => {
   writeFileSync(dataFile, Buffer.alloc(DATA_BYTES, 1));
 });
 
-after(() => {
-  for (const pid of leftovers) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Alive, not a zombie, and without a pending SIGKILL (delivered but not yet acted on). */
 function running(pid: number): boolean {
