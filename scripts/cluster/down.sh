@@ -8,26 +8,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-# The pids of every process in a cgroup tree (v1: the same tree under each controller; pids is enough to find all).
-cgroup_pids() {
+# The pids of every process in the cgroup trees given (v1: the same tree under each controller; pids is enough to find
+# all): by default the cluster's daemons' and the kubelet's pods'.
+cgroup_pids() { # [dirs...]
   local dir
-  for dir in "/sys/fs/cgroup/pids/$CLUSTER_CGROUP" /sys/fs/cgroup/pids/kubepods; do
+  [ $# -gt 0 ] || set -- "/sys/fs/cgroup/pids/$CLUSTER_CGROUP" /sys/fs/cgroup/pids/kubepods
+  for dir in "$@"; do
     [ -d "$dir" ] && find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null
   done
 }
 
 stop_pid() { # pid signal
   kill "-$2" "$1" 2>/dev/null || true
-}
-
-# Is the process running? One that has exited is not, also while it is a zombie: this machine's init reaps orphans
-# only every 2 s or so, and kill -0 succeeds on a zombie (the field after the command name in /proc/PID/stat is Z).
-running() { # pid
-  local stat
-  kill -0 "$1" 2>/dev/null || return 1
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [ "${stat%% *}" != Z ]
 }
 
 # Waits until none of the pids given is running; says which are left (and what they are) when the time is up.
@@ -74,13 +66,11 @@ stop_daemons() { # names...
 stop_daemons kubelet kube-proxy kube-scheduler kube-controller-manager
 # 2. The containers (SIGKILL: nothing in them is kept). Their open watches would hold the API server's shutdown: it
 # waits for its clients' connections to close, 40 s here with CoreDNS, the CSI driver and the snapshot controller up.
-if [ -d /sys/fs/cgroup/pids/kubepods ]; then
-  mapfile -t pods < <(find /sys/fs/cgroup/pids/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
-  if [ ${#pods[@]} -gt 0 ]; then
-    stopped_any=true
-    for p in "${pods[@]}"; do stop_pid "$p" KILL; done
-    wait_gone 15 "the containers' processes" "${pods[@]}" || true
-  fi
+mapfile -t pods < <(cgroup_pids /sys/fs/cgroup/pids/kubepods | sort -u)
+if [ ${#pods[@]} -gt 0 ]; then
+  stopped_any=true
+  for p in "${pods[@]}"; do stop_pid "$p" KILL; done
+  wait_gone 15 "the containers' processes" "${pods[@]}" || true
 fi
 # 3. The API server, containerd and etcd.
 stop_daemons kube-apiserver containerd etcd

@@ -22,7 +22,7 @@ source "$here/lib.sh"
   die "the local cluster runs on cgroup v1 hierarchies (as this project's machines mount them); this machine has cgroup v2: use kind there (examples/kind.yaml)"
 if [ -e "$STATE/pids" ]; then
   for f in "$STATE"/pids/*.pid; do
-    [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && die "a local cluster is already running ($(basename "$f" .pid) is pid $(cat "$f"); state in $STATE): stop it with scripts/cluster/down.sh first"
+    [ -f "$f" ] && running "$(cat "$f")" && die "a local cluster is already running ($(basename "$f" .pid) is pid $(cat "$f"); state in $STATE): stop it with scripts/cluster/down.sh first"
   done
   log "a cluster that was not stopped left its state behind (none of its daemons runs): removing it first"
   bash "$here/down.sh"
