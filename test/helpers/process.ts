@@ -1,6 +1,5 @@
 // Run a program from a test: argument array, output collected, SIGKILL at the deadline.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after } from 'node:test';
 
 export interface ProcessResult {
@@ -34,8 +33,8 @@ export function runProcess(
   });
 }
 
-/** Is a process with this pid running (ours to signal or not; a zombie has exited)? */
-export { pidAlive as alive } from '../../src/platform/processes.ts';
+/** Is a process with this pid running (ours to signal or not; a zombie has exited)? pvbench's own check. */
+export { pidAlive as running } from '../../src/platform/processes.ts';
 
 /** Does `cmd args` run and exit 0 (a tool the tests need is installed)? */
 export function runs(cmd: string, args: string[]): boolean {
@@ -47,15 +46,6 @@ export function runs(cmd: string, args: string[]): boolean {
   }
 }
 
-/** Is the process there and not a zombie (a zombie has exited: its stat says Z)? */
-export function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Waits until `ok()` holds, looking every `stepMs`; throws naming `what` after `ms`. */
 export async function until(what: string, ok: () => boolean, ms = 5000, stepMs = 10): Promise<void> {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { alive } from '../helpers/process.ts';
+import { running } from '../helpers/process.ts';
 
 const SRC = resolve(import.meta.dirname, '../../src');
 
@@ -26,12 +26,12 @@ async function killParent(code: string): Promise<number[]> {
     });
   });
   const pids = out.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
-  assert.ok(pids.length > 0 && pids.every(alive), `children running before the kill: ${pids}`);
+  assert.ok(pids.length > 0 && pids.every(running), `children running before the kill: ${pids}`);
   parent.kill('SIGKILL');
   await new Promise((r) => parent.once('exit', r));
   const deadline = Date.now() + 5_000;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return pids.filter(alive);
+  while (pids.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return pids.filter(running);
 }
 
 test('a tool process, also one held stopped (SIGSTOP) by a fault trigger, dies with a pvbench killed by SIGKILL', async () => {

@@ -14,7 +14,7 @@ import type { ResultsFile } from '../../src/suite/results.ts';
 import { CopyTool } from '../../src/tools/copy.ts';
 import { runLocalOp } from '../../src/tools/local-process.ts';
 import type { BackupOutcome, BackupTool, OpHooks } from '../../src/tools/types.ts';
-import { alive } from '../helpers/process.ts';
+import { running } from '../helpers/process.ts';
 
 const TINY = { proxies: 1, accessLogLines: 50, statsSnapshots: 1, clusters: 2 };
 
@@ -75,7 +75,7 @@ test('the first interrupt stops the operation in progress within seconds: its pr
     controller.abort();
     const results = await Promise.race([run, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('runSuite did not return within 10 s of the interrupt')), 10_000))]);
     assert.ok(Date.now() - abortedAt < 5_000, `stopped ${Date.now() - abortedAt} ms after the interrupt`);
-    assert.equal(alive(sleepy.pids[0]!), false, 'the operation in progress was killed');
+    assert.equal(running(sleepy.pids[0]!), false, 'the operation in progress was killed');
     assert.deepEqual(results.trials, [], 'the interrupted trial measured nothing and is not recorded');
     assert.equal(results.run.complete, false);
     assert.equal(results.run.interrupted, 'interrupted during copy / no-fault #1; 2 of 2 planned trials not run');
