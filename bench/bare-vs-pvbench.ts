@@ -128,23 +128,26 @@ async function viaPvbench(work: string, w: WorkloadConfig): Promise<Omit<Sample,
   return { backupMs: t.backup.wallMs, incrementalMs: t.incremental.wallMs, restoreMs: t.restore.wallMs, restoreSysMs: t.restore.cpuSysMs, ...(free !== undefined ? { restoreFreeMiB: Math.round(free / 2 ** 20) } : {}) };
 }
 
+/** Per size with samples: each arm's medians, their ratio, and its 95% bootstrap interval. */
 function summarise(): Record<string, number>[] {
-  return sizes.filter((mb) => samples.some((s) => s.sizeMb === mb)).map((mb) => {
-  const of = (arm: Sample['arm'], k: 'backupMs' | 'incrementalMs' | 'restoreMs') => median(samples.filter((s) => s.sizeMb === mb && s.arm === arm).map((s) => s[k]));
-  const row: Record<string, number> = { sizeMb: mb, bytes: seeded[mb]! };
-  for (const k of ['backupMs', 'incrementalMs', 'restoreMs'] as const) {
-    row[`bare.${k}`] = of('bare', k);
-    row[`pvbench.${k}`] = of('pvbench', k);
-    row[`ratio.${k}`] = of('pvbench', k) / of('bare', k);
-    // How sure: the 95% bootstrap interval of the ratio of medians (pvbench's own rule, src/baseline/stats.ts).
-    const arm = (a: Sample['arm']) => samples.filter((x) => x.sizeMb === mb && x.arm === a).map((x) => x[k]);
-    const [lo, hi] = bootstrapRatioCI(arm('pvbench'), arm('bare'), { confidence: 0.95, seed: 42 });
-    row[`low.${k}`] = lo;
-    row[`high.${k}`] = hi;
-  }
-  return row;
-});
+  return sizes
+    .filter((mb) => samples.some((s) => s.sizeMb === mb))
+    .map((mb) => {
+      const row: Record<string, number> = { sizeMb: mb, bytes: seeded[mb]! };
+      for (const k of ['backupMs', 'incrementalMs', 'restoreMs'] as const) {
+        const arm = (a: Sample['arm']) => samples.filter((x) => x.sizeMb === mb && x.arm === a).map((x) => x[k]);
+        row[`bare.${k}`] = median(arm('bare'));
+        row[`pvbench.${k}`] = median(arm('pvbench'));
+        row[`ratio.${k}`] = row[`pvbench.${k}`]! / row[`bare.${k}`]!;
+        // How sure: the 95% bootstrap interval of the ratio of medians (pvbench's own rule, src/baseline/stats.ts).
+        const [lo, hi] = bootstrapRatioCI(arm('pvbench'), arm('bare'), { confidence: 0.95, seed: 42 });
+        row[`low.${k}`] = lo;
+        row[`high.${k}`] = hi;
+      }
+      return row;
+    });
 }
+
 const samples: Sample[] = [];
 const seeded: Record<number, number> = {};
 const work = await mkdtemp(join(values.dir, 'pvbench-bare-'));
@@ -156,7 +159,6 @@ async function save(): Promise<Record<string, number>[]> {
   await writeFile(outPath, JSON.stringify({ measuredAt: new Date().toISOString(), cores: availableParallelism(), restic: version, dropCaches: values['drop-caches'], pairs: sizes.map((_, i) => pairsFor(i)), rows, samples }, null, 2) + '\n');
   return rows;
 }
-
 
 try {
   for (const [i, mb] of sizes.entries()) {
@@ -177,8 +179,10 @@ try {
         }
         const load = loadavg()[0]!;
         const s = arm === 'bare' ? await bare(work, golden, w, g.volumes) : await viaPvbench(work, w);
-        if (pair > 0) samples.push({ arm, sizeMb: mb, pair, load, ...s });
-        if (pair > 0) await save();
+        if (pair > 0) {
+          samples.push({ arm, sizeMb: mb, pair, load, ...s });
+          await save();
+        }
         process.stderr.write(`${mb} MB pair ${pair} ${arm}: backup ${s.backupMs.toFixed(0)} incremental ${s.incrementalMs.toFixed(0)} restore ${s.restoreMs.toFixed(0)} ms (load ${load.toFixed(1)}; before the restore ${s.restoreFreeMiB ?? '?'} MiB free${s.restoreSysMs !== undefined ? `; restic's system CPU ${s.restoreSysMs.toFixed(0)} ms` : ''})\n`);
       }
     }
