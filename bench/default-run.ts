@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { timeSplit } from '../src/suite/results.ts';
 import type { TrialResult } from '../src/suite/results.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }, entry: { type: 'string', default: 'dist' }, compare: { type: 'string' }, without: { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results/default-run.json' } } });
@@ -106,10 +107,6 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const tools = [...new Set(rows.flatMap((r) => Object.keys(r.byTool)))];
 const f1 = (x: number | undefined) => (x ?? 0).toFixed(1);
 const lines = [

@@ -19,6 +19,7 @@ import { LocalPlatform } from '../src/platform/local/platform.ts';
 import { armTrigger } from '../src/faults/context.ts';
 import { faultfsUnavailable, mountFaultfs } from '../src/faults/faultfs.ts';
 import { treeSize } from '../src/platform/local/fsutil.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -38,10 +39,6 @@ type Mechanism = (typeof MECHANISMS)[number];
 const unavailable = faultfsUnavailable();
 if (unavailable) throw new Error(`faultfs is needed for this bench: ${unavailable}`);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const platform = new LocalPlatform({ keep: false, timeoutMs: 600_000 });
 await platform.prepare();

@@ -16,6 +16,7 @@ import { workloadSchema } from '../src/config/schema.ts';
 import type { WorkloadConfig } from '../src/config/schema.ts';
 import { removeTree, writeBack } from '../src/platform/local/fsutil.ts';
 import { seedWorkload } from '../src/workloads/mesh-proxy.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, compare: { type: 'string' }, dir: { type: 'string', default: tmpdir() } } });
@@ -57,11 +58,6 @@ async function coresAvailable(): Promise<number> {
   return (used.user + used.system) / 1000 / (performance.now() - t0);
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const loadNow = (): string => readFileSync('/proc/loadavg', 'utf8').trim();
 
 interface Row {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { buildManifest } from '../src/metrics/manifest.ts';
 import { runMeasured } from '../src/metrics/run.ts';
 import { startTimer } from '../src/metrics/timer.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MIB = 1024 * 1024;
@@ -95,11 +96,6 @@ function splitByBytes(files: { path: string; size: number }[], n: number): strin
   return groups.filter((g) => g.paths.length > 0).map((g) => g.paths);
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /** Runs `once` `runs` times; throughput from the median wall time. */
 async function measure(method: string, parallelism: number, bytes: number, once: () => Promise<{ cpuSec?: number }>): Promise<Figure> {

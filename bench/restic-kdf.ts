@@ -17,6 +17,7 @@ import { seedWorkload } from '../src/workloads/mesh-proxy.ts';
 import { FIXED_SCRYPT, measureKeyDerivation, openKeyFile, readRepositoryKey, rewriteRepositoryKey } from '../src/tools/restic-key.ts';
 import type { ScryptParams } from '../src/tools/restic-key.ts';
 import { toolEnv } from '../src/tools/tool-env.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, restic: { type: 'string', default: 'restic' }, out: { type: 'string', default: 'bench/results/restic-kdf.json' } } });
@@ -35,11 +36,6 @@ interface Sample {
   restoreCpuMs: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const work = await mkdtemp(join(tmpdir(), 'pvbench-restic-kdf-'));
 const password = randomBytes(24).toString('hex');

@@ -18,6 +18,7 @@ import { copyTree, removeTree, writeBack } from '../src/platform/local/fsutil.ts
 import { runMeasured } from '../src/metrics/run.ts';
 import { FIXED_SCRYPT, rewriteRepositoryKey } from '../src/tools/restic-key.ts';
 import { toolEnv } from '../src/tools/tool-env.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '500' }, rounds: { type: 'string', default: '5' } } });
@@ -81,11 +82,6 @@ try {
 } finally {
   await removeTree(work);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const base = median(samples.filter((s) => s.arm === 'plain spawn').map((s) => s.wallMs));
 const rows = ARMS.map((arm) => {
   const of = samples.filter((s) => s.arm === arm);

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { clockTicksPerSecond, parseProcStat } from '../src/metrics/process.ts';
 import { copyTree, removeTree, treeSize, writeBack } from '../src/platform/local/fsutil.ts';
+import { median } from '../src/baseline/stats.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TIMEOUT_MS = 30 * 60_000;
@@ -83,11 +84,6 @@ async function cpuMs(): Promise<number> {
   return (self.user + self.system) / 1000 + children;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 interface Sample {
   wallMs: number;
